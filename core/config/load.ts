@@ -1,0 +1,120 @@
+import { loadConfig } from 'c12'
+import * as v from 'valibot'
+import { ConfigSchema, type GatewayConfig, type ResolvedConfig } from './schema.ts'
+import { ENV_BINDINGS, EnvParseError, readEnvOverrides } from './env.ts'
+
+/** Where an effective value came from; the admin UI shows it beside each setting. */
+export type ConfigSource = 'default' | 'file' | `env:${string}` | 'override'
+
+export interface LoadedConfig {
+  config: ResolvedConfig
+  sources: Record<string, ConfigSource>
+  configFile?: string
+}
+
+export interface LoadOptions {
+  cwd?: string
+  /** Defaults to process.env, after `.env` in cwd has been loaded into it. */
+  env?: Record<string, string | undefined>
+  /** Load `.env` from cwd into process.env first (real variables win over the file). Default true. */
+  dotenv?: boolean
+  /** Programmatic values that beat everything (tests, embedding). */
+  overrides?: Partial<GatewayConfig>
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`Invalid configuration:\n${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const GROUPS = new Set(['database', 'streamOptimizer'])
+
+/**
+ * Precedence, lowest first: schema defaults < gateway.config.ts < environment (gemini-balance names, .env
+ * included) < overrides. Nested groups merge field by field; arrays are replaced, never concatenated.
+ */
+export async function loadGatewayConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd()
+  const { config: fileConfig, configFile } = await loadConfig<Record<string, unknown>>({
+    name: 'gateway',
+    cwd,
+    dotenv: options.dotenv ?? true,
+    rcFile: false,
+    globalRc: false,
+    packageJson: false,
+  })
+  const fromFile = stripEnvironmentBlocks(fileConfig ?? {})
+
+  let env
+  try {
+    env = readEnvOverrides(options.env ?? process.env)
+  } catch (error) {
+    if (error instanceof EnvParseError) throw new ConfigError(error.message)
+    throw error
+  }
+
+  const sources: Record<string, ConfigSource> = {}
+  const merged: Record<string, unknown> = {}
+  mergeLayer(merged, fromFile, sources, () => 'file')
+  mergeLayer(merged, env.values, sources, (path) => `env:${env.sources.get(path)}`)
+  mergeLayer(merged, (options.overrides ?? {}) as Record<string, unknown>, sources, () => 'override')
+
+  const result = v.safeParse(ConfigSchema, merged)
+  if (!result.success) throw new ConfigError(describeIssues(result.issues, sources))
+
+  const config = { ...result.output, authToken: result.output.authToken ?? result.output.allowedTokens[0]! }
+  if (!sources.authToken) sources.authToken = sources.allowedTokens ?? 'default'
+  for (const key of Object.keys(config)) sources[key] ??= 'default'
+  const existing = configFile && fileConfig && Object.keys(fileConfig).length > 0 ? configFile : undefined
+  return { config, sources, configFile: existing }
+}
+
+function mergeLayer(
+  target: Record<string, unknown>,
+  layer: Record<string, unknown>,
+  sources: Record<string, ConfigSource>,
+  sourceOf: (path: string) => ConfigSource,
+): void {
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue
+    if (GROUPS.has(key) && isPlainObject(value)) {
+      const group = (target[key] = { ...(target[key] as object | undefined) }) as Record<string, unknown>
+      for (const [field, fieldValue] of Object.entries(value)) {
+        if (fieldValue === undefined) continue
+        group[field] = fieldValue
+        sources[`${key}.${field}`] = sourceOf(`${key}.${field}`)
+      }
+      continue
+    }
+    target[key] = value
+    sources[key] = sourceOf(key)
+  }
+}
+
+/** c12 applies `$production`/`$development` blocks but leaves them in the object; the strict schema would reject them. */
+function stripEnvironmentBlocks(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([key]) => !key.startsWith('$')))
+}
+
+function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, ConfigSource>): string {
+  return issues
+    .map((issue) => {
+      const path = v.getDotPath(issue) ?? '(root)'
+      const field = path.split('.').slice(0, GROUPS.has(path.split('.')[0]!) ? 2 : 1).join('.')
+      const source = sources[field]
+      const envName = ENV_BINDINGS.find((binding) => binding.path === field)?.env
+      const where = source?.startsWith('env:')
+        ? `${source.slice(4)} (environment variable, config field ${path})`
+        : source
+          ? `${path} (from ${source === 'file' ? 'gateway.config.ts' : source})`
+          : `${path}${envName ? ` / ${envName}` : ''} (not set)`
+      return `  ${where}: ${issue.message}`
+    })
+    .join('\n')
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

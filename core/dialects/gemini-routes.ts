@@ -1,0 +1,144 @@
+import { getRouterParam, type H3, type H3Event } from 'h3'
+import type { GatewayRequest, Operation, Outcome } from '../context.ts'
+import { GatewayError, badRequest, notFound } from '../errors.ts'
+import { Payload } from '../payload.ts'
+import type { GeminiModel } from '../plugin.ts'
+import type { RunRequest } from '../run.ts'
+import { bearerToken } from '../stages/auth.ts'
+import { geminiDialect } from './gemini.ts'
+
+export interface GeminiRoutesOptions {
+  run: RunRequest
+  /** Extra models the plugins derive from one page of the upstream list. */
+  pluginModels: (upstream: GeminiModel[]) => GeminiModel[]
+  filteredModels: readonly string[]
+  maxBodyBytes: number
+}
+
+const ACTIONS: Record<string, Operation> = {
+  generateContent: 'generateContent',
+  streamGenerateContent: 'streamGenerateContent',
+  countTokens: 'countTokens',
+  embedContent: 'embedContent',
+  batchEmbedContents: 'batchEmbedContents',
+}
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+/** The native Gemini API, under /v1beta and /gemini/v1beta (gemini-balance served both). */
+export function registerGeminiRoutes(app: H3, options: GeminiRoutesOptions): void {
+  const filtered = new Set(options.filteredModels)
+  for (const prefix of ['/v1beta', '/gemini/v1beta']) {
+    app.get(`${prefix}/models`, (event) => listModels(event, options, filtered))
+    app.get(`${prefix}/models/:model`, (event) => getModel(event, options, filtered))
+    app.post(`${prefix}/models/:modelAction`, (event) => generate(event, options))
+  }
+}
+
+function credentialsOf(event: H3Event): (string | undefined)[] {
+  const headers = event.req.headers
+  return [event.url.searchParams.get('key') ?? undefined, headers.get('x-goog-api-key') ?? undefined, bearerToken(headers.get('authorization'))]
+}
+
+function baseRequest(event: H3Event, operation: Operation, model: string): GatewayRequest {
+  return { operation, model, upstreamModel: model, stream: false, body: {}, dialect: 'gemini', credentials: credentialsOf(event) }
+}
+
+function modelParam(raw: string | undefined): string {
+  const model = decodeURIComponent(raw ?? '').replace(/^models\//, '')
+  if (!MODEL_NAME.test(model)) throw badRequest(`Invalid model name "${model.slice(0, 64)}".`)
+  return model
+}
+
+async function generate(event: H3Event, options: GeminiRoutesOptions): Promise<Response> {
+  try {
+    const [rawModel, action = ''] = (getRouterParam(event, 'modelAction') ?? '').split(':')
+    const operation = ACTIONS[action]
+    if (!operation) throw notFound(`Method "${action}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`)
+    const request = baseRequest(event, operation, modelParam(rawModel))
+    request.stream = operation === 'streamGenerateContent'
+    request.rawBody = await readBodyText(event, options.maxBodyBytes)
+    request.body = parseBody(request.rawBody)
+    return await options.run(event, request, geminiDialect)
+  } catch (error) {
+    return geminiDialect.error(asGatewayError(error), event)
+  }
+}
+
+async function listModels(event: H3Event, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Promise<Response> {
+  const request = baseRequest(event, 'listModels', '')
+  const query: Record<string, string> = {}
+  for (const name of ['pageSize', 'pageToken']) {
+    const value = event.url.searchParams.get(name)
+    if (value) query[name] = value
+  }
+  request.query = query
+  return options.run(event, request, geminiDialect, (outcome) => editList(outcome, options, filtered))
+}
+
+/** Filtered models leave each page; each page gains the plugin models derived from its own entries. */
+function editList(outcome: Outcome, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Outcome {
+  if (outcome.kind !== 'json' || outcome.status !== 200) return outcome
+  const list = outcome.body.tryData() as { models?: GeminiModel[] } | undefined
+  if (!list || !Array.isArray(list.models)) return outcome
+  const visible = list.models.filter((m) => !filtered.has(shortName(m.name)))
+  const extra = options.pluginModels(visible)
+  if (visible.length === list.models.length && extra.length === 0) return outcome
+  return { ...outcome, body: Payload.fromData({ ...list, models: [...visible, ...extra] }) }
+}
+
+async function getModel(event: H3Event, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Promise<Response> {
+  let model: string
+  try {
+    model = modelParam(getRouterParam(event, 'model'))
+    if (filtered.has(model)) throw notFound(`Model ${model} is not available through this gateway.`)
+  } catch (error) {
+    return geminiDialect.error(asGatewayError(error), event)
+  }
+  const response = await options.run(event, baseRequest(event, 'getModel', model), geminiDialect)
+  if (response.status !== 404) return response
+  // Not an upstream model: maybe one a plugin derives (an alias, a `-search` variant).
+  const derived = await findPluginModel(event, options, model)
+  return derived ? Response.json(derived) : response
+}
+
+async function findPluginModel(event: H3Event, options: GeminiRoutesOptions, model: string): Promise<GeminiModel | undefined> {
+  const request = baseRequest(event, 'listModels', '')
+  request.query = { pageSize: '1000' }
+  let found: GeminiModel | undefined
+  await options.run(event, request, geminiDialect, (outcome) => {
+    const list = outcome.kind === 'json' ? (outcome.body.tryData() as { models?: GeminiModel[] } | undefined) : undefined
+    found = options.pluginModels(list?.models ?? []).find((m) => shortName(m.name) === model)
+    return outcome
+  })
+  return found
+}
+
+const shortName = (name: string) => name.replace(/^models\//, '')
+
+export async function readBodyText(event: H3Event, maxBytes: number): Promise<string> {
+  const declared = Number(event.req.headers.get('content-length') ?? 0)
+  if (declared > maxBytes) throw tooLarge(maxBytes)
+  const text = await event.req.text()
+  if (text.length > maxBytes) throw tooLarge(maxBytes)
+  return text
+}
+
+const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body is larger than ${Math.round(maxBytes / 1048576)} MB (MAX_REQUEST_BODY_MB).`)
+
+export function parseBody(text: string): Record<string, any> {
+  if (text.trim() === '') return {}
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (error) {
+    throw badRequest(`Invalid JSON payload received. ${(error as Error).message}`)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Invalid JSON payload received. The body must be a JSON object.')
+  return body as Record<string, any>
+}
+
+function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error
+  throw error
+}

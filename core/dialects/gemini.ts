@@ -1,0 +1,68 @@
+import { toGatewayError, type GatewayError } from '../errors.ts'
+import type { Payload } from '../payload.ts'
+import { streamFromIterator } from '../sse.ts'
+import type { Dialect } from './types.ts'
+
+const JSON_TYPE = 'application/json; charset=UTF-8'
+
+/**
+ * Google's own wire format, so a native client cannot tell the gateway is there: unary bodies as Google sent them,
+ * streams as `data: <json>\r\n\r\n` events (alt=sse) or as the incrementally flushed JSON array Google sends
+ * without alt=sse, and errors as `{error:{code,message,status}}` (Google's own body when it came from Google).
+ */
+export const geminiDialect: Dialect = {
+  name: 'gemini',
+  respond(outcome, _ctx, event) {
+    if (outcome.kind === 'json') {
+      return new Response(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE, ...outcome.headers } })
+    }
+    const sse = new URL(event.req.url).searchParams.get('alt') === 'sse'
+    const pieces = sse ? sseEvents(outcome.chunks) : jsonArray(outcome.chunks)
+    return new Response(streamFromIterator(pieces), {
+      status: 200,
+      headers: sse
+        ? { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+        : { 'content-type': JSON_TYPE, 'x-accel-buffering': 'no' },
+    })
+  },
+  error(error) {
+    return new Response(geminiErrorBody(error), { status: error.status, headers: { 'content-type': JSON_TYPE, ...error.headers } })
+  },
+}
+
+/** Google's error body verbatim when the error came from Google, else the same shape built from ours. */
+export function geminiErrorBody(error: GatewayError): string {
+  if (error.upstreamBody && looksLikeJson(error.upstreamBody)) return error.upstreamBody
+  return JSON.stringify({ error: { code: error.status, message: error.message, status: error.rpcStatus } }, null, 2) + '\n'
+}
+
+const looksLikeJson = (text: string) => /^\s*[[{]/.test(text)
+
+function errorObject(error: unknown) {
+  const e = toGatewayError(error)
+  return { error: { code: e.status, message: e.message, status: e.rpcStatus } }
+}
+
+async function* sseEvents(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+  try {
+    for await (const chunk of chunks) yield `data: ${chunk.text}\r\n\r\n`
+  } catch (error) {
+    // After the first byte a failure cannot change the status; it ends the stream as an error event that the
+    // official SDKs raise as an API error, never as a clean end.
+    yield `data: ${JSON.stringify(errorObject(error))}\r\n\r\n`
+  }
+}
+
+async function* jsonArray(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+  let separator = '['
+  try {
+    for await (const chunk of chunks) {
+      yield separator + chunk.text
+      separator = '\n,\n'
+    }
+  } catch (error) {
+    yield `${separator}${JSON.stringify(errorObject(error), null, 2)}`
+    separator = '\n,\n'
+  }
+  yield separator === '[' ? '[]' : '\n]'
+}

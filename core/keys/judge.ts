@@ -1,0 +1,614 @@
+/**
+ * The health judge: one upstream attempt in, one verdict out.
+ *
+ * Pure — no I/O, no clock reads (`facts.now` is the time), no state. The key pool applies the verdict's
+ * `effect` to the key; the upstream stage uses `retry` (plus its own "nothing sent to the client yet" and
+ * attempt-budget checks) to decide whether to try another key. DESIGN.md principle 3: decide from a failure
+ * taxonomy, not a counter; only key-attributable classes touch key health.
+ *
+ * Every rule below carries a one-line "why". Bodies come in every shape Gemini (or a proxy in front of it)
+ * produces: the Google error envelope, the same wrapped in an array (`[{"error":{...}}]`, OpenAI-compat layer
+ * and non-SSE streams), a pretty-printed envelope handed over as text (errors on `alt=sse` streams are not
+ * `data:` events), a non-JSON string (an HTML page from a proxy), or nothing at all.
+ */
+
+import { nextPacificMidnight } from './quota-clock.ts'
+
+export type FailureClass =
+  | 'ok'
+  | 'rate-limited'
+  | 'quota-exhausted'
+  | 'invalid-key'
+  | 'model-unavailable'
+  | 'upstream-error'
+  | 'transport-error'
+  | 'client-error'
+  | 'client-cancelled'
+  | 'empty-answer'
+  | 'ambiguous'
+
+export type Operation =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'embedContent'
+  | 'batchEmbedContents'
+  | 'listModels'
+  | 'getModel'
+  | (string & {})
+
+export interface AttemptFacts {
+  operation: Operation
+  /** Upstream model of the attempt (cooldown scope). Empty for operations that have none (files, model list). */
+  model: string
+  /** Epoch ms. */
+  now: number
+  /** Upstream HTTP status; undefined when no response arrived. */
+  status?: number
+  /**
+   * Parsed JSON body when the answer was JSON (for streams: the FIRST event's JSON; undefined if the stream had
+   * no event); a string if it was not JSON.
+   */
+  body?: unknown
+  /** Retry-After header if any (seconds or HTTP date). */
+  retryAfterHeader?: string
+  /** When no response (or the body broke off): error code or name, e.g. 'ECONNRESET', 'UND_ERR_BODY_TIMEOUT'. */
+  transportError?: string
+  /** The client went away (always wins). */
+  cancelled?: boolean
+}
+
+export type KeyEffect =
+  | { kind: 'none' }
+  /** Clears the key's strike count. */
+  | { kind: 'success' }
+  | { kind: 'cooldown'; model: string; until: number; reason: 'rate-limited' | 'quota-exhausted' | 'model-unavailable' }
+  /** Known-invalid/suspended/leaked/billing: out of rotation until a re-check succeeds. */
+  | { kind: 'disable'; reason: string }
+  /** Ambiguous: counts toward MAX_FAILURES. */
+  | { kind: 'strike'; reason: string }
+
+export interface Verdict {
+  class: FailureClass
+  /** Worth another attempt on ANOTHER key (the caller also checks "nothing sent yet" and the attempt budget). */
+  retry: boolean
+  effect: KeyEffect
+  /** For rate limits, quotas and unavailable models: how long until this key may serve this model again. */
+  retryAfterMs?: number
+  /** Short human text for logs and error messages. */
+  reason: string
+}
+
+export interface JudgePolicy {
+  /** Cooldown for a rate limit that names no delay. */
+  defaultRateLimitCooldownMs: number
+  /** Upper bound for per-minute-class cooldowns (per-day quotas run to the daily reset instead). */
+  maxCooldownMs: number
+  /** Cooldown of one key for one model after "model not available to this key". */
+  modelUnavailableCooldownMs: number
+}
+
+export const DEFAULT_JUDGE_POLICY: Readonly<JudgePolicy> = Object.freeze({
+  defaultRateLimitCooldownMs: 60_000, // free-tier RPM windows recover within a minute
+  maxCooldownMs: 3_600_000, // a bogus huge delay must not park a key for days
+  modelUnavailableCooldownMs: 3_600_000, // re-probe hourly: access changes rarely, probing costs a request
+})
+
+/** Cooldowns never go below this: a 0 s / past delay would put the key straight back into a 429 loop. */
+const MIN_COOLDOWN_MS = 1_000
+
+// ---------------------------------------------------------------------------------------------------------------
+// judgeAttempt
+
+export function judgeAttempt(facts: AttemptFacts, policy?: Partial<JudgePolicy>): Verdict {
+  const p = resolvePolicy(policy)
+
+  // Why: a client hanging up says nothing about the key, and there is no one left to answer.
+  if (facts.cancelled) return verdict('client-cancelled', false, NONE, 'client cancelled the request')
+
+  // Why: no answer means network/proxy/DNS trouble, not the key's fault; a dead network must not disable the pool.
+  if (facts.status === undefined) {
+    return verdict('transport-error', true, NONE, `transport error: ${facts.transportError ?? 'no response'}`)
+  }
+
+  const status = facts.status
+  if (status >= 200 && status < 300) {
+    // Why: headers arrived but the body broke off — a truncated answer is a transport failure, not an answer.
+    if (facts.transportError) {
+      return verdict('transport-error', true, NONE, `transport error after ${status}: ${facts.transportError}`)
+    }
+    return judgeSuccessStatus(facts, p)
+  }
+  return judgeErrorStatus(status, readError(facts.body), facts, p)
+}
+
+function judgeSuccessStatus(facts: AttemptFacts, p: JudgePolicy): Verdict {
+  let body = facts.body
+  if (typeof body === 'string') body = parseJsonText(body) ?? (body.trim() === '' ? undefined : body)
+
+  // Why: an error envelope is an error whatever the status line said (a stream that opened 200, then failed).
+  const err = readError(body)
+  if (err.envelope && !hasCandidates(body)) {
+    const code = err.code !== undefined && err.code >= 400 && err.code <= 599 ? err.code : 500
+    const inner = judgeErrorStatus(code, err, facts, p)
+    return { ...inner, reason: `${inner.reason} (error body under HTTP ${facts.status})` }
+  }
+
+  // Why: only generation has an "answer" that can be empty; a 2xx on any other operation is the answer.
+  if (!isGenerate(facts.operation)) return OK('ok')
+
+  // Why: a 200 that is not JSON (a proxy's HTML page) is no answer; another key (another proxy) may do better.
+  if (typeof body === 'string') return verdict('upstream-error', true, NONE, `HTTP ${facts.status} answer is not JSON`)
+
+  // Why: an empty answer is a known Gemini hiccup that another attempt usually fixes; it says nothing about the key.
+  if (isEmptyAnswer(body)) {
+    const reason =
+      body === undefined
+        ? 'empty answer (no body / stream ended without an event)'
+        : 'empty answer (no content, no block, no finish reason but STOP)'
+    return verdict('empty-answer', true, NONE, reason)
+  }
+  return OK(describeAnswer(body))
+}
+
+function judgeErrorStatus(status: number, err: UpstreamError, facts: AttemptFacts, p: JudgePolicy): Verdict {
+  const msg = err.message
+  const what = `HTTP ${status}${err.rpcStatus ? ` ${err.rpcStatus}` : ''}${msg ? `: ${clip(msg)}` : ''}`
+
+  // Why: depleted prepay credits do not clear at midnight — only a human topping up does; re-check will notice.
+  if ((status === 402 && err.envelope) || ((status === 402 || status === 429) && BILLING_RE.test(msg))) {
+    return verdict('invalid-key', true, disable('billing'), `billing: prepayment credits depleted (${what})`)
+  }
+
+  // Why: 429 is a quota/rate limit: cool the key down for that model, never count it toward disabling.
+  if (status === 429) return judgeRateLimit(err, facts, p)
+
+  if (status === 400 || status === 401 || status === 403) {
+    // Why: Google names a dead key precisely (ErrorInfo reason or fixed message); disable it, try another key.
+    const bad = keyProblem(err)
+    if (bad) return verdict('invalid-key', true, disable(bad), `key unusable (${bad}): ${what}`)
+
+    // Why: files, cached contents and tuned models belong to one project; another project's key is not broken.
+    if (status === 403 && FOREIGN_RESOURCE_RE.test(msg)) {
+      return verdict('client-error', false, NONE, `resource not accessible with this key (belongs to another project?): ${what}`)
+    }
+
+    if (status === 401 || status === 403) {
+      // Why: a 401/403 that is not Google's error envelope comes from a proxy/WAF in between, not a verdict on the key.
+      if (!err.envelope) return verdict('upstream-error', true, NONE, `${what} without a Gemini error body (proxy or firewall?)`)
+      // Why: an unexplained auth refusal may be transient or may be the key; strike it and let MAX_FAILURES decide.
+      return verdict('ambiguous', true, strike(`HTTP ${status}${err.rpcStatus ? ` ${err.rpcStatus}` : ''}`), what)
+    }
+    // Why: any other 400 is the request's own fault (bad field, location, size); every key would answer the same.
+    return verdict('client-error', false, NONE, what)
+  }
+
+  if (status === 402) {
+    // Why: 402 without Google's envelope is a relay/proxy billing page, not this key's billing state.
+    return verdict('upstream-error', true, NONE, `${what} without a Gemini error body (proxy?)`)
+  }
+
+  if (status === 404) {
+    // Why: an unknown model name is a client typo; retrying would just burn more keys on the same answer.
+    if (UNKNOWN_MODEL_RE.test(msg)) return verdict('client-error', false, NONE, `unknown model: ${what}`)
+    // Why: a 404 that is not Google's envelope is a wrong base URL/proxy path, not knowledge about the model.
+    if (!err.envelope) return verdict('upstream-error', true, NONE, `${what} without a Gemini error body (wrong base URL or proxy?)`)
+    // Why: nothing to cool down without a model (files, model list): it is a missing resource of the request.
+    if (!facts.model || facts.operation === 'listModels') return verdict('client-error', false, NONE, what)
+    // Why: a known model this key may not use (retired for new users, not enabled): park the pair, try another key.
+    const until = facts.now + p.modelUnavailableCooldownMs
+    const effect = cooldown(facts.model, until, 'model-unavailable')
+    return verdict('model-unavailable', true, effect, `model ${facts.model} unavailable to this key: ${what}`, until - facts.now)
+  }
+
+  // Why: upstream-side timeouts/cancels (408 REQUEST_TIMEOUT, 499 CANCELLED) are Google's hiccups, not the request's.
+  if (status === 408 || status === 499) return verdict('upstream-error', true, NONE, what)
+
+  // Why: other 4xx (413 too large, 409, ...) describe the request; another key would get the same answer.
+  if (status >= 400 && status < 500) return verdict('client-error', false, NONE, what)
+
+  // Why: outages and "model is overloaded" hit every key alike; disabling keys for them empties the pool for nothing.
+  if (status >= 500) return verdict('upstream-error', true, NONE, what)
+
+  // Why: 1xx/3xx never come from Gemini itself — a proxy in the way; another key (maybe another proxy) may pass.
+  return verdict('upstream-error', true, NONE, `unexpected HTTP ${status}`)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 429: rate limits and quotas
+
+interface CooldownCandidate {
+  class: 'rate-limited' | 'quota-exhausted' | 'model-unavailable'
+  model: string
+  until: number
+  reason: string
+}
+
+function judgeRateLimit(err: UpstreamError, facts: AttemptFacts, p: JudgePolicy): Verdict {
+  const { now } = facts
+  // Why: Retry-After is the HTTP standard, RetryInfo is Google's structured field, the message is the last resort.
+  const named =
+    parseRetryAfterHeader(facts.retryAfterHeader, now) ?? err.retryDelayMs ?? parseMessageRetryDelay(err.message)
+  // Why: a 0 s delay would send the key straight back into a 429; a huge one must not park it for days.
+  const shortMs = clamp(Math.ceil(named ?? p.defaultRateLimitCooldownMs), MIN_COOLDOWN_MS, p.maxCooldownMs)
+
+  const candidates: CooldownCandidate[] = err.violations.map((v): CooldownCandidate => {
+    const model = v.model ?? facts.model
+    const label = v.quotaId ? `${describeQuota(v.quotaId)} (${v.quotaId})` : 'quota'
+    if (v.limit === 0) {
+      // Why: "limit: 0" means this key has no quota at all for the model (no free tier / region): it will not
+      // clear in a minute, nor at midnight; re-probe on the model-unavailable schedule instead of every minute.
+      const until = now + p.modelUnavailableCooldownMs
+      const reason = `no quota for ${model || 'this model'} on this key: ${label} limit 0, retry in ${formatDuration(until - now)}`
+      return { class: 'model-unavailable', model, until, reason }
+    }
+    if (PER_DAY_RE.test(v.quotaId)) {
+      // Why: per-day quotas reset at midnight Pacific; the body's retryDelay for them is not the time to reset.
+      const until = nextPacificMidnight(now)
+      const reason = `${label}, resets at midnight Pacific, in ${formatDuration(until - now)}`
+      return { class: 'quota-exhausted', model, until, reason }
+    }
+    // Why: per-minute (requests or tokens) and anything unrecognised recover quickly: cool down for the named delay.
+    return { class: 'rate-limited', model, until: now + shortMs, reason: `${label}, retry in ${formatDuration(shortMs)}` }
+  })
+
+  // Why: a bare 429 (no details, legacy or proxy) is still a rate limit; treat it as per-minute with the named/default delay.
+  if (candidates.length === 0) {
+    const label = !err.envelope
+      ? 'rate limited (429 without a Gemini error body)'
+      : err.reasons.includes('RATE_LIMIT_EXCEEDED')
+        ? 'rate limit exceeded (RATE_LIMIT_EXCEEDED)'
+        : 'rate limited (no quota details)'
+    const reason = `${label}, retry in ${formatDuration(shortMs)}`
+    candidates.push({ class: 'rate-limited', model: facts.model, until: now + shortMs, reason })
+  }
+
+  // Why: with several violations the key is usable only when all have cleared — the longest wins.
+  let worst = candidates[0]!
+  for (const c of candidates) if (c.until > worst.until) worst = c
+
+  return verdict(worst.class, true, cooldown(worst.model, worst.until, worst.class), worst.reason, worst.until - now)
+}
+
+function describeQuota(quotaId: string): string {
+  const period = PER_DAY_RE.test(quotaId)
+    ? 'per-day'
+    : /per[-_ ]?minute/i.test(quotaId)
+      ? 'per-minute'
+      : /per[-_ ]?hour/i.test(quotaId)
+        ? 'per-hour'
+        : ''
+  const unit = /input[-_ ]?token/i.test(quotaId)
+    ? 'input-token'
+    : /output[-_ ]?token/i.test(quotaId)
+      ? 'output-token'
+      : /token/i.test(quotaId)
+        ? 'token'
+        : /request/i.test(quotaId)
+          ? 'request'
+          : ''
+  return [period, unit, 'quota'].filter(Boolean).join(' ')
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Key problems on 400/401/403
+
+/** ErrorInfo reasons that mean "this key cannot work here until someone changes something". */
+const DISABLING_REASONS: Record<string, string> = {
+  API_KEY_INVALID: 'invalid', // wrong, deleted or expired key ("API key expired. Please renew the API key.")
+  CONSUMER_INVALID: 'invalid', // the key's project is gone
+  CONSUMER_SUSPENDED: 'suspended', // Google suspended the project/key
+  SERVICE_DISABLED: 'service-disabled', // Generative Language API not enabled on the key's project
+  API_KEY_SERVICE_BLOCKED: 'service-blocked', // key restricted to other APIs
+  API_KEY_IP_ADDRESS_BLOCKED: 'restricted', // key restricted to other IPs: never works from this gateway
+  API_KEY_HTTP_REFERRER_BLOCKED: 'restricted', // key restricted to browser referrers
+  API_KEY_ANDROID_APP_BLOCKED: 'restricted', // key restricted to an Android app
+  API_KEY_IOS_APP_BLOCKED: 'restricted', // key restricted to an iOS app
+  BILLING_DISABLED: 'billing', // paid-only method on a project without billing
+}
+
+/** Message fallbacks, for bodies without ErrorInfo (the leaked-key 403 has none). */
+const DISABLING_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/api key not valid|api key expired/i, 'invalid'],
+  [/has been suspended/i, 'suspended'],
+  [/reported as leaked/i, 'leaked'],
+]
+
+function keyProblem(err: UpstreamError): string | undefined {
+  for (const r of err.reasons) {
+    const hit = DISABLING_REASONS[r]
+    if (hit) return hit
+  }
+  for (const [re, reason] of DISABLING_MESSAGES) if (re.test(err.message)) return reason
+  return undefined
+}
+
+const BILLING_RE = /credits?\b[^.]*\bdepleted/i
+const UNKNOWN_MODEL_RE = /not found for api version/i
+const FOREIGN_RESOURCE_RE = /do(?: not|n't) have permission to access/i
+const PER_DAY_RE = /per[-_ ]?day/i
+
+// ---------------------------------------------------------------------------------------------------------------
+// Success bodies
+
+/**
+ * True when a 2xx generateContent answer (or a stream's first event; `undefined` = no event) carries nothing:
+ * no candidate with a content part, no `promptFeedback.blockReason`, and every finishReason absent or STOP.
+ * Content = a non-empty `text` (thought parts included) or any non-text payload (functionCall, inlineData,
+ * executableCode, codeExecutionResult, fileData, ... and unknown future part kinds). An empty `text` with only
+ * a `thoughtSignature` is not content. MAX_TOKENS with no parts, SAFETY, RECITATION and blocked prompts are
+ * real answers (the client must see them), so they are not empty.
+ */
+export function isEmptyAnswer(body: unknown): boolean {
+  // Why: a non-SSE stream is a JSON array of responses; it is empty only if every element is.
+  if (Array.isArray(body)) return body.every(isEmptyAnswer)
+  if (!isObject(body)) return true
+
+  const feedback = body.promptFeedback
+  if (isObject(feedback) && isNonEmptyString(feedback.blockReason)) return false
+
+  const candidates = Array.isArray(body.candidates) ? body.candidates : []
+  for (const candidate of candidates) {
+    if (!isObject(candidate)) continue
+    const finish = candidate.finishReason
+    // Why: a non-STOP finish (MAX_TOKENS, SAFETY, RECITATION, ...) is Gemini's real, final word — pass it on.
+    if (isNonEmptyString(finish) && finish !== 'STOP' && finish !== 'FINISH_REASON_UNSPECIFIED') return false
+    const content = candidate.content
+    const parts = isObject(content) && Array.isArray(content.parts) ? content.parts : []
+    if (parts.some(isContentPart)) return false
+  }
+  return true
+}
+
+/** Part keys that are not an answer on their own. */
+const NON_CONTENT_PART_KEYS = new Set(['text', 'thought', 'thoughtSignature', 'partMetadata'])
+
+function isContentPart(part: unknown): boolean {
+  if (!isObject(part)) return false
+  if (isNonEmptyString(part.text)) return true
+  for (const key in part) {
+    if (!NON_CONTENT_PART_KEYS.has(key) && part[key] != null) return true
+  }
+  return false
+}
+
+function hasCandidates(body: unknown): boolean {
+  return isObject(body) && Array.isArray(body.candidates) && body.candidates.length > 0
+}
+
+function describeAnswer(body: unknown): string {
+  const first = Array.isArray(body) ? body[0] : body
+  if (!isObject(first)) return 'ok'
+  const feedback = first.promptFeedback
+  if (isObject(feedback) && isNonEmptyString(feedback.blockReason)) return `ok (prompt blocked: ${feedback.blockReason})`
+  const candidate = Array.isArray(first.candidates) ? first.candidates[0] : undefined
+  if (isObject(candidate) && isNonEmptyString(candidate.finishReason) && candidate.finishReason !== 'STOP') {
+    return `ok (finishReason ${candidate.finishReason})`
+  }
+  return 'ok'
+}
+
+function isGenerate(op: Operation): boolean {
+  return op === 'generateContent' || op === 'streamGenerateContent'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading Google error bodies
+
+interface QuotaViolation {
+  quotaId: string
+  /** quotaDimensions.model when present. */
+  model?: string
+  /** quotaValue / quota_limit_value as a number, when given. */
+  limit?: number
+}
+
+interface UpstreamError {
+  /** The body held a Google error envelope `{"error": {...}}` (possibly array-wrapped or as JSON text). */
+  envelope: boolean
+  code?: number
+  rpcStatus?: string
+  /** error.message, or the raw text of a non-JSON body; '' when none. */
+  message: string
+  /** ErrorInfo reasons. */
+  reasons: string[]
+  /** QuotaFailure violations plus the legacy ErrorInfo quota_limit. */
+  violations: QuotaViolation[]
+  /** RetryInfo.retryDelay in ms. */
+  retryDelayMs?: number
+}
+
+function readError(body: unknown): UpstreamError {
+  if (typeof body === 'string') {
+    const parsed = parseJsonText(body)
+    if (parsed === undefined) return { envelope: false, message: body.trim(), reasons: [], violations: [] }
+    body = parsed
+  }
+  const error = findErrorObject(body)
+  if (!error) return { envelope: false, message: '', reasons: [], violations: [] }
+
+  const out: UpstreamError = {
+    envelope: true,
+    code: typeof error.code === 'number' ? error.code : undefined,
+    rpcStatus: isNonEmptyString(error.status) ? error.status : undefined,
+    message: typeof error.message === 'string' ? error.message : '',
+    reasons: [],
+    violations: [],
+  }
+  const details = Array.isArray(error.details) ? error.details : []
+  for (const d of details) {
+    if (!isObject(d)) continue
+    // Detail types are told apart by their fields, not only '@type': relays sometimes drop or rename '@type'.
+    if (isNonEmptyString(d.reason)) {
+      out.reasons.push(d.reason)
+      const meta = isObject(d.metadata) ? d.metadata : {}
+      // Legacy (2024) quota errors: ErrorInfo RATE_LIMIT_EXCEEDED with metadata.quota_limit(+_value).
+      const legacyId = meta.quota_limit ?? meta.quota_metric
+      if (isNonEmptyString(legacyId)) out.violations.push({ quotaId: legacyId, limit: toNumber(meta.quota_limit_value) })
+    }
+    if (Array.isArray(d.violations)) {
+      for (const v of d.violations) {
+        if (!isObject(v)) continue
+        const quotaId = isNonEmptyString(v.quotaId) ? v.quotaId : isNonEmptyString(v.quotaMetric) ? v.quotaMetric : ''
+        const dims = isObject(v.quotaDimensions) ? v.quotaDimensions : {}
+        out.violations.push({
+          quotaId,
+          model: isNonEmptyString(dims.model) ? dims.model : undefined,
+          limit: toNumber(v.quotaValue),
+        })
+      }
+    }
+    if (d.retryDelay !== undefined && out.retryDelayMs === undefined) out.retryDelayMs = parseRetryDelay(d.retryDelay)
+  }
+  return out
+}
+
+function findErrorObject(body: unknown): Record<string, unknown> | undefined {
+  if (Array.isArray(body)) {
+    for (const item of body) {
+      const found = findErrorObject(item)
+      if (found) return found
+    }
+    return undefined
+  }
+  if (isObject(body) && isObject(body.error)) return body.error
+  return undefined
+}
+
+/** JSON text → value, tolerating a `data: ` prefix; undefined when it is not JSON. */
+function parseJsonText(text: string): unknown {
+  const trimmed = text.trim().replace(/^data:\s*/, '')
+  const c = trimmed[0]
+  if (c !== '{' && c !== '[') return undefined
+  try {
+    return JSON.parse(trimmed) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Delays
+
+/**
+ * RetryInfo.retryDelay → ms. Proto3 JSON renders google.protobuf.Duration as a string of seconds with an `s`
+ * suffix ("26s", "0.5s", "1.000340012s"); some relays hand over the object form `{seconds, nanos}`.
+ */
+export function parseRetryDelay(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value)
+    return m ? Number(m[1]) * 1000 : undefined
+  }
+  if (isObject(value)) {
+    const seconds = toNumber(value.seconds)
+    const nanos = toNumber(value.nanos)
+    if (seconds === undefined && nanos === undefined) return undefined
+    const ms = (seconds ?? 0) * 1000 + (nanos ?? 0) / 1e6
+    return ms >= 0 ? ms : undefined
+  }
+  return undefined
+}
+
+/** Retry-After header → ms from `now`: delta-seconds, or an HTTP date (a past date gives 0). */
+export function parseRetryAfterHeader(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined
+  const v = value.trim()
+  if (v === '') return undefined
+  if (/^\d+(?:\.\d+)?$/.test(v)) return Number(v) * 1000
+  const at = Date.parse(v)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+const GO_DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 }
+
+/**
+ * "... Please retry in 38.90923309s." → ms. The delay is printed like a Go duration, so "1m2.5s" and
+ * "523.3ms" are read too.
+ */
+export function parseMessageRetryDelay(message: string): number | undefined {
+  const m = /retry in ((?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+)/i.exec(message)
+  if (!m) return undefined
+  let total = 0
+  for (const [, num, unit] of m[1]!.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gi)) {
+    total += Number(num) * GO_DURATION_UNITS[unit!.toLowerCase()]!
+  }
+  return total
+}
+
+/**
+ * 26000 → "26s", 38909 → "39s", 95000 → "1m35s", 25_920_000 → "7h12m". Rounds up at the shown precision
+ * (seconds under an hour, minutes above): a log line never promises the key back too early.
+ */
+export function formatDuration(ms: number): string {
+  const totalSeconds = Math.ceil(ms / 1000)
+  if (totalSeconds < 60) return `${totalSeconds}s`
+  if (totalSeconds < 3600) {
+    const seconds = totalSeconds % 60
+    return `${Math.floor(totalSeconds / 60)}m${seconds ? `${seconds}s` : ''}`
+  }
+  const totalMinutes = Math.ceil(totalSeconds / 60)
+  const minutes = totalMinutes % 60
+  return `${Math.floor(totalMinutes / 60)}h${minutes ? `${minutes}m` : ''}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers
+
+const NONE: KeyEffect = Object.freeze({ kind: 'none' })
+const SUCCESS: KeyEffect = Object.freeze({ kind: 'success' })
+
+function OK(reason: string): Verdict {
+  return verdict('ok', false, SUCCESS, reason)
+}
+
+function verdict(cls: FailureClass, retry: boolean, effect: KeyEffect, reason: string, retryAfterMs?: number): Verdict {
+  return retryAfterMs === undefined ? { class: cls, retry, effect, reason } : { class: cls, retry, effect, retryAfterMs, reason }
+}
+
+function cooldown(model: string, until: number, reason: 'rate-limited' | 'quota-exhausted' | 'model-unavailable'): KeyEffect {
+  return { kind: 'cooldown', model, until, reason }
+}
+
+function disable(reason: string): KeyEffect {
+  return { kind: 'disable', reason }
+}
+
+function strike(reason: string): KeyEffect {
+  return { kind: 'strike', reason }
+}
+
+function resolvePolicy(policy: Partial<JudgePolicy> | undefined): JudgePolicy {
+  if (!policy) return DEFAULT_JUDGE_POLICY
+  // Undefined entries (e.g. from an optional config field) fall back to the default instead of erasing it.
+  return {
+    defaultRateLimitCooldownMs: policy.defaultRateLimitCooldownMs ?? DEFAULT_JUDGE_POLICY.defaultRateLimitCooldownMs,
+    maxCooldownMs: policy.maxCooldownMs ?? DEFAULT_JUDGE_POLICY.maxCooldownMs,
+    modelUnavailableCooldownMs: policy.modelUnavailableCooldownMs ?? DEFAULT_JUDGE_POLICY.modelUnavailableCooldownMs,
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max)
+}
+
+function clip(text: string, max = 200): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim()
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== ''
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value)
+    return Number.isFinite(n) ? n : undefined
+  }
+  return undefined
+}

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto'
+import { MinHeap } from '../internal/heap.ts'
+import type { Verdict } from './judge.ts'
+import { StormDetector, type StormPolicy, DEFAULT_STORM_POLICY } from './storm.ts'
+import { createRotation, type PoolKey, type Rotation, type StrategyName } from './strategies.ts'
+
+export type { PoolKey }
+
+/** What the pool knows about one key; serialisable so it can live in shared storage. */
+export interface KeyHealth {
+  /** Ambiguous failures since the last success; MAX_FAILURES of them disable the key. */
+  strikes: number
+  disabled?: { reason: string; at: number }
+  /** Per model: the key may not serve it before `until` (epoch ms). */
+  cooldowns: Record<string, { until: number; reason: string }>
+  lastFailure?: { at: number; reason: string }
+}
+
+export interface KeyPoolOptions {
+  maxFailures: number
+  strategy?: StrategyName
+  now?: () => number
+  storm?: Partial<StormPolicy>
+  /** Called after every change of a key's health (persistence, metrics). */
+  onChange?: (key: PoolKey, health: KeyHealth) => void
+}
+
+export interface Unavailable {
+  status: 429 | 503
+  retryAfterSeconds?: number
+  message: string
+}
+
+export function keyId(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 12)
+}
+
+export function maskSecret(secret: string): string {
+  return secret.length > 12 ? `${secret.slice(0, 4)}...${secret.slice(-4)}` : `${secret.slice(0, 2)}...`
+}
+
+/**
+ * The key pool: which keys may serve which model right now. All decisions about *why* come from the judge's
+ * verdicts; the pool only applies them. Picking is synchronous and O(1): one rotation of the enabled keys,
+ * plus a rotation per model for models that currently have keys cooling down.
+ */
+export class KeyPool {
+  readonly keys: readonly PoolKey[]
+  readonly #byId = new Map<string, PoolKey>()
+  readonly #health = new Map<string, KeyHealth>()
+  readonly #enabled: Rotation
+  readonly #perModel = new Map<string, { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }>()
+  readonly #storm: StormDetector
+  readonly #options: KeyPoolOptions & { now: () => number; strategy: StrategyName }
+
+  constructor(secrets: readonly string[], options: KeyPoolOptions) {
+    this.#options = { strategy: 'round-robin', now: Date.now, ...options }
+    const keys: PoolKey[] = []
+    for (const secret of secrets) {
+      const id = keyId(secret)
+      if (this.#byId.has(id)) continue
+      const key = { id, label: maskSecret(secret), secret, index: keys.length }
+      keys.push(key)
+      this.#byId.set(id, key)
+      this.#health.set(id, { strikes: 0, cooldowns: {} })
+    }
+    this.keys = keys
+    this.#enabled = createRotation(this.#options.strategy, keys)
+    this.#storm = new StormDetector({ ...DEFAULT_STORM_POLICY, ...options.storm })
+  }
+
+  get(id: string): PoolKey | undefined {
+    return this.#byId.get(id)
+  }
+
+  health(key: PoolKey): Readonly<KeyHealth> {
+    return this.#health.get(key.id)!
+  }
+
+  /** The next key that may serve `model`, skipping the ones this request already tried. */
+  pick(model: string, exclude?: ReadonlySet<string>): PoolKey | undefined {
+    const now = this.#options.now()
+    if (now < this.#storm.backoffUntil) return undefined
+    const cooling = this.#perModel.get(model)
+    if (!cooling) return this.#enabled.next(exclude)
+    this.#releaseExpired(model, cooling, now)
+    return (this.#perModel.get(model)?.rotation ?? this.#enabled).next(exclude)
+  }
+
+  apply(key: PoolKey, verdict: Verdict): void {
+    const health = this.#health.get(key.id)
+    if (!health) return
+    const now = this.#options.now()
+    const effect = verdict.effect
+    switch (effect.kind) {
+      case 'none':
+        return
+      case 'success':
+        this.#storm.succeeded()
+        if (health.strikes === 0 && !health.lastFailure) return
+        health.strikes = 0
+        health.lastFailure = undefined
+        break
+      case 'strike':
+        health.strikes++
+        health.lastFailure = { at: now, reason: effect.reason }
+        if (health.strikes >= this.#options.maxFailures) {
+          this.#disable(key, health, `${health.strikes} failures in a row; last: ${effect.reason}`, now)
+        }
+        break
+      case 'disable':
+        health.lastFailure = { at: now, reason: effect.reason }
+        this.#disable(key, health, effect.reason, now)
+        break
+      case 'cooldown':
+        health.lastFailure = { at: now, reason: verdict.reason }
+        this.#coolDown(key, health, effect.model, effect.until, effect.reason)
+        if (effect.reason === 'rate-limited') {
+          this.#storm.rateLimited({ at: now, keyId: key.id, retryAfterMs: effect.until - now }, this.#enabled.size)
+        }
+        break
+    }
+    this.#options.onChange?.(key, health)
+  }
+
+  /** Puts a disabled key back into rotation (a re-check succeeded, or an operator asked). */
+  enable(key: PoolKey): void {
+    const health = this.#health.get(key.id)
+    if (!health?.disabled) return
+    health.disabled = undefined
+    health.strikes = 0
+    this.#enabled.add(key)
+    for (const [model, entry] of this.#perModel) {
+      if (!(health.cooldowns[model]?.until! > this.#options.now())) entry.rotation.add(key)
+    }
+    this.#options.onChange?.(key, health)
+  }
+
+  /** Applies health read back from shared storage (at start, or from another instance). */
+  restore(key: PoolKey, saved: KeyHealth): void {
+    const health = this.#health.get(key.id)!
+    health.strikes = saved.strikes
+    health.lastFailure = saved.lastFailure
+    if (saved.disabled && !health.disabled) this.#disable(key, health, saved.disabled.reason, saved.disabled.at)
+    if (!saved.disabled && health.disabled) this.enable(key)
+    for (const [model, cooldown] of Object.entries(saved.cooldowns)) {
+      if (cooldown.until > this.#options.now()) this.#coolDown(key, health, model, cooldown.until, cooldown.reason)
+    }
+  }
+
+  disabledKeys(): PoolKey[] {
+    return this.keys.filter((key) => this.#health.get(key.id)!.disabled)
+  }
+
+  /** Why `pick` found nothing, as the client should hear it. */
+  unavailable(model: string): Unavailable {
+    const now = this.#options.now()
+    if (this.keys.length === 0) return { status: 503, message: 'No Gemini API keys are configured (API_KEYS is empty).' }
+    if (now < this.#storm.backoffUntil) {
+      return {
+        status: 429,
+        retryAfterSeconds: Math.ceil((this.#storm.backoffUntil - now) / 1000),
+        message: 'Google is rate-limiting this gateway across many keys at once (an IP-wide limit); the pool is backing off.',
+      }
+    }
+    if (this.#enabled.size === 0) {
+      return { status: 503, message: `All ${this.keys.length} API keys are disabled (invalid, suspended or out of credit); they are re-checked on a schedule.` }
+    }
+    let earliest = Infinity
+    for (const key of this.keys) {
+      const health = this.#health.get(key.id)!
+      const until = health.cooldowns[model]?.until
+      if (!health.disabled && until !== undefined && until > now) earliest = Math.min(earliest, until)
+    }
+    if (earliest !== Infinity && !this.#perModel.get(model)?.rotation.size) {
+      return {
+        status: 429,
+        retryAfterSeconds: Math.max(1, Math.ceil((earliest - now) / 1000)),
+        message: `Every enabled API key is rate-limited or out of quota for ${model}; the first one frees up in ${Math.ceil((earliest - now) / 1000)}s.`,
+      }
+    }
+    return { status: 503, message: `No API key could serve ${model}: every available key failed for this request.` }
+  }
+
+  #disable(key: PoolKey, health: KeyHealth, reason: string, at: number): void {
+    health.disabled = { reason, at }
+    this.#enabled.remove(key)
+    for (const entry of this.#perModel.values()) entry.rotation.remove(key)
+  }
+
+  #coolDown(key: PoolKey, health: KeyHealth, model: string, until: number, reason: string): void {
+    const current = health.cooldowns[model]
+    // A later verdict never shortens a cooldown that is already running.
+    if (current && current.until >= until) return
+    health.cooldowns[model] = { until, reason }
+    let entry = this.#perModel.get(model)
+    if (!entry) {
+      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !(this.#health.get(k.id)!.cooldowns[model]?.until! > this.#options.now()))
+      entry = { rotation: createRotation(this.#options.strategy, eligible), expiries: new MinHeap() }
+      this.#perModel.set(model, entry)
+    }
+    entry.rotation.remove(key)
+    entry.expiries.push({ at: until, keyId: key.id })
+  }
+
+  #releaseExpired(model: string, entry: { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }, now: number): void {
+    for (let top = entry.expiries.peek(); top && top.at <= now; top = entry.expiries.peek()) {
+      entry.expiries.pop()
+      const health = this.#health.get(top.keyId)!
+      const cooldown = health.cooldowns[model]
+      // A stale heap entry (the cooldown was extended since) is skipped; the newer entry releases the key.
+      if (!cooldown || cooldown.until > now) continue
+      delete health.cooldowns[model]
+      if (!health.disabled) entry.rotation.add(this.#byId.get(top.keyId)!)
+    }
+    if (entry.expiries.size === 0) this.#perModel.delete(model)
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * A JSON value that is carried as text and parsed only if someone looks inside. The gateway forwards most bodies
+ * and stream chunks untouched, so the common path costs no parse and no re-serialisation; a stage or plugin that
+ * reads `data` pays for one parse, and one that replaces the value makes a new Payload.
+ */
+export class Payload<T = any> {
+  #text: string | undefined
+  #data: T | undefined
+  #parsed: boolean
+
+  private constructor(text: string | undefined, data: T | undefined, parsed: boolean) {
+    this.#text = text
+    this.#data = data
+    this.#parsed = parsed
+  }
+
+  static fromText<T = any>(text: string): Payload<T> {
+    return new Payload<T>(text, undefined, false)
+  }
+
+  static fromData<T>(data: T): Payload<T> {
+    return new Payload<T>(undefined, data, true)
+  }
+
+  get text(): string {
+    return (this.#text ??= JSON.stringify(this.#data))
+  }
+
+  /** Throws SyntaxError when the text is not JSON. */
+  get data(): T {
+    if (!this.#parsed) {
+      this.#data = JSON.parse(this.#text!) as T
+      this.#parsed = true
+    }
+    return this.#data as T
+  }
+
+  /** Parses if needed; undefined instead of throwing for text that is not JSON. */
+  tryData(): T | undefined {
+    try {
+      return this.data
+    } catch {
+      return undefined
+    }
+  }
+}

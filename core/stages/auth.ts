@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto'
+import type { ClientIdentity } from '../context.ts'
+import { GatewayError } from '../errors.ts'
+import { defineStage, type Stage } from '../pipeline.ts'
+import { maskSecret } from '../keys/pool.ts'
+
+export type Authenticator = (credentials: readonly (string | undefined)[]) => ClientIdentity | undefined
+
+/**
+ * Client tokens are compared by their SHA-256 digest: the lookup is a hash-map probe on a value the caller cannot
+ * steer byte by byte, so response time says nothing about how much of a token was right (constant-time in the
+ * sense that matters), and the tokens themselves are never kept beside the request.
+ */
+export function createAuthenticator(tokens: readonly string[]): Authenticator {
+  const known = new Map<string, ClientIdentity>()
+  for (const token of tokens) {
+    const digest = sha256(token)
+    known.set(digest, { tokenId: digest.slice(0, 12), label: maskSecret(token) })
+  }
+  return (credentials) => {
+    for (const credential of credentials) {
+      if (!credential) continue
+      const identity = known.get(sha256(credential))
+      if (identity) return identity
+    }
+    return undefined
+  }
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+
+/** Reads a token from `Authorization: Bearer <t>` (the scheme is case-insensitive). */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined
+  const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+export function authStage(authenticate: Authenticator): Stage {
+  return defineStage('auth', (ctx, next) => {
+    const client = authenticate(ctx.request.credentials)
+    if (!client) {
+      const message = ctx.request.credentials.some(Boolean)
+        ? 'API key not valid for this gateway. Pass one of ALLOWED_TOKENS.'
+        : 'Missing credential: pass a gateway token as ?key=, x-goog-api-key or Authorization: Bearer.'
+      return Promise.reject(new GatewayError(401, message))
+    }
+    ctx.client = client
+    return next()
+  })
+}

@@ -1,0 +1,201 @@
+import type { AttemptRecord, Outcome, RequestContext, StreamOutcome, Usage } from '../context.ts'
+import { GatewayError } from '../errors.ts'
+import { judgeAttempt, type AttemptFacts, type Verdict } from '../keys/judge.ts'
+import type { KeyPool, PoolKey } from '../keys/pool.ts'
+import type { Payload } from '../payload.ts'
+import { defineStage, type Stage } from '../pipeline.ts'
+import { UpstreamHttpError } from '../upstream/gemini.ts'
+import { streamFailure, toClientError, transportCode } from './internal/failures.ts'
+
+export interface KeySelectOptions {
+  pool: KeyPool
+  /** MAX_RETRIES: attempts per request, each on a different key. */
+  maxRetries: number
+}
+
+/**
+ * Picks a key for each attempt, runs the rest of the pipeline with it, lets the judge classify what came back,
+ * applies the verdict to the key's health, and tries another key while that is worth it and nothing has reached
+ * the client. A stream counts as delivered from its first event on: later failures end it with an error, never a
+ * retry that would splice two answers together.
+ */
+export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
+  return defineStage('key-select', async (ctx, next) => {
+    const model = ctx.request.upstreamModel
+    const tried = new Set<string>()
+    let failure: { error: unknown; verdict: Verdict } | undefined
+    let emptyAnswer: Outcome | undefined
+
+    for (let attempt = 1; attempt <= maxRetries; attempt++) {
+      const key = pool.pick(model, tried)
+      if (!key) break
+      tried.add(key.id)
+      ctx.key = key
+      const record = startRecord(ctx, key, attempt)
+      const started = performance.now()
+      let outcome: Outcome
+      let first: Payload | undefined
+      try {
+        outcome = await next()
+        if (outcome.kind === 'stream') ({ outcome, first } = await peek(outcome))
+      } catch (error) {
+        if (error instanceof GatewayError) throw error
+        const facts = factsFromError(error, ctx, model)
+        if (!facts) throw error
+        const verdict = judgeAttempt(facts)
+        finishRecord(record, started, facts.status ?? null, verdict, errorBodyOf(error))
+        pool.apply(key, verdict)
+        failure = { error, verdict }
+        emptyAnswer = release(emptyAnswer)
+        if (!verdict.retry || ctx.signal.aborted) break
+        continue
+      }
+
+      const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
+      const status = outcome.kind === 'json' ? outcome.status : 200
+      const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body })
+      pool.apply(key, verdict)
+      if (verdict.class === 'empty-answer') {
+        finishRecord(record, started, status, verdict, first?.text ?? (outcome.kind === 'json' ? outcome.body.text : undefined))
+        failure = { error: new GatewayError(502, `Gemini returned an empty answer on ${attempt} key(s).`), verdict }
+        release(emptyAnswer)
+        emptyAnswer = first || outcome.kind === 'json' ? outcome : undefined
+        continue
+      }
+      finishRecord(record, started, status, verdict)
+      release(emptyAnswer)
+      if (outcome.kind === 'json') {
+        record.usage = ctx.usage = usageOf(body)
+        return outcome
+      }
+      return { kind: 'stream', chunks: committedStream(outcome, record, started, ctx, pool, key) }
+    }
+
+    // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
+    if (emptyAnswer) return emptyAnswer
+    if (failure) throw toClientError(failure.error, failure.verdict, pool.unavailable(model))
+    const unavailable = pool.unavailable(model)
+    throw new GatewayError(unavailable.status, unavailable.message, {
+      headers: unavailable.retryAfterSeconds ? { 'retry-after': String(unavailable.retryAfterSeconds) } : {},
+    })
+  })
+}
+
+/** Closes a stream we will not deliver, so its upstream connection goes back to the pool. */
+function release(outcome: Outcome | undefined): undefined {
+  if (outcome?.kind === 'stream') void (outcome.chunks as AsyncGenerator<Payload>).return?.(undefined)
+  return undefined
+}
+
+function startRecord(ctx: RequestContext, key: PoolKey, attempt: number): AttemptRecord {
+  const record: AttemptRecord = { attempt, keyId: key.id, keyLabel: key.label, startedAt: Date.now(), latencyMs: 0, status: null, failureClass: 'ok', reason: '' }
+  ctx.attempts.push(record)
+  return record
+}
+
+function finishRecord(record: AttemptRecord, started: number, status: number | null, verdict: Verdict, errorBody?: string): void {
+  record.latencyMs = performance.now() - started
+  record.status = status
+  record.failureClass = verdict.class
+  record.reason = verdict.reason
+  if (errorBody !== undefined) record.errorBody = errorBody
+}
+
+/** Facts for the judge from a failed call, or undefined when the error is a bug of ours rather than the network's. */
+function factsFromError(error: unknown, ctx: RequestContext, model: string): AttemptFacts | undefined {
+  const base = { operation: ctx.request.operation, model, now: Date.now() }
+  if (ctx.signal.aborted) return { ...base, cancelled: true }
+  if (error instanceof UpstreamHttpError) {
+    return { ...base, status: error.status, body: parseMaybe(error.body), retryAfterHeader: error.retryAfter }
+  }
+  const code = transportCode(error)
+  return code ? { ...base, transportError: code } : undefined
+}
+
+function errorBodyOf(error: unknown): string {
+  return error instanceof UpstreamHttpError ? error.body : String((error as Error)?.message ?? error)
+}
+
+function parseMaybe(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** Waits for the first event so a failure or an empty stream can still be retried on another key. */
+async function peek(outcome: StreamOutcome): Promise<{ outcome: StreamOutcome; first: Payload | undefined }> {
+  const iterator = outcome.chunks[Symbol.asyncIterator]()
+  const head = await iterator.next()
+  if (head.done) return { outcome: { kind: 'stream', chunks: emptyChunks() }, first: undefined }
+  return { outcome: { kind: 'stream', chunks: resume(head.value, iterator) }, first: head.value }
+}
+
+async function* emptyChunks(): AsyncGenerator<Payload> {}
+
+async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
+  try {
+    yield first
+    for (let step = await rest.next(); !step.done; step = await rest.next()) yield step.value
+  } finally {
+    await rest.return?.()
+  }
+}
+
+const ENDED = /"(finishReason|blockReason)"/
+
+/** The committed stream: records usage from the last event and turns a broken or truncated stream into an error. */
+async function* committedStream(
+  outcome: StreamOutcome,
+  record: AttemptRecord,
+  started: number,
+  ctx: RequestContext,
+  pool: KeyPool,
+  key: PoolKey,
+): AsyncGenerator<Payload> {
+  let last: Payload | undefined
+  let ended = false
+  let count = 0
+  let complete = false
+  try {
+    for await (const chunk of outcome.chunks) {
+      ctx.committed = true
+      last = chunk
+      count++
+      if (!ended && ENDED.test(chunk.text)) ended = true
+      yield chunk
+    }
+    complete = true
+  } catch (error) {
+    const failure = streamFailure(error, ctx, count)
+    record.failureClass = failure.verdict.class
+    record.reason = failure.verdict.reason
+    record.errorBody = failure.error.message
+    pool.apply(key, failure.verdict)
+    throw failure.error
+  } finally {
+    record.latencyMs = performance.now() - started
+    if (last) record.usage = ctx.usage = usageOf(last.tryData())
+    if (!complete && record.failureClass === 'ok') {
+      record.failureClass = 'client-cancelled'
+      record.reason = `client left after ${count} chunk(s)`
+    }
+  }
+  if (!ended) {
+    record.failureClass = 'empty-answer'
+    record.reason = `stream ended after ${count} chunk(s) without a finish reason`
+    throw new GatewayError(502, 'Gemini ended the stream without a finish reason; the answer is truncated.')
+  }
+}
+
+function usageOf(body: any): Usage | undefined {
+  const usage = body?.usageMetadata
+  if (!usage || typeof usage !== 'object') return undefined
+  return {
+    promptTokens: usage.promptTokenCount,
+    completionTokens: usage.candidatesTokenCount,
+    thinkingTokens: usage.thoughtsTokenCount,
+    totalTokens: usage.totalTokenCount,
+  }
+}

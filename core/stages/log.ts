@@ -1,0 +1,51 @@
+import type { AttemptRecord, RequestContext } from '../context.ts'
+import { defineStage, type Stage } from '../pipeline.ts'
+import type { LogWriter } from '../../storage/log-writer.ts'
+
+export interface LogStageOptions {
+  /** ERROR_LOG_RECORD_REQUEST_BODY: keep the request body beside each error (it may hold user data). */
+  recordRequestBody: boolean
+}
+
+/**
+ * Queues one request-log row per upstream attempt and one error-log row per failed attempt once the answer has
+ * fully left. The writer batches them to the database off the request path, so logging never delays an answer.
+ */
+export function logStage(writer: LogWriter, options: LogStageOptions): Stage {
+  return defineStage('log', (ctx, next) => {
+    ctx.onFinish(() => {
+      for (const attempt of ctx.attempts) writeAttempt(writer, ctx, attempt, options)
+    })
+    return next()
+  })
+}
+
+function writeAttempt(writer: LogWriter, ctx: RequestContext, attempt: AttemptRecord, options: LogStageOptions): void {
+  const { request } = ctx
+  const common = {
+    time: attempt.startedAt,
+    requestId: ctx.id,
+    tokenId: ctx.client?.tokenId ?? '',
+    operation: request.operation,
+    model: request.upstreamModel,
+    keyId: attempt.keyId,
+    status: attempt.status,
+    failureClass: attempt.failureClass,
+  }
+  writer.request({
+    ...common,
+    dialect: request.dialect,
+    attempt: attempt.attempt,
+    latencyMs: Math.round(attempt.latencyMs),
+    promptTokens: attempt.usage?.promptTokens,
+    completionTokens: attempt.usage?.completionTokens,
+    thinkingTokens: attempt.usage?.thinkingTokens,
+    totalTokens: attempt.usage?.totalTokens,
+  })
+  if (attempt.failureClass === 'ok' || attempt.failureClass === 'client-cancelled') return
+  writer.error({
+    ...common,
+    errorBody: attempt.errorBody ?? attempt.reason,
+    requestBody: options.recordRequestBody ? (ctx.bodyChanged || !request.rawBody ? JSON.stringify(request.body) : request.rawBody) : undefined,
+  })
+}
