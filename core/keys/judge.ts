@@ -56,6 +56,8 @@ export interface AttemptFacts {
   transportError?: string
   /** The client went away (always wins). */
   cancelled?: boolean
+  /** `body` is a stream's first event and more are coming (it has no finishReason yet): not the whole answer. */
+  partial?: boolean
 }
 
 export type KeyEffect =
@@ -141,7 +143,8 @@ function judgeSuccessStatus(facts: AttemptFacts, p: JudgePolicy): Verdict {
   if (typeof body === 'string') return verdict('upstream-error', true, NONE, `HTTP ${facts.status} answer is not JSON`)
 
   // Why: an empty answer is a known Gemini hiccup that another attempt usually fixes; it says nothing about the key.
-  if (isEmptyAnswer(body)) {
+  // Why: an opening event without a finish (Gemini 3 often opens with an empty text part) says nothing yet.
+  if (!facts.partial && isEmptyAnswer(body)) {
     const reason =
       body === undefined
         ? 'empty answer (no body / stream ended without an event)'

@@ -136,6 +136,18 @@ export class KeyPool {
     this.#options.onChange?.(key, health)
   }
 
+  /** Forgets everything about a key: strikes, cooldowns, disablement (an operator's "reset"). */
+  reset(key: PoolKey): void {
+    const health = this.#health.get(key.id)
+    if (!health) return
+    this.enable(key)
+    health.strikes = 0
+    health.cooldowns = {}
+    health.lastFailure = undefined
+    for (const entry of this.#perModel.values()) entry.rotation.add(key)
+    this.#options.onChange?.(key, health)
+  }
+
   /** Applies health read back from shared storage (at start, or from another instance). */
   restore(key: PoolKey, saved: KeyHealth): void {
     const health = this.#health.get(key.id)!

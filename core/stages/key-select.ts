@@ -7,6 +7,9 @@ import { defineStage, type Stage } from '../pipeline.ts'
 import { UpstreamHttpError } from '../upstream/gemini.ts'
 import { streamFailure, toClientError, transportCode } from './internal/failures.ts'
 
+/** A stream event that closes the answer. Tested on the raw text: no parse on the per-chunk path. */
+const ENDED = /"(finishReason|blockReason)"/
+
 export interface KeySelectOptions {
   pool: KeyPool
   /** MAX_RETRIES: attempts per request, each on a different key. */
@@ -53,7 +56,8 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
 
       const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
       const status = outcome.kind === 'json' ? outcome.status : 200
-      const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body })
+      const partial = first !== undefined && !ENDED.test(first.text)
+      const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial })
       pool.apply(key, verdict)
       if (verdict.class === 'empty-answer') {
         finishRecord(record, started, status, verdict, first?.text ?? (outcome.kind === 'json' ? outcome.body.text : undefined))
@@ -142,8 +146,6 @@ async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGener
     await rest.return?.()
   }
 }
-
-const ENDED = /"(finishReason|blockReason)"/
 
 /** The committed stream: records usage from the last event and turns a broken or truncated stream into an error. */
 async function* committedStream(

@@ -1,0 +1,21 @@
+// storage/: the bottom layer. It imports nothing from core/ or plugins/.
+export { openDatabase, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, type DatabaseOptions, type GatewayDatabase } from './db.ts'
+export { migrate, MIGRATIONS, type Migration } from './migrations.ts'
+export {
+  createLogWriter,
+  type ErrorLogRow,
+  type LogWriter,
+  type LogWriterLogger,
+  type LogWriterOptions,
+  type RequestLogRow,
+} from './log-writer.ts'
+export {
+  deleteOlderThan,
+  scheduleRetention,
+  type DeleteOptions,
+  type LogTable,
+  type RetentionOptions,
+  type RetentionPolicy,
+  type RetentionSchedule,
+} from './retention.ts'
+export { createStateStorage, type StateStorageOptions } from './state.ts'

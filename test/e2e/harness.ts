@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { GoogleGenAI } from '@google/genai'
+import { serve } from 'h3'
+import type { GatewayConfig } from '../../core/config/schema.ts'
+import { loadGatewayConfig } from '../../core/config/load.ts'
+import { createGateway, type Gateway } from '../../core/gateway.ts'
+import { createLogger } from '../../core/logger.ts'
+import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../fake-upstream/index.ts'
+
+export const TOKEN = 'sk-gemgate-test'
+export const KEYS = ['AIzaSy-test-key-one-0000000000000001', 'AIzaSy-test-key-two-0000000000000002', 'AIzaSy-test-key-three-00000000000003']
+
+export interface Running {
+  url: string
+  gateway: Gateway
+  upstream: FakeUpstream
+  /** The official SDK pointed at the gateway. */
+  genai(token?: string): GoogleGenAI
+  /** Upstream requests that reached the fake with one of our keys, in order. */
+  keysUsed(): (string | undefined)[]
+  close(): Promise<void>
+}
+
+/**
+ * A real gateway (real SQLite under a temp dir, real HTTP on loopback) in front of a real fake upstream.
+ * Config goes through the same loader as `npm start`, with the environment replaced by `env`.
+ */
+export async function startGateway(
+  options: { env?: Record<string, string>; config?: Partial<GatewayConfig>; upstream?: FakeUpstreamOptions; upstreamInstance?: FakeUpstream } = {},
+): Promise<Running> {
+  const upstream = options.upstreamInstance ?? (await startFakeUpstream(options.upstream))
+  const dataDir = mkdtempSync(join(tmpdir(), 'gemgate-e2e-'))
+  const { config } = await loadGatewayConfig({
+    cwd: dataDir,
+    dotenv: false,
+    env: {
+      API_KEYS: JSON.stringify(KEYS),
+      ALLOWED_TOKENS: JSON.stringify([TOKEN]),
+      BASE_URL: upstream.url,
+      DATA_DIR: dataDir,
+      CHECK_INTERVAL_HOURS: '0',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    overrides: options.config,
+  })
+  const gateway = await createGateway(config, { logger: createLogger(config.logLevel) })
+  const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
+  await server.ready()
+  const url = server.url!.replace(/\/$/, '')
+  return {
+    url,
+    gateway,
+    upstream,
+    genai: (token = TOKEN) => new GoogleGenAI({ apiKey: token, httpOptions: { baseUrl: url } }),
+    keysUsed: () => upstream.requests.map((r) => r.key),
+    async close() {
+      await server.close(true)
+      await gateway.close()
+      if (!options.upstreamInstance) await upstream.close()
+    },
+  }
+}
+
+/** POST JSON to the gateway with the test token. */
+export function post(running: Running, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(running.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-goog-api-key': TOKEN, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+export const userText = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }] })
