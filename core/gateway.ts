@@ -107,7 +107,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   app.get('/health', () => ({ status: 'healthy' }))
   registerGeminiRoutes(app, {
     run,
-    pluginModels: (upstream) => plugins.flatMap((plugin) => plugin.models?.(upstream, pluginContext) ?? ([] as GeminiModel[])),
+    pluginModels: plugins.some((plugin) => plugin.models)
+      ? (upstream) => plugins.flatMap((plugin) => plugin.models?.(upstream, pluginContext) ?? ([] as GeminiModel[]))
+      : undefined,
     filteredModels: config.filteredModels,
     maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024,
   })

@@ -64,8 +64,9 @@ export interface Plugin {
  * Declares a plugin. Pass the plugin itself, or a factory taking options, which is what gateway.config.ts
  * then calls: `plugins: [search({ models: ['gemini-2.5-flash'] })]`.
  */
-export function definePlugin(plugin: Plugin): Plugin
+// The factory overload comes first: a function has a `name` too, so it would also pass as a Plugin.
 export function definePlugin<O>(factory: (options: O) => Plugin): (options: O) => Plugin
+export function definePlugin(plugin: Plugin): Plugin
 export function definePlugin<O>(input: Plugin | ((options: O) => Plugin)): Plugin | ((options: O) => Plugin) {
   return input
 }

@@ -9,8 +9,8 @@ import { geminiDialect } from './gemini.ts'
 
 export interface GeminiRoutesOptions {
   run: RunRequest
-  /** Extra models the plugins derive from one page of the upstream list. */
-  pluginModels: (upstream: GeminiModel[]) => GeminiModel[]
+  /** Extra models the plugins derive from one page of the upstream list; absent when no plugin adds models. */
+  pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]
   filteredModels: readonly string[]
   maxBodyBytes: number
 }
@@ -82,7 +82,7 @@ function editList(outcome: Outcome, options: GeminiRoutesOptions, filtered: Read
   const list = outcome.body.tryData() as { models?: GeminiModel[] } | undefined
   if (!list || !Array.isArray(list.models)) return outcome
   const visible = list.models.filter((m) => !filtered.has(shortName(m.name)))
-  const extra = options.pluginModels(visible)
+  const extra = options.pluginModels?.(visible) ?? []
   if (visible.length === list.models.length && extra.length === 0) return outcome
   return { ...outcome, body: Payload.fromData({ ...list, models: [...visible, ...extra] }) }
 }
@@ -95,14 +95,18 @@ async function getModel(event: H3Event, options: GeminiRoutesOptions, filtered: 
   } catch (error) {
     return geminiDialect.error(asGatewayError(error), event)
   }
-  const response = await options.run(event, baseRequest(event, 'getModel', model), geminiDialect)
-  if (response.status !== 404) return response
-  // Not an upstream model: maybe one a plugin derives (an alias, a `-search` variant).
-  const derived = await findPluginModel(event, options, model)
+  let answeredName: string | undefined
+  const response = await options.run(event, baseRequest(event, 'getModel', model), geminiDialect, (outcome) => {
+    if (outcome.kind === 'json' && outcome.status === 200) answeredName = (outcome.body.tryData() as GeminiModel | undefined)?.name
+    return outcome
+  })
+  if (!options.pluginModels || (response.status !== 404 && (response.status !== 200 || answeredName === `models/${model}`))) return response
+  // Not an upstream model, or a plugin sent the call to another one: maybe one a plugin derives (an alias, a `-search` variant).
+  const derived = await findPluginModel(event, { ...options, pluginModels: options.pluginModels }, model)
   return derived ? Response.json(derived) : response
 }
 
-async function findPluginModel(event: H3Event, options: GeminiRoutesOptions, model: string): Promise<GeminiModel | undefined> {
+async function findPluginModel(event: H3Event, options: GeminiRoutesOptions & Required<Pick<GeminiRoutesOptions, 'pluginModels'>>, model: string): Promise<GeminiModel | undefined> {
   const request = baseRequest(event, 'listModels', '')
   request.query = { pageSize: '1000' }
   let found: GeminiModel | undefined
