@@ -4,6 +4,7 @@ import { H3 } from 'h3'
 import type { Storage } from 'unstorage'
 import { createLogWriter, createStateStorage, openDatabase, scheduleRetention, type DatabaseOptions, type GatewayDatabase, type LogWriter } from '../storage/index.ts'
 import type { ResolvedConfig } from './config/schema.ts'
+import { corsMiddleware } from './cors.ts'
 import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
 import { geminiDialect } from './dialects/gemini.ts'
 import { GatewayError } from './errors.ts'
@@ -104,6 +105,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       return geminiDialect.error(new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message), event)
     },
   })
+  app.use(corsMiddleware())
   app.get('/health', () => ({ status: 'healthy' }))
   registerGeminiRoutes(app, {
     run,

@@ -166,3 +166,26 @@ describe('native Gemini API', () => {
     expect(await res.json()).toEqual({ status: 'healthy' })
   })
 })
+
+describe('browser clients', () => {
+  let gw: Running
+  beforeAll(async () => {
+    gw = await startGateway()
+  })
+  afterAll(() => gw.close())
+
+  it('answers CORS preflights and marks answers readable from any origin', async () => {
+    const preflight = await fetch(`${gw.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://chat.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-goog-api-key, content-type' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('x-goog-api-key, content-type')
+    const res = await post(gw, '/v1beta/models/gemini-2.5-flash:generateContent', userText('hi'), { origin: 'https://chat.example' })
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    const denied = await fetch(`${gw.url}/v1beta/models`, { headers: { origin: 'https://chat.example' } })
+    expect(denied.status).toBe(401)
+    expect(denied.headers.get('access-control-allow-origin')).toBe('*')
+  })
+})
