@@ -30,6 +30,13 @@ export interface GatewayRequest {
   query?: Record<string, string>
   /** Name of the dialect that decoded the request and will encode the answer. */
   dialect: string
+  /**
+   * Decoding work that must wait until the client is authenticated (fetching image URLs from messages, ...).
+   * The transform stage runs it first; it may edit `body` (and sets ctx.bodyChanged itself if rawBody is set).
+   */
+  prepare?: (ctx: RequestContext) => Promise<void>
+  /** What the dialect needs later to encode the answer (the client's model name, include_usage, tool names...). */
+  dialectOptions?: Record<string, unknown>
   /** Every credential the client presented (query key, x-goog-api-key, Bearer); checked by auth, never logged. */
   credentials: readonly (string | undefined)[]
 }

@@ -7,6 +7,8 @@ import type { ResolvedConfig } from './config/schema.ts'
 import { corsMiddleware } from './cors.ts'
 import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
 import { geminiDialect } from './dialects/gemini.ts'
+import { createMediaFetcher } from './dialects/shared/media.ts'
+import type { DialectRouteDeps } from './dialects/types.ts'
 import { GatewayError } from './errors.ts'
 import { createKeyChecker } from './keys/check.ts'
 import { KeyPool } from './keys/pool.ts'
@@ -107,14 +109,20 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   })
   app.use(corsMiddleware())
   app.get('/health', () => ({ status: 'healthy' }))
-  registerGeminiRoutes(app, {
+  const routeDeps: DialectRouteDeps = {
     run,
+    config,
     pluginModels: plugins.some((plugin) => plugin.models)
       ? (upstream) => plugins.flatMap((plugin) => plugin.models?.(upstream, pluginContext) ?? ([] as GeminiModel[]))
       : undefined,
-    filteredModels: config.filteredModels,
     maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024,
-  })
+    fetchMedia: createMediaFetcher({
+      timeoutMs: config.mediaFetchTimeoutSeconds * 1000,
+      maxBytes: config.mediaFetchMaxMb * 1024 * 1024,
+      allowPrivate: config.mediaFetchAllowPrivate,
+    }),
+  }
+  registerGeminiRoutes(app, routeDeps)
   for (const plugin of plugins) plugin.routes?.(app, pluginContext)
   app.all('/**', (event) => geminiDialect.error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
 

@@ -48,6 +48,10 @@ export const ConfigSchema = v.strictObject({
   /** Replace the client's safetySettings with `safetySettings` instead of only filling them in when absent. */
   forceSafetySettings: v.optional(v.boolean(), false),
   maxRequestBodyMb: v.optional(v.pipe(v.number(), v.minValue(1)), 25),
+  /** Media URLs in OpenAI/Anthropic messages are fetched by the gateway: how long, how big, and whether private addresses are allowed. */
+  mediaFetchTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 15),
+  mediaFetchMaxMb: v.optional(v.pipe(v.number(), v.minValue(1)), 20),
+  mediaFetchAllowPrivate: v.optional(v.boolean(), false),
 
   database: v.optional(
     v.strictObject({

@@ -1,19 +1,14 @@
 import { getRouterParam, type H3, type H3Event } from 'h3'
 import type { GatewayRequest, Operation, Outcome } from '../context.ts'
 import { GatewayError, badRequest, notFound } from '../errors.ts'
+import { parseBody, readBodyText } from './shared/body.ts'
 import { Payload } from '../payload.ts'
 import type { GeminiModel } from '../plugin.ts'
-import type { RunRequest } from '../run.ts'
 import { bearerToken } from '../stages/auth.ts'
 import { geminiDialect } from './gemini.ts'
+import type { DialectRouteDeps } from './types.ts'
 
-export interface GeminiRoutesOptions {
-  run: RunRequest
-  /** Extra models the plugins derive from one page of the upstream list; absent when no plugin adds models. */
-  pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]
-  filteredModels: readonly string[]
-  maxBodyBytes: number
-}
+type GeminiRoutesOptions = Pick<DialectRouteDeps, 'run' | 'pluginModels' | 'maxBodyBytes'>
 
 const ACTIONS: Record<string, Operation> = {
   generateContent: 'generateContent',
@@ -26,8 +21,8 @@ const ACTIONS: Record<string, Operation> = {
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 /** The native Gemini API, under /v1beta and /gemini/v1beta (gemini-balance served both). */
-export function registerGeminiRoutes(app: H3, options: GeminiRoutesOptions): void {
-  const filtered = new Set(options.filteredModels)
+export function registerGeminiRoutes(app: H3, options: DialectRouteDeps): void {
+  const filtered = new Set(options.config.filteredModels)
   for (const prefix of ['/v1beta', '/gemini/v1beta']) {
     app.get(`${prefix}/models`, (event) => listModels(event, options, filtered))
     app.get(`${prefix}/models/:model`, (event) => getModel(event, options, filtered))
@@ -119,28 +114,6 @@ async function findPluginModel(event: H3Event, options: GeminiRoutesOptions & Re
 }
 
 const shortName = (name: string) => name.replace(/^models\//, '')
-
-export async function readBodyText(event: H3Event, maxBytes: number): Promise<string> {
-  const declared = Number(event.req.headers.get('content-length') ?? 0)
-  if (declared > maxBytes) throw tooLarge(maxBytes)
-  const text = await event.req.text()
-  if (text.length > maxBytes) throw tooLarge(maxBytes)
-  return text
-}
-
-const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body is larger than ${Math.round(maxBytes / 1048576)} MB (MAX_REQUEST_BODY_MB).`)
-
-export function parseBody(text: string): Record<string, any> {
-  if (text.trim() === '') return {}
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch (error) {
-    throw badRequest(`Invalid JSON payload received. ${(error as Error).message}`)
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Invalid JSON payload received. The body must be a JSON object.')
-  return body as Record<string, any>
-}
 
 function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error

@@ -25,6 +25,7 @@ export function transformStage(plugins: readonly Plugin[], options: TransformOpt
   return defineStage('transform', async (ctx, next) => {
     const request = ctx.request
     const generates = GENERATES.has(request.operation)
+    if (request.prepare) await request.prepare(ctx)
     if (safetySettings && generates) applySafetySettings(ctx, safetySettings, forceSafetySettings)
     for (const plugin of requestHooks) await plugin.transformRequest!(request, ctx)
 
