@@ -1,13 +1,15 @@
+import { Readable } from 'node:stream'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { Payload } from './payload.ts'
 
 /**
- * The `data` of each server-sent event in a byte stream, as soon as the event is complete. Google frames events
- * with CRLF CRLF; the parser takes any line ending. A final event without its blank line still counts.
+ * The `data` of each server-sent event in a byte stream, as a Payload, as soon as the event is complete. Google
+ * frames events with CRLF CRLF; the parser takes any line ending. A final event without its blank line counts.
  */
-export async function* readSseData(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* readSsePayloads(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Payload> {
   const decoder = new TextDecoder()
-  const ready: string[] = []
-  const parser = createParser({ onEvent: (event: EventSourceMessage) => ready.push(event.data) })
+  const ready: Payload[] = []
+  const parser = createParser({ onEvent: (event: EventSourceMessage) => ready.push(Payload.fromText(event.data)) })
   for await (const piece of bytes) {
     parser.feed(decoder.decode(piece, { stream: true }))
     if (ready.length === 0) continue
@@ -19,23 +21,35 @@ export async function* readSseData(bytes: AsyncIterable<Uint8Array>): AsyncGener
   for (const data of ready) yield data
 }
 
+/**
+ * A response body made of text pieces pulled from an async iterator. On Node a Readable, which srvx pipes
+ * straight into the socket with backpressure (a web ReadableStream costs several promises per chunk there);
+ * on Bun a ReadableStream, its native body type. Cancelling either returns the iterator, which closes upstream.
+ */
+export function responseBody(pieces: AsyncGenerator<string>): BodyInit {
+  if (process.versions.bun) return webStream(pieces)
+  // srvx's FastResponse takes a Node stream on Node; its type only says BodyInit.
+  return Readable.from(pieces, { objectMode: false }) as unknown as BodyInit
+}
+
 const encoder = new TextEncoder()
 
-/** A ReadableStream of encoded text pieces pulled from an async iterator, with cancel passed back up. */
-export function streamFromIterator(pieces: AsyncIterator<string>, onCancel?: () => void): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await pieces.next()
-        if (done) controller.close()
-        else controller.enqueue(encoder.encode(value))
-      } catch (error) {
-        controller.error(error)
-      }
+function webStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { value, done } = await pieces.next()
+          if (done) controller.close()
+          else controller.enqueue(encoder.encode(value))
+        } catch (error) {
+          controller.error(error)
+        }
+      },
+      async cancel() {
+        await pieces.return(undefined)
+      },
     },
-    async cancel() {
-      onCancel?.()
-      await pieces.return?.()
-    },
-  }, { highWaterMark: 0 })
+    { highWaterMark: 0 },
+  )
 }

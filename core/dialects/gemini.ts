@@ -1,6 +1,7 @@
 import { toGatewayError, type GatewayError } from '../errors.ts'
 import type { Payload } from '../payload.ts'
-import { streamFromIterator } from '../sse.ts'
+import { FastResponse } from 'srvx'
+import { responseBody } from '../sse.ts'
 import type { Dialect } from './types.ts'
 
 const JSON_TYPE = 'application/json; charset=UTF-8'
@@ -14,11 +15,11 @@ export const geminiDialect: Dialect = {
   name: 'gemini',
   respond(outcome, _ctx, event) {
     if (outcome.kind === 'json') {
-      return new Response(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE, ...outcome.headers } })
+      return new FastResponse(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE, ...outcome.headers } })
     }
     const sse = new URL(event.req.url).searchParams.get('alt') === 'sse'
     const pieces = sse ? sseEvents(outcome.chunks) : jsonArray(outcome.chunks)
-    return new Response(streamFromIterator(pieces), {
+    return new FastResponse(responseBody(pieces), {
       status: 200,
       headers: sse
         ? { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
@@ -26,7 +27,7 @@ export const geminiDialect: Dialect = {
     })
   },
   error(error) {
-    return new Response(geminiErrorBody(error), { status: error.status, headers: { 'content-type': JSON_TYPE, ...error.headers } })
+    return new FastResponse(geminiErrorBody(error), { status: error.status, headers: { 'content-type': JSON_TYPE, ...error.headers } })
   },
 }
 

@@ -1,14 +1,12 @@
-import type { AttemptRecord, Outcome, RequestContext, StreamOutcome, Usage } from '../context.ts'
+import type { AttemptRecord, Outcome, RequestContext, Usage } from '../context.ts'
 import { GatewayError } from '../errors.ts'
 import { judgeAttempt, type AttemptFacts, type Verdict } from '../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../keys/pool.ts'
 import type { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import { UpstreamHttpError } from '../upstream/gemini.ts'
+import { operationSpec } from '../upstream/operations.ts'
 import { streamFailure, toClientError, transportCode } from './internal/failures.ts'
-
-/** A stream event that closes the answer. Tested on the raw text: no parse on the per-chunk path. */
-const ENDED = /"(finishReason|blockReason)"/
 
 export interface KeySelectOptions {
   pool: KeyPool
@@ -38,9 +36,16 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
       const started = performance.now()
       let outcome: Outcome
       let first: Payload | undefined
+      let rest: AsyncIterator<Payload> | undefined
       try {
         outcome = await next()
-        if (outcome.kind === 'stream') ({ outcome, first } = await peek(outcome))
+        if (outcome.kind === 'stream') {
+          rest = outcome.chunks[Symbol.asyncIterator]()
+          // Wait for the first event, so a failure or an empty stream can still be retried on another key.
+          const head = await rest.next()
+          first = head.done ? undefined : head.value
+          outcome = { kind: 'stream', chunks: resume(first, rest) }
+        }
       } catch (error) {
         if (error instanceof GatewayError) throw error
         const facts = factsFromError(error, ctx, model)
@@ -56,7 +61,8 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
 
       const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
       const status = outcome.kind === 'json' ? outcome.status : 200
-      const partial = first !== undefined && !ENDED.test(first.text)
+      const ends = operationSpec(ctx.request.operation).ends
+      const partial = first !== undefined && !ends(first.text)
       const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial })
       pool.apply(key, verdict)
       if (verdict.class === 'empty-answer') {
@@ -72,7 +78,7 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
         record.usage = ctx.usage = usageOf(body)
         return outcome
       }
-      return { kind: 'stream', chunks: committedStream(outcome, record, started, ctx, pool, key) }
+      return { kind: 'stream', chunks: committedStream(first!, rest!, record, started, ctx, pool, key) }
     }
 
     // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
@@ -128,18 +134,10 @@ function parseMaybe(text: string): unknown {
   }
 }
 
-/** Waits for the first event so a failure or an empty stream can still be retried on another key. */
-async function peek(outcome: StreamOutcome): Promise<{ outcome: StreamOutcome; first: Payload | undefined }> {
-  const iterator = outcome.chunks[Symbol.asyncIterator]()
-  const head = await iterator.next()
-  if (head.done) return { outcome: { kind: 'stream', chunks: emptyChunks() }, first: undefined }
-  return { outcome: { kind: 'stream', chunks: resume(head.value, iterator) }, first: head.value }
-}
-
-async function* emptyChunks(): AsyncGenerator<Payload> {}
-
-async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
+/** A peeked stream put back together (used only for an empty answer kept as the fallback). */
+async function* resume(first: Payload | undefined, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
   try {
+    if (first === undefined) return
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) yield step.value
   } finally {
@@ -149,24 +147,27 @@ async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGener
 
 /** The committed stream: records usage from the last event and turns a broken or truncated stream into an error. */
 async function* committedStream(
-  outcome: StreamOutcome,
+  first: Payload,
+  rest: AsyncIterator<Payload>,
   record: AttemptRecord,
   started: number,
   ctx: RequestContext,
   pool: KeyPool,
   key: PoolKey,
 ): AsyncGenerator<Payload> {
-  let last: Payload | undefined
-  let ended = false
-  let count = 0
+  const ends = operationSpec(ctx.request.operation).ends
+  let last = first
+  let ended = ends(first.text)
+  let count = 1
   let complete = false
   try {
-    for await (const chunk of outcome.chunks) {
-      ctx.committed = true
-      last = chunk
+    ctx.committed = true
+    yield first
+    for (let step = await rest.next(); !step.done; step = await rest.next()) {
+      last = step.value
       count++
-      if (!ended && ENDED.test(chunk.text)) ended = true
-      yield chunk
+      if (!ended && ends(last.text)) ended = true
+      yield last
     }
     complete = true
   } catch (error) {
@@ -177,8 +178,9 @@ async function* committedStream(
     pool.apply(key, failure.verdict)
     throw failure.error
   } finally {
+    void rest.return?.()
     record.latencyMs = performance.now() - started
-    if (last) record.usage = ctx.usage = usageOf(last.tryData())
+    record.usage = ctx.usage = usageOf(last.tryData())
     if (!complete && record.failureClass === 'ok') {
       record.failureClass = 'client-cancelled'
       record.reason = `client left after ${count} chunk(s)`

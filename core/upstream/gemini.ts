@@ -1,7 +1,8 @@
 import type { Outcome, RequestContext } from '../context.ts'
 import { Payload } from '../payload.ts'
 import type { UpstreamAttempt, UpstreamCall } from '../plugin.ts'
-import { readSseData } from '../sse.ts'
+import { readSsePayloads } from '../sse.ts'
+import { operationSpec } from './operations.ts'
 import type { UpstreamClient, UpstreamResponse } from './client.ts'
 import type { ProxyChooser } from './proxies.ts'
 
@@ -27,20 +28,22 @@ export interface GeminiCallOptions {
 
 const MAX_ERROR_BODY = 256 * 1024
 
-/** The plain call to the Gemini REST API with one key; plugins wrap it with `wrapUpstream`. */
+/** The plain call to Google with one key (native REST or its OpenAI layer); plugins wrap it with `wrapUpstream`. */
 export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
   const base = options.baseUrl.replace(/\/+$/, '')
   return async (attempt: UpstreamAttempt, ctx: RequestContext): Promise<Outcome> => {
-    const { method, url } = target(base, attempt, ctx.request.query)
+    const spec = operationSpec(attempt.operation)
+    const query = ctx.request.query ? new URLSearchParams(ctx.request.query).toString() : ''
+    const url = base + spec.path(attempt.model, attempt.stream) + (query ? `?${query}` : '')
     const response = await options.client.send({
-      method,
+      method: spec.method,
       url,
       headers: {
         ...options.customHeaders,
         'content-type': 'application/json',
-        'x-goog-api-key': attempt.key.secret,
+        ...(spec.auth === 'bearer' ? { authorization: `Bearer ${attempt.key.secret}` } : { 'x-goog-api-key': attempt.key.secret }),
       },
-      body: method === 'POST' ? attempt.body : undefined,
+      body: spec.method === 'POST' ? attempt.body : undefined,
       signal: ctx.signal,
       proxy: options.chooseProxy(attempt.key.id),
     })
@@ -48,28 +51,9 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
       const body = await readCapped(response)
       throw new UpstreamHttpError(response.status, body, response.header('retry-after'))
     }
-    if (attempt.stream) return { kind: 'stream', chunks: sseChunks(response) }
+    if (attempt.stream) return { kind: 'stream', chunks: readSsePayloads(response.chunks()) }
     return { kind: 'json', status: response.status, body: Payload.fromText(await response.text()) }
   }
-}
-
-function target(base: string, attempt: UpstreamAttempt, query: Record<string, string> | undefined): { method: 'GET' | 'POST'; url: string } {
-  switch (attempt.operation) {
-    case 'listModels': {
-      const search = new URLSearchParams(query).toString()
-      return { method: 'GET', url: `${base}/models${search ? `?${search}` : ''}` }
-    }
-    case 'getModel':
-      return { method: 'GET', url: `${base}/models/${attempt.model}` }
-    default: {
-      const action = attempt.stream ? 'streamGenerateContent?alt=sse' : attempt.operation
-      return { method: 'POST', url: `${base}/models/${attempt.model}:${action}` }
-    }
-  }
-}
-
-async function* sseChunks(response: UpstreamResponse): AsyncGenerator<Payload> {
-  for await (const data of readSseData(response.chunks())) yield Payload.fromText(data)
 }
 
 async function readCapped(response: UpstreamResponse): Promise<string> {

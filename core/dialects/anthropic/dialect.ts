@@ -1,0 +1,35 @@
+import { FastResponse } from 'srvx'
+import type { RequestContext } from '../../context.ts'
+import { responseBody } from '../../sse.ts'
+import type { Dialect } from '../types.ts'
+import { anthropicErrorResponse, errorFromUpstream } from './errors.ts'
+import { toMessage, type AnswerOptions } from './response.ts'
+import { anthropicEvents } from './stream.ts'
+
+const JSON_TYPE = 'application/json'
+
+/** Encodes pipeline outcomes as Anthropic Messages answers, streams, token counts and errors. */
+export const anthropicDialect: Dialect = {
+  name: 'anthropic',
+  respond(outcome, ctx) {
+    const requestId = { 'request-id': `req_${ctx.id.replace(/-/g, '')}` }
+    if (outcome.kind === 'stream') {
+      return new FastResponse(responseBody(anthropicEvents(outcome.chunks, answerOptions(ctx))), {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...requestId },
+      })
+    }
+    if (outcome.status >= 400) return anthropicErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))
+    const answer = outcome.body.data
+    const body = ctx.request.operation === 'countTokens' ? { input_tokens: answer?.totalTokens ?? 0 } : toMessage(answer ?? {}, answerOptions(ctx))
+    return new FastResponse(JSON.stringify(body), { status: 200, headers: { 'content-type': JSON_TYPE, ...requestId } })
+  },
+  error(error) {
+    return anthropicErrorResponse(error)
+  },
+}
+
+function answerOptions(ctx: RequestContext): AnswerOptions {
+  const options = ctx.request.dialectOptions ?? {}
+  return { model: typeof options.model === 'string' ? options.model : ctx.request.model, thinking: options.thinking === true }
+}

@@ -1,0 +1,54 @@
+import type { Operation } from '../context.ts'
+
+/**
+ * Where each operation goes on Google's side and how its wire format looks. Native operations use the Gemini
+ * REST API with `x-goog-api-key`; `openai.*` operations are Google's own OpenAI-compatible layer under
+ * {BASE_URL}/openai/, which takes the key as a Bearer token and streams OpenAI chunks ending in `[DONE]`.
+ */
+export interface OperationSpec {
+  method: 'GET' | 'POST'
+  /** Path below BASE_URL. */
+  path(model: string, stream: boolean): string
+  auth: 'goog-api-key' | 'bearer'
+  /** Whether a stream event closes the answer (tested on the raw event text, no parse). */
+  ends(eventText: string): boolean
+}
+
+// Plain substring tests: they run on every chunk, and are several times cheaper than a regular expression.
+const geminiEnds = (text: string) => text.includes('"finishReason"') || text.includes('"blockReason"')
+const openaiEnds = (text: string) => text === '[DONE]' || /"finish_reason":\s*"/.test(text)
+
+const native = (action: string): OperationSpec => ({
+  method: 'POST',
+  path: (model) => `/models/${model}:${action}`,
+  auth: 'goog-api-key',
+  ends: geminiEnds,
+})
+
+const openai = (method: 'GET' | 'POST', path: string): OperationSpec => ({
+  method,
+  path: () => `/openai/${path}`,
+  auth: 'bearer',
+  ends: openaiEnds,
+})
+
+const OPERATIONS: Record<string, OperationSpec> = {
+  generateContent: native('generateContent'),
+  streamGenerateContent: { ...native('streamGenerateContent'), path: (model) => `/models/${model}:streamGenerateContent?alt=sse` },
+  countTokens: native('countTokens'),
+  embedContent: native('embedContent'),
+  batchEmbedContents: native('batchEmbedContents'),
+  predict: native('predict'),
+  listModels: { ...native(''), method: 'GET', path: () => '/models' },
+  getModel: { ...native(''), method: 'GET', path: (model) => `/models/${model}` },
+  'openai.chat': openai('POST', 'chat/completions'),
+  'openai.embeddings': openai('POST', 'embeddings'),
+  'openai.images': openai('POST', 'images/generations'),
+  'openai.models': openai('GET', 'models'),
+}
+
+export function operationSpec(operation: Operation): OperationSpec {
+  const spec = OPERATIONS[operation]
+  if (!spec) throw new Error(`unknown upstream operation "${operation}"`)
+  return spec
+}
