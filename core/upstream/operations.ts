@@ -45,6 +45,7 @@ const OPERATIONS: Record<string, OperationSpec> = {
   'openai.embeddings': openai('POST', 'embeddings'),
   'openai.images': openai('POST', 'images/generations'),
   'openai.models': openai('GET', 'models'),
+  'openai.model': { ...openai('GET', 'models'), path: (model) => `/openai/models/${model}` },
 }
 
 export function operationSpec(operation: Operation): OperationSpec {

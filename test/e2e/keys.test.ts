@@ -95,7 +95,9 @@ describe('key pool through the gateway', () => {
     gw.upstream.script(K1, forbidden, { times: 1 })
     gw.upstream.script(K2, forbidden, { times: 1 })
     gw.upstream.script(K3, forbidden, { times: 1 })
-    expect((await send()).status).toBe(403)
+    const rejected = await send()
+    expect(rejected.status).toBe(503) // the gateway's keys were refused, not the client's request
+    expect((await rejected.json()).error.message).toContain('Google rejected the API keys')
     for (const k of KEYS) expect(health(k).strikes).toBe(1)
     expect((await send()).status).toBe(200) // success on some key resets it
     expect(KEYS.filter((k) => health(k).strikes === 0)).toHaveLength(1)

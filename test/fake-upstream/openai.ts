@@ -26,6 +26,7 @@ type RouteHandler = (call: OpenAICall, body: Json) => void | Promise<void>
 const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: RouteHandler }> = {
   'chat/completions': { method: 'POST', handler: chatCompletions },
   embeddings: { method: 'POST', handler: embeddings },
+  'images/generations': { method: 'POST', handler: images },
   models: { method: 'GET', handler: (call) => sendJson(call.ex, { object: 'list', data: MODELS.map(openaiModel) }) },
 }
 
@@ -105,4 +106,13 @@ function embeddings(call: OpenAICall, body: Json): void {
   const data = inputs.map((input, index) => ({ embedding: embedValues(input, dimensions), index, object: 'embedding' }))
   const tokens = inputs.reduce((sum, input) => sum + countWords(input), 0)
   sendJson(call.ex, { data, model: `models/${model}`, object: 'list', usage: { prompt_tokens: tokens, total_tokens: tokens } })
+}
+
+/** A 1x1 transparent PNG per requested image (reconstructed shape, §6.3). */
+const PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
+
+function images(call: OpenAICall, body: Json): void {
+  if (modelOf(call, body, 'predict') === undefined) return
+  const n = typeof body.n === 'number' && body.n > 0 ? Math.min(4, Math.floor(body.n)) : 1
+  sendJson(call.ex, { created: Math.floor(Date.now() / 1000), data: Array.from({ length: n }, () => ({ b64_json: PIXEL })) })
 }

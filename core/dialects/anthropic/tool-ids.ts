@@ -23,8 +23,8 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 
 export function toolUseId(callId: unknown, signature: string | undefined): string {
   const core = typeof callId === 'string' && SAFE_GEMINI_ID.test(callId) ? GEMINI + callId : randomCore()
-  // Signatures are standard base64; anything else could not ride in an id and is left out.
-  return signature && BASE64.test(signature) ? `${PREFIX}${core}${SIGNATURE}${toBase64Url(signature)}` : PREFIX + core
+  // Signatures are canonical base64 (padded); anything else could not ride in an id unchanged and is left out.
+  return signature && isCanonicalBase64(signature) ? `${PREFIX}${core}${SIGNATURE}${toBase64Url(signature)}` : PREFIX + core
 }
 
 export interface ParsedToolUseId {
@@ -53,6 +53,8 @@ function randomCore(): string {
   for (const byte of bytes) core += ALPHANUMERIC[byte % ALPHANUMERIC.length]
   return core
 }
+
+const isCanonicalBase64 = (text: string) => BASE64.test(text) && text.length % 4 === 0
 
 const toBase64Url = (base64: string) => base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 

@@ -18,6 +18,10 @@ export function transportCode(error: unknown): string | undefined {
 /** What the client hears when the last attempt failed: Google's own status and body where there is one. */
 export function toClientError(error: unknown, verdict: Verdict, pool: Unavailable): GatewayError {
   if (verdict.class === 'client-cancelled') return new GatewayError(499, 'The client closed the request.')
+  // Google rejected the gateway's key, not the client's request: a 400/401/403 would blame the client.
+  if (verdict.class === 'invalid-key' || verdict.class === 'ambiguous') {
+    return new GatewayError(503, `Google rejected the API keys tried for this request (last: ${verdict.reason}); none is left to try.`)
+  }
   if (error instanceof UpstreamHttpError) {
     const headers: Record<string, string> = {}
     if (error.status === 429) headers['retry-after'] = String(pool.status === 429 && pool.retryAfterSeconds ? pool.retryAfterSeconds : 1)

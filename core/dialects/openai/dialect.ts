@@ -1,0 +1,65 @@
+import { GatewayError, toGatewayError } from '../../errors.ts'
+import type { Payload } from '../../payload.ts'
+import { streamFromIterator } from '../../sse.ts'
+import type { Dialect } from '../types.ts'
+import type { EmbeddingsOptions } from './embeddings.ts'
+import { openaiErrorResponse } from './errors.ts'
+import type { ChatOptions } from './request.ts'
+import { toChatCompletion } from './response.ts'
+import { ChatStreamEncoder } from './stream.ts'
+import { isObject } from './validate.ts'
+
+/** What the routes put in GatewayRequest.dialectOptions; model lists carry none (they are converted in `after`). */
+export type OpenAIDialectOptions = ChatOptions | EmbeddingsOptions
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+
+/**
+ * The converted OpenAI API: chat answers and streams are encoded from Gemini's, errors take OpenAI's shape.
+ * Model lists and embeddings are already in OpenAI's shape when they get here (converted by their routes).
+ */
+export const openaiDialect: Dialect = {
+  name: 'openai',
+  respond(outcome, ctx) {
+    const options = ctx.request.dialectOptions as OpenAIDialectOptions | undefined
+    if (outcome.kind === 'stream') {
+      const chat = options?.kind === 'chat' ? options : { kind: 'chat' as const, model: ctx.request.model, n: 1, includeUsage: false }
+      return new Response(streamFromIterator(chatEvents(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
+    }
+    if (outcome.status < 200 || outcome.status > 299) return openaiErrorResponse(errorFromBody(outcome.status, outcome.body))
+    if (options?.kind === 'chat') {
+      const answer = outcome.body.tryData()
+      if (!isObject(answer)) return openaiErrorResponse(new GatewayError(502, 'Gemini sent an answer that is not JSON.'))
+      return new Response(JSON.stringify(toChatCompletion(answer, options)), { status: 200, headers: { ...JSON_HEADERS, ...outcome.headers } })
+    }
+    return new Response(outcome.body.text, { status: outcome.status, headers: { ...JSON_HEADERS, ...outcome.headers } })
+  },
+  error(error) {
+    return openaiErrorResponse(error)
+  },
+}
+
+async function* chatEvents(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
+  const encoder = new ChatStreamEncoder(options)
+  try {
+    for await (const chunk of chunks) {
+      const data = chunk.tryData()
+      if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
+      const events = encoder.chunk(data)
+      if (events) yield events
+    }
+  } catch (error) {
+    yield encoder.error(toGatewayError(error))
+    return
+  }
+  yield encoder.end()
+}
+
+/** A non-2xx JSON outcome (a plugin's answer): Google's error message when the body has one. */
+function errorFromBody(status: number, body: Payload): GatewayError {
+  const data = body.tryData()
+  const error = Array.isArray(data) ? data[0]?.error : data?.error
+  const message = typeof error?.message === 'string' ? error.message : `Gemini answered ${status}.`
+  return new GatewayError(status, message, { upstreamBody: body.text })
+}
