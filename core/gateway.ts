@@ -72,7 +72,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const plugins = config.plugins as Plugin[]
   for (const plugin of plugins) await plugin.setup?.(pluginContext)
 
-  const client = createUpstreamClient({ timeoutMs: config.timeoutSeconds * 1000 })
+  const client = await createUpstreamClient({ timeoutMs: config.timeoutSeconds * 1000 })
   const geminiCall = createGeminiCall({
     client,
     baseUrl: config.baseUrl,

@@ -1,5 +1,3 @@
-import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici'
-
 export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'DELETE'
   url: string
@@ -37,57 +35,11 @@ export interface UpstreamClientOptions {
  * faster than fetch), with one cached proxy agent per proxy URL. On Bun, whose bundled undici ignores proxy
  * agents, Bun's own fetch with its `proxy` option.
  */
-export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  return process.versions.bun ? createFetchClient(options) : createUndiciClient(options)
-}
-
-function createUndiciClient({ timeoutMs }: UpstreamClientOptions): UpstreamClient {
-  const timeouts = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }
-  const direct = new Agent({ ...timeouts, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 })
-  const proxied = new Map<string, Dispatcher>()
-
-  const dispatcherFor = (proxy: string | undefined): Dispatcher => {
-    if (!proxy) return direct
-    let agent = proxied.get(proxy)
-    if (!agent) {
-      const url = new URL(proxy)
-      agent = url.protocol.startsWith('socks')
-        ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { ...timeouts } as never)
-        : new ProxyAgent({ uri: proxy, ...timeouts })
-      proxied.set(proxy, agent)
-    }
-    return agent
-  }
-
-  return {
-    async send(request) {
-      const url = new URL(request.url)
-      const answer = await dispatcherFor(request.proxy).request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        signal: request.signal,
-      })
-      const body = answer.body
-      // A client that leaves mid-stream destroys the body; the error has nowhere to go and must not crash the process.
-      body.on('error', () => {})
-      return {
-        status: answer.statusCode,
-        header: (name) => {
-          const value = answer.headers[name]
-          return Array.isArray(value) ? value.join(', ') : value
-        },
-        text: () => body.text(),
-        chunks: () => body,
-        discard: () => body.destroy(),
-      }
-    },
-    async close() {
-      await Promise.all([direct.close(), ...[...proxied.values()].map((agent) => agent.close())])
-    },
-  }
+export async function createUpstreamClient(options: UpstreamClientOptions): Promise<UpstreamClient> {
+  if (process.versions.bun) return createFetchClient(options)
+  // Loaded only on Node: Bun's built-in `undici` lacks the proxy agents, and importing them there fails.
+  const { createUndiciClient } = await import('./undici-client.ts')
+  return createUndiciClient(options)
 }
 
 function createFetchClient({ timeoutMs }: UpstreamClientOptions): UpstreamClient {

@@ -1,6 +1,6 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { lookup as dnsLookup, promises as dns, type LookupAddress } from 'node:dns'
 import { BlockList, isIP } from 'node:net'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
 import { GatewayError } from '../../errors.ts'
 
 export interface MediaFetchOptions {
@@ -35,23 +35,7 @@ export function isPrivateAddress(address: string): boolean {
  * too; redirects are not followed; size and time are capped.
  */
 export function createMediaFetcher(options: MediaFetchOptions): (url: string, signal?: AbortSignal) => Promise<FetchedMedia> {
-  const agent = new Agent({
-    connect: {
-      lookup(hostname, lookupOptions, callback) {
-        dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
-          if (error) return callback(error, '', 0)
-          const list = addresses as LookupAddress[]
-          const allowed = options.allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address))
-          if (allowed.length === 0) return callback(Object.assign(new Error(`refusing to fetch from private address of ${hostname}`), { code: 'EPRIVATE' }), '', 0)
-          if ((lookupOptions as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed)
-          callback(null, allowed[0]!.address, allowed[0]!.family)
-        })
-      },
-    },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  })
-
+  const get = process.versions.bun ? bunGetter(options) : undiciGetter(options)
   return async (url, signal) => {
     let parsed: URL
     try {
@@ -60,46 +44,92 @@ export function createMediaFetcher(options: MediaFetchOptions): (url: string, si
       throw new GatewayError(400, `Invalid media URL: ${url.slice(0, 100)}`)
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new GatewayError(400, `Media URLs must be http(s) or data: URLs, got ${parsed.protocol}`)
-    if (!options.allowPrivate && isIP(parsed.hostname.replace(/^\[|\]$/g, '')) && isPrivateAddress(parsed.hostname.replace(/^\[|\]$/g, ''))) {
+    const literal = parsed.hostname.replace(/^\[|\]$/g, '')
+    if (!options.allowPrivate && isIP(literal) && isPrivateAddress(literal)) {
       throw new GatewayError(400, `Refusing to fetch media from a private address (${parsed.hostname}).`)
     }
     const timeout = AbortSignal.timeout(options.timeoutMs)
+    let answer: MediaAnswer | undefined
     try {
-      const response = await agent.request({
-        origin: parsed.origin,
-        path: parsed.pathname + parsed.search,
-        method: 'GET',
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      })
-      if (response.statusCode !== 200) {
-        response.body.destroy()
-        throw new GatewayError(400, `Fetching media ${parsed.host}${parsed.pathname} answered ${response.statusCode}.`)
-      }
-      const declared = Number(response.headers['content-length'] ?? 0)
-      if (declared > options.maxBytes) {
-        response.body.destroy()
-        throw tooLarge(options.maxBytes)
-      }
-      const pieces: Buffer[] = []
+      answer = await get(parsed, signal ? AbortSignal.any([signal, timeout]) : timeout)
+      if (answer.status !== 200) throw new GatewayError(400, `Fetching media ${parsed.host}${parsed.pathname} answered ${answer.status}.`)
+      if (answer.declaredLength > options.maxBytes) throw tooLarge(options.maxBytes)
+      const pieces: Uint8Array[] = []
       let size = 0
-      for await (const piece of response.body) {
+      for await (const piece of answer.body) {
         size += piece.length
-        if (size > options.maxBytes) {
-          response.body.destroy()
-          throw tooLarge(options.maxBytes)
-        }
+        if (size > options.maxBytes) throw tooLarge(options.maxBytes)
         pieces.push(piece)
       }
-      const type = String(response.headers['content-type'] ?? '').split(';')[0]!.trim()
-      return { mimeType: type || guessMime(parsed.pathname), data: Buffer.concat(pieces).toString('base64') }
+      return { mimeType: answer.contentType || guessMime(parsed.pathname), data: Buffer.concat(pieces).toString('base64') }
     } catch (error) {
       if (error instanceof GatewayError) throw error
       const code = (error as { code?: string }).code ?? (error as Error).name
       if (code === 'EPRIVATE') throw new GatewayError(400, `Refusing to fetch media from a private address (${parsed.hostname}).`)
       throw new GatewayError(400, `Could not fetch media from ${parsed.host}: ${code}.`)
+    } finally {
+      answer?.release()
     }
   }
 }
+
+interface MediaAnswer {
+  status: number
+  declaredLength: number
+  contentType: string
+  body: AsyncIterable<Uint8Array>
+  /** Frees the connection whether or not the body was read to the end. */
+  release(): void
+}
+
+type Getter = (url: URL, signal: AbortSignal) => Promise<MediaAnswer>
+
+/** Node: the address check runs inside DNS lookup, on the address actually connected to (no rebinding window). */
+function undiciGetter(options: MediaFetchOptions): Getter {
+  let agent: Promise<Agent> | undefined
+  const guardedLookup = (hostname: string, lookupOptions: object, callback: (...args: any[]) => void) => {
+    dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0)
+      const list = addresses as LookupAddress[]
+      const allowed = options.allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address))
+      if (allowed.length === 0) return callback(Object.assign(new Error(`refusing to fetch from private address of ${hostname}`), { code: 'EPRIVATE' }), '', 0)
+      if ((lookupOptions as { all?: boolean }).all) return callback(null, allowed)
+      callback(null, allowed[0]!.address, allowed[0]!.family)
+    })
+  }
+  return async (url, signal) => {
+    agent ??= import('undici').then(({ Agent }) => new Agent({ connect: { lookup: guardedLookup }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }))
+    const response = await (await agent).request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', signal })
+    response.body.on('error', () => {})
+    return {
+      status: response.statusCode,
+      declaredLength: Number(response.headers['content-length'] ?? 0),
+      contentType: String(response.headers['content-type'] ?? '').split(';')[0]!.trim(),
+      body: response.body,
+      release: () => response.body.destroy(),
+    }
+  }
+}
+
+/** Bun: no lookup hook in fetch, so the name is resolved and checked first (a rebinding window remains; noted in the README). */
+function bunGetter(options: MediaFetchOptions): Getter {
+  return async (url, signal) => {
+    if (!options.allowPrivate && !isIP(url.hostname)) {
+      const addresses = await dns.lookup(url.hostname, { all: true })
+      if (addresses.every((a) => isPrivateAddress(a.address))) throw Object.assign(new Error('private'), { code: 'EPRIVATE' })
+    }
+    const response = await fetch(url, { signal, redirect: 'manual' })
+    return {
+      status: response.status,
+      declaredLength: Number(response.headers.get('content-length') ?? 0),
+      contentType: (response.headers.get('content-type') ?? '').split(';')[0]!.trim(),
+      body: response.body ?? emptyBody(),
+      release: () => void response.body?.cancel().catch(() => {}),
+    }
+  }
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 const tooLarge = (maxBytes: number) => new GatewayError(413, `Media is larger than ${Math.round(maxBytes / 1048576)} MB (MEDIA_FETCH_MAX_MB).`)
 
