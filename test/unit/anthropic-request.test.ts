@@ -231,6 +231,7 @@ describe('anthropic request → gemini body', () => {
     ['missing model', { messages: [user('x')] }, 'model'],
     ['bad model name', { model: '../etc', messages: [user('x')] }, 'model'],
     ['messages not a list', { model: 'm', messages: 'hi' }, 'messages'],
+    ['messages empty', { model: 'm', messages: [] }, 'messages'],
     ['bad role', { model: 'm', messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.role'],
     ['bad block type', { model: 'm', messages: [user([{ type: 'video' }])] }, 'messages.0.content.0.type'],
     ['text not a string', { model: 'm', messages: [user([{ type: 'text', text: 3 }])] }, 'messages.0.content.0.text'],

@@ -1,4 +1,4 @@
-import type { Json } from './content.ts'
+import { isObject, type Json } from './content.ts'
 import { toolUseId } from './tool-ids.ts'
 
 /**
@@ -112,8 +112,6 @@ export class BlockBuilder {
 }
 
 const delta = (index: number, d: Json): BlockEvent => ({ type: 'content_block_delta', index, delta: d })
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Folds block events into the content array of a unary answer. */
 export function foldBlocks(events: readonly BlockEvent[]): Json[] {

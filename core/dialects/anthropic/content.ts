@@ -42,6 +42,7 @@ export function decodeConversation(body: Json): DecodedConversation {
   const systemParts = systemText(body.system, 'system')
   const messages = body.messages
   if (!Array.isArray(messages)) throw invalid('messages', messages === undefined ? 'Field required' : 'Input should be a valid list')
+  if (messages.length === 0) throw invalid('messages', 'List should have at least 1 item')
   const walk: Walk = { toolNames: new Map(), media: [] }
   const contents: Json[] = []
   messages.forEach((message, i) => {
@@ -221,7 +222,8 @@ function toolResultParts(block: Json, path: string, walk: Walk, parts: Json[]): 
       else if (item.type === 'image') media.push(imagePart(item.source, `${at}.source`, walk))
       else if (item.type === 'document') media.push(...documentParts(item.source, `${at}.source`, walk))
       else if (item.type === 'search_result') texts.push(searchResultText(item, at))
-      else throw invalid(`${at}.type`, "Input should be 'text', 'image', 'document' or 'search_result'")
+      else if (item.type === 'tool_reference') texts.push(`Tool available: ${requireString(item.tool_name, `${at}.tool_name`)}`)
+      else throw invalid(`${at}.type`, "Input should be 'text', 'image', 'document', 'search_result' or 'tool_reference'")
     })
   } else if (content !== undefined && content !== null) throw invalid(`${path}.content`, 'Input should be a string or a list of content blocks')
   const text = texts.join('\n')

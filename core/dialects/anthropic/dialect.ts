@@ -1,5 +1,6 @@
 import { FastResponse } from 'srvx'
 import type { RequestContext } from '../../context.ts'
+import { GatewayError } from '../../errors.ts'
 import { responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
 import { anthropicErrorResponse, errorFromUpstream } from './errors.ts'
@@ -20,8 +21,9 @@ export const anthropicDialect: Dialect = {
       })
     }
     if (outcome.status >= 400) return anthropicErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))
-    const answer = outcome.body.data
-    const body = ctx.request.operation === 'countTokens' ? { input_tokens: answer?.totalTokens ?? 0 } : toMessage(answer ?? {}, answerOptions(ctx))
+    const answer = outcome.body.tryData()
+    if (typeof answer !== 'object' || answer === null) return anthropicErrorResponse(new GatewayError(502, 'Gemini answered with a body that is not a JSON object.'))
+    const body = ctx.request.operation === 'countTokens' ? { input_tokens: answer.totalTokens ?? 0 } : toMessage(answer, answerOptions(ctx))
     return new FastResponse(JSON.stringify(body), { status: 200, headers: { 'content-type': JSON_TYPE, ...requestId } })
   },
   error(error) {
