@@ -9,6 +9,7 @@ import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
 import { geminiDialect } from './dialects/gemini.ts'
 import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
 import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
+import { registerResponsesRoutes } from './dialects/responses/index.ts'
 import { createMediaFetcher } from './dialects/shared/media.ts'
 import type { DialectRouteDeps } from './dialects/types.ts'
 import { GatewayError } from './errors.ts'
@@ -127,6 +128,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   registerGeminiRoutes(app, routeDeps)
   registerOpenAIPassthroughRoutes(app, routeDeps)
   registerAnthropicRoutes(app, routeDeps)
+  registerResponsesRoutes(app, routeDeps)
   for (const plugin of plugins) plugin.routes?.(app, pluginContext)
   app.all('/**', (event) => geminiDialect.error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
 

@@ -84,10 +84,10 @@ describe('streaming', () => {
   })
 
   it('errors before the stream starts come back with the upstream status', async () => {
-    for (const key of KEYS) gw.upstream.setBehaviour(key, 'invalid-key')
+    for (const key of KEYS) gw.upstream.setBehaviour(key, 'location')
     const res = await post(gw, STREAM, userText('x'))
     expect(res.status).toBe(400)
-    expect((await res.json()).error.details[0].reason).toBe('API_KEY_INVALID')
+    expect((await res.json()).error.status).toBe('FAILED_PRECONDITION')
   })
 
   it('a client that disconnects aborts the upstream call at once', async () => {

@@ -128,7 +128,8 @@ describe('Gemini answer → Response object', () => {
 
 describe('errors in OpenAI shape', () => {
   const cases: [string, GatewayError, Record<string, unknown>][] = [
-    ['a refused field', new GatewayError(400, 'bad', { param: 'store' }), { type: 'invalid_request_error', code: null, param: 'store', message: 'bad' }],
+    ['a refused field', new GatewayError(400, 'bad', { param: 'store' }), { type: 'invalid_request_error', code: 'invalid_value', param: 'store', message: 'bad' }],
+    ['a Gemini 400', new GatewayError(400, 'User location is not supported for the API use.', { upstreamBody: '{"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}' }), { code: 'failed_precondition', param: null }],
     ['a bad token', new GatewayError(401, 'no'), { type: 'invalid_request_error', code: 'invalid_api_key', param: null }],
     ['rate limited', new GatewayError(429, 'slow down', { headers: { 'retry-after': '7' } }), { type: 'rate_limit_error', code: 'rate_limit_exceeded' }],
     ['unknown model upstream', new GatewayError(404, 'models/x is not found for API version v1beta', { upstreamBody: '{}' }), { code: 'model_not_found' }],

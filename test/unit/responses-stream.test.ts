@@ -158,7 +158,7 @@ describe('Gemini stream → Responses events', () => {
     expect(events.at(-2)!.response).toMatchObject({
       status: 'failed',
       error: { code: 'server_error', message: broken.message },
-      output: [{ type: 'message', status: 'incomplete' }],
+      output: [{ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Hal' }] }],
     })
     expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_error', param: null, error: { type: 'server_error', code: 'upstream_error', message: broken.message } })
   })

@@ -24,18 +24,32 @@ const KINDS: Record<number, [type: string, code: string | null]> = {
 }
 
 /**
- * Any gateway or upstream failure in OpenAI's `{error:{message,type,code,param}}` shape. The message is Google's own
- * when the error came from Google; a Gemini context overflow gets OpenAI's `context_length_exceeded` code, which
- * agents use to decide to compact their history.
+ * Any gateway or upstream failure in OpenAI's `{error:{message,type,code,param}}` shape, with the real HTTP status.
+ * The message is Google's own when the error came from Google; a 400 names the refused field in `param` (code
+ * `invalid_value`) or carries Google's status (`failed_precondition`, ...); a Gemini context overflow gets OpenAI's
+ * `context_length_exceeded` code, which agents use to decide to compact their history.
  */
 export function openAIError(error: GatewayError): OpenAIErrorBody {
   const [type, code] = KINDS[error.status] ?? (error.status >= 500 ? ['server_error', 'server_error'] : ['invalid_request_error', null])
   let finalCode = code
+  if (error.status === 400) finalCode = error.param ? 'invalid_value' : (googleStatus(error.upstreamBody) ?? error.rpcStatus).toLowerCase()
   if (error.upstreamBody !== undefined) {
     if (error.status === 404 && /model/i.test(error.message)) finalCode = 'model_not_found'
     else if (error.status === 400 && /token count.*exceeds the maximum/i.test(error.message)) finalCode = 'context_length_exceeded'
   }
   return { message: error.message, type, code: finalCode, param: error.param ?? null }
+}
+
+/** The `status` of a Google error body (`{error:{status}}`, or that inside an array). */
+function googleStatus(body: string | undefined): string | undefined {
+  if (!body) return undefined
+  try {
+    const parsed = JSON.parse(body)
+    const status = (Array.isArray(parsed) ? parsed[0] : parsed)?.error?.status
+    return typeof status === 'string' && status !== '' ? status : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function errorResponse(error: GatewayError): Response {

@@ -85,7 +85,13 @@ export class OutputBuilder {
 
   /** The items as they stand, open ones marked incomplete (for a failed stream's last word). */
   snapshot(): Json[] {
-    return this.output.map((item) => (item.status === 'in_progress' ? { ...item, status: 'incomplete' } : item))
+    const message = this.#message
+    const reasoning = this.#reasoning
+    return this.output.map((item) => {
+      if (item === message?.item) return { ...item, status: 'incomplete', content: [{ type: 'output_text', annotations: [], logprobs: [], text: message.text }] }
+      if (item === reasoning?.item && reasoning.summaryOpen) return { ...item, summary: [{ type: 'summary_text', text: reasoning.text }] }
+      return item
+    })
   }
 
   private part(part: Json): void {
