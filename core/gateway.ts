@@ -148,12 +148,17 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       for (const plugin of [...plugins].reverse()) await plugin.dispose?.()
       await client.close()
       await healthStore.flush()
-      await logs.close()
+      // A stuck database must not hold shutdown hostage; what is still queued then is lost, and said so.
+      const flushed = await Promise.race([logs.close().then(() => true), sleep(SHUTDOWN_FLUSH_MS).then(() => false)])
+      if (!flushed) logger.warn(`logs not flushed within ${SHUTDOWN_FLUSH_MS / 1000}s at shutdown: ${logs.stats().queued} row(s) dropped`)
       await state.dispose()
       await database.close()
     },
   }
 }
+
+const SHUTDOWN_FLUSH_MS = 10_000
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 function databaseOptions(config: ResolvedConfig): DatabaseOptions {
   const db = config.database

@@ -12,7 +12,13 @@
  * `data:` events), a non-JSON string (an HTML page from a proxy), or nothing at all.
  */
 
+import { describeAnswer, hasCandidates, isEmptyAnswer } from './internal/answers.ts'
+import { formatDuration, parseMessageRetryDelay, parseRetryAfterHeader } from './internal/durations.ts'
+import { parseJsonText, readError, type UpstreamError } from './internal/google-errors.ts'
 import { nextPacificMidnight } from './quota-clock.ts'
+
+export { isEmptyAnswer } from './internal/answers.ts'
+export { formatDuration, parseMessageRetryDelay, parseRetryAfterHeader, parseRetryDelay } from './internal/durations.ts'
 
 export type FailureClass =
   | 'ok'
@@ -331,227 +337,8 @@ const UNKNOWN_MODEL_RE = /not found for api version/i
 const FOREIGN_RESOURCE_RE = /do(?: not|n't) have permission to access/i
 const PER_DAY_RE = /per[-_ ]?day/i
 
-// ---------------------------------------------------------------------------------------------------------------
-// Success bodies
-
-/**
- * True when a 2xx generateContent answer (or a stream's first event; `undefined` = no event) carries nothing:
- * no candidate with a content part, no `promptFeedback.blockReason`, and every finishReason absent or STOP.
- * Content = a non-empty `text` (thought parts included) or any non-text payload (functionCall, inlineData,
- * executableCode, codeExecutionResult, fileData, ... and unknown future part kinds). An empty `text` with only
- * a `thoughtSignature` is not content. MAX_TOKENS with no parts, SAFETY, RECITATION and blocked prompts are
- * real answers (the client must see them), so they are not empty.
- */
-export function isEmptyAnswer(body: unknown): boolean {
-  // Why: a non-SSE stream is a JSON array of responses; it is empty only if every element is.
-  if (Array.isArray(body)) return body.every(isEmptyAnswer)
-  if (!isObject(body)) return true
-
-  const feedback = body.promptFeedback
-  if (isObject(feedback) && isNonEmptyString(feedback.blockReason)) return false
-
-  const candidates = Array.isArray(body.candidates) ? body.candidates : []
-  for (const candidate of candidates) {
-    if (!isObject(candidate)) continue
-    const finish = candidate.finishReason
-    // Why: a non-STOP finish (MAX_TOKENS, SAFETY, RECITATION, ...) is Gemini's real, final word — pass it on.
-    if (isNonEmptyString(finish) && finish !== 'STOP' && finish !== 'FINISH_REASON_UNSPECIFIED') return false
-    const content = candidate.content
-    const parts = isObject(content) && Array.isArray(content.parts) ? content.parts : []
-    if (parts.some(isContentPart)) return false
-  }
-  return true
-}
-
-/** Part keys that are not an answer on their own. */
-const NON_CONTENT_PART_KEYS = new Set(['text', 'thought', 'thoughtSignature', 'partMetadata'])
-
-function isContentPart(part: unknown): boolean {
-  if (!isObject(part)) return false
-  if (isNonEmptyString(part.text)) return true
-  for (const key in part) {
-    if (!NON_CONTENT_PART_KEYS.has(key) && part[key] != null) return true
-  }
-  return false
-}
-
-function hasCandidates(body: unknown): boolean {
-  return isObject(body) && Array.isArray(body.candidates) && body.candidates.length > 0
-}
-
-function describeAnswer(body: unknown): string {
-  const first = Array.isArray(body) ? body[0] : body
-  if (!isObject(first)) return 'ok'
-  const feedback = first.promptFeedback
-  if (isObject(feedback) && isNonEmptyString(feedback.blockReason)) return `ok (prompt blocked: ${feedback.blockReason})`
-  const candidate = Array.isArray(first.candidates) ? first.candidates[0] : undefined
-  if (isObject(candidate) && isNonEmptyString(candidate.finishReason) && candidate.finishReason !== 'STOP') {
-    return `ok (finishReason ${candidate.finishReason})`
-  }
-  return 'ok'
-}
-
 function isGenerate(op: Operation): boolean {
   return op === 'generateContent' || op === 'streamGenerateContent'
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Reading Google error bodies
-
-interface QuotaViolation {
-  quotaId: string
-  /** quotaDimensions.model when present. */
-  model?: string
-  /** quotaValue / quota_limit_value as a number, when given. */
-  limit?: number
-}
-
-interface UpstreamError {
-  /** The body held a Google error envelope `{"error": {...}}` (possibly array-wrapped or as JSON text). */
-  envelope: boolean
-  code?: number
-  rpcStatus?: string
-  /** error.message, or the raw text of a non-JSON body; '' when none. */
-  message: string
-  /** ErrorInfo reasons. */
-  reasons: string[]
-  /** QuotaFailure violations plus the legacy ErrorInfo quota_limit. */
-  violations: QuotaViolation[]
-  /** RetryInfo.retryDelay in ms. */
-  retryDelayMs?: number
-}
-
-function readError(body: unknown): UpstreamError {
-  if (typeof body === 'string') {
-    const parsed = parseJsonText(body)
-    if (parsed === undefined) return { envelope: false, message: body.trim(), reasons: [], violations: [] }
-    body = parsed
-  }
-  const error = findErrorObject(body)
-  if (!error) return { envelope: false, message: '', reasons: [], violations: [] }
-
-  const out: UpstreamError = {
-    envelope: true,
-    code: typeof error.code === 'number' ? error.code : undefined,
-    rpcStatus: isNonEmptyString(error.status) ? error.status : undefined,
-    message: typeof error.message === 'string' ? error.message : '',
-    reasons: [],
-    violations: [],
-  }
-  const details = Array.isArray(error.details) ? error.details : []
-  for (const d of details) {
-    if (!isObject(d)) continue
-    // Detail types are told apart by their fields, not only '@type': relays sometimes drop or rename '@type'.
-    if (isNonEmptyString(d.reason)) {
-      out.reasons.push(d.reason)
-      const meta = isObject(d.metadata) ? d.metadata : {}
-      // Legacy (2024) quota errors: ErrorInfo RATE_LIMIT_EXCEEDED with metadata.quota_limit(+_value).
-      const legacyId = meta.quota_limit ?? meta.quota_metric
-      if (isNonEmptyString(legacyId)) out.violations.push({ quotaId: legacyId, limit: toNumber(meta.quota_limit_value) })
-    }
-    if (Array.isArray(d.violations)) {
-      for (const v of d.violations) {
-        if (!isObject(v)) continue
-        const quotaId = isNonEmptyString(v.quotaId) ? v.quotaId : isNonEmptyString(v.quotaMetric) ? v.quotaMetric : ''
-        const dims = isObject(v.quotaDimensions) ? v.quotaDimensions : {}
-        out.violations.push({
-          quotaId,
-          model: isNonEmptyString(dims.model) ? dims.model : undefined,
-          limit: toNumber(v.quotaValue),
-        })
-      }
-    }
-    if (d.retryDelay !== undefined && out.retryDelayMs === undefined) out.retryDelayMs = parseRetryDelay(d.retryDelay)
-  }
-  return out
-}
-
-function findErrorObject(body: unknown): Record<string, unknown> | undefined {
-  if (Array.isArray(body)) {
-    for (const item of body) {
-      const found = findErrorObject(item)
-      if (found) return found
-    }
-    return undefined
-  }
-  if (isObject(body) && isObject(body.error)) return body.error
-  return undefined
-}
-
-/** JSON text → value, tolerating a `data: ` prefix; undefined when it is not JSON. */
-function parseJsonText(text: string): unknown {
-  const trimmed = text.trim().replace(/^data:\s*/, '')
-  const c = trimmed[0]
-  if (c !== '{' && c !== '[') return undefined
-  try {
-    return JSON.parse(trimmed) as unknown
-  } catch {
-    return undefined
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Delays
-
-/**
- * RetryInfo.retryDelay → ms. Proto3 JSON renders google.protobuf.Duration as a string of seconds with an `s`
- * suffix ("26s", "0.5s", "1.000340012s"); some relays hand over the object form `{seconds, nanos}`.
- */
-export function parseRetryDelay(value: unknown): number | undefined {
-  if (typeof value === 'string') {
-    const m = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value)
-    return m ? Number(m[1]) * 1000 : undefined
-  }
-  if (isObject(value)) {
-    const seconds = toNumber(value.seconds)
-    const nanos = toNumber(value.nanos)
-    if (seconds === undefined && nanos === undefined) return undefined
-    const ms = (seconds ?? 0) * 1000 + (nanos ?? 0) / 1e6
-    return ms >= 0 ? ms : undefined
-  }
-  return undefined
-}
-
-/** Retry-After header → ms from `now`: delta-seconds, or an HTTP date (a past date gives 0). */
-export function parseRetryAfterHeader(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined
-  const v = value.trim()
-  if (v === '') return undefined
-  if (/^\d+(?:\.\d+)?$/.test(v)) return Number(v) * 1000
-  const at = Date.parse(v)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
-}
-
-const GO_DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 }
-
-/**
- * "... Please retry in 38.90923309s." → ms. The delay is printed like a Go duration, so "1m2.5s" and
- * "523.3ms" are read too.
- */
-export function parseMessageRetryDelay(message: string): number | undefined {
-  const m = /retry in ((?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+)/i.exec(message)
-  if (!m) return undefined
-  let total = 0
-  for (const [, num, unit] of m[1]!.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gi)) {
-    total += Number(num) * GO_DURATION_UNITS[unit!.toLowerCase()]!
-  }
-  return total
-}
-
-/**
- * 26000 → "26s", 38909 → "39s", 95000 → "1m35s", 25_920_000 → "7h12m". Rounds up at the shown precision
- * (seconds under an hour, minutes above): a log line never promises the key back too early.
- */
-export function formatDuration(ms: number): string {
-  const totalSeconds = Math.ceil(ms / 1000)
-  if (totalSeconds < 60) return `${totalSeconds}s`
-  if (totalSeconds < 3600) {
-    const seconds = totalSeconds % 60
-    return `${Math.floor(totalSeconds / 60)}m${seconds ? `${seconds}s` : ''}`
-  }
-  const totalMinutes = Math.ceil(totalSeconds / 60)
-  const minutes = totalMinutes % 60
-  return `${Math.floor(totalMinutes / 60)}h${minutes ? `${minutes}m` : ''}`
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -597,21 +384,4 @@ function clamp(value: number, min: number, max: number): number {
 function clip(text: string, max = 200): string {
   const oneLine = text.replace(/\s+/g, ' ').trim()
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isNonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value !== ''
-}
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value)
-    return Number.isFinite(n) ? n : undefined
-  }
-  return undefined
 }
