@@ -8,6 +8,7 @@ import { corsMiddleware } from './cors.ts'
 import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
 import { geminiDialect } from './dialects/gemini.ts'
 import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
+import { registerOpenAIRoutes } from './dialects/openai/index.ts'
 import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
 import { registerResponsesRoutes } from './dialects/responses/index.ts'
 import { createMediaFetcher } from './dialects/shared/media.ts'
@@ -126,6 +127,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     }),
   }
   registerGeminiRoutes(app, routeDeps)
+  registerOpenAIRoutes(app, routeDeps)
   registerOpenAIPassthroughRoutes(app, routeDeps)
   registerAnthropicRoutes(app, routeDeps)
   registerResponsesRoutes(app, routeDeps)

@@ -29,7 +29,7 @@ export const ConfigSchema = v.strictObject({
   dataDir: v.optional(nonEmptyString, './data'),
 
   apiKeys: v.optional(v.array(nonEmptyString), []),
-  allowedTokens: v.pipe(v.array(nonEmptyString), v.minLength(1, 'at least one client token is required; the gateway refuses to serve openly')),
+  allowedTokens: v.pipe(v.optional(v.array(nonEmptyString), []), v.minLength(1, 'at least one client token is required; the gateway refuses to serve openly')),
   /** The admin token; defaults to the first allowed token, as in gemini-balance. */
   authToken: v.optional(nonEmptyString),
 

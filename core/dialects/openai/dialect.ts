@@ -1,12 +1,13 @@
-import { GatewayError, toGatewayError } from '../../errors.ts'
+import { GatewayError } from '../../errors.ts'
 import type { Payload } from '../../payload.ts'
-import { streamFromIterator } from '../../sse.ts'
+import { FastResponse } from 'srvx'
+import { responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
 import type { EmbeddingsOptions } from './embeddings.ts'
 import { openaiErrorResponse } from './errors.ts'
 import type { ChatOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
-import { ChatStreamEncoder } from './stream.ts'
+import { encodeChatStream } from './stream.ts'
 import { isObject } from './validate.ts'
 
 /** What the routes put in GatewayRequest.dialectOptions; model lists carry none (they are converted in `after`). */
@@ -25,35 +26,19 @@ export const openaiDialect: Dialect = {
     const options = ctx.request.dialectOptions as OpenAIDialectOptions | undefined
     if (outcome.kind === 'stream') {
       const chat = options?.kind === 'chat' ? options : { kind: 'chat' as const, model: ctx.request.model, n: 1, includeUsage: false }
-      return new Response(streamFromIterator(chatEvents(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
+      return new FastResponse(responseBody(encodeChatStream(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
     }
     if (outcome.status < 200 || outcome.status > 299) return openaiErrorResponse(errorFromBody(outcome.status, outcome.body))
     if (options?.kind === 'chat') {
       const answer = outcome.body.tryData()
       if (!isObject(answer)) return openaiErrorResponse(new GatewayError(502, 'Gemini sent an answer that is not JSON.'))
-      return new Response(JSON.stringify(toChatCompletion(answer, options)), { status: 200, headers: { ...JSON_HEADERS, ...outcome.headers } })
+      return new FastResponse(JSON.stringify(toChatCompletion(answer, options)), { status: 200, headers: { ...JSON_HEADERS, ...outcome.headers } })
     }
-    return new Response(outcome.body.text, { status: outcome.status, headers: { ...JSON_HEADERS, ...outcome.headers } })
+    return new FastResponse(outcome.body.text, { status: outcome.status, headers: { ...JSON_HEADERS, ...outcome.headers } })
   },
   error(error) {
     return openaiErrorResponse(error)
   },
-}
-
-async function* chatEvents(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
-  const encoder = new ChatStreamEncoder(options)
-  try {
-    for await (const chunk of chunks) {
-      const data = chunk.tryData()
-      if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
-      const events = encoder.chunk(data)
-      if (events) yield events
-    }
-  } catch (error) {
-    yield encoder.error(toGatewayError(error))
-    return
-  }
-  yield encoder.end()
 }
 
 /** A non-2xx JSON outcome (a plugin's answer): Google's error message when the body has one. */

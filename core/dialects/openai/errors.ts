@@ -1,3 +1,4 @@
+import { FastResponse } from 'srvx'
 import type { GatewayError } from '../../errors.ts'
 
 /**
@@ -38,7 +39,7 @@ export function openaiErrorObject(error: GatewayError): OpenAIErrorBody {
 }
 
 export function openaiErrorResponse(error: GatewayError): Response {
-  return new Response(JSON.stringify(openaiErrorObject(error)), {
+  return new FastResponse(JSON.stringify(openaiErrorObject(error)), {
     status: error.status,
     headers: { 'content-type': 'application/json', ...error.headers },
   })

@@ -53,20 +53,20 @@ function renderPart(part: Json): string {
   if (isObject(part.inlineData)) {
     const { mimeType = 'application/octet-stream', data = '' } = part.inlineData
     const url = `data:${mimeType};base64,${data}`
-    return String(mimeType).startsWith('image/') ? `\n\n![image](${url})\n\n` : `\n\n[${mimeType}](${url})\n\n`
+    return String(mimeType).startsWith('image/') ? `\n![image](${url})\n` : `\n[${mimeType}](${url})\n`
   }
   if (isObject(part.fileData)) {
     const { mimeType = '', fileUri = '' } = part.fileData
-    return String(mimeType).startsWith('image/') ? `\n\n![image](${fileUri})\n\n` : `\n\n[${mimeType || 'file'}](${fileUri})\n\n`
+    return String(mimeType).startsWith('image/') ? `\n![image](${fileUri})\n` : `\n[${mimeType || 'file'}](${fileUri})\n`
   }
   if (isObject(part.executableCode)) {
     const language = String(part.executableCode.language ?? '').toLowerCase().replace('language_unspecified', '')
-    return `\n\n\`\`\`${language}\n${part.executableCode.code ?? ''}\n\`\`\`\n\n`
+    return `\n\`\`\`${language}\n${part.executableCode.code ?? ''}\n\`\`\`\n`
   }
   if (isObject(part.codeExecutionResult)) {
     const { outcome, output = '' } = part.codeExecutionResult
     const note = outcome && outcome !== 'OUTCOME_OK' ? `${outcome}\n` : ''
-    return `\n\n\`\`\`output\n${note}${output}\n\`\`\`\n\n`
+    return `\n\`\`\`output\n${note}${String(output).replace(/\n$/, '')}\n\`\`\`\n`
   }
   return ''
 }

@@ -1,4 +1,5 @@
 import { getRouterParam, type H3, type H3Event } from 'h3'
+import { FastResponse } from 'srvx'
 import type { GatewayRequest, Operation, Outcome } from '../../context.ts'
 import { GatewayError, toGatewayError } from '../../errors.ts'
 import { Payload } from '../../payload.ts'
@@ -8,7 +9,7 @@ import { parseBody, readBodyText } from '../shared/body.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { openaiDialect } from './dialect.ts'
 import { EMBED_BATCH, batchEmbedBody, decodeEmbeddingsRequest, embeddingValues, toEmbeddingsResponse } from './embeddings.ts'
-import type { PendingMedia } from './messages.ts'
+import type { PendingMedia } from './content.ts'
 import { shortName, toModelList, toOpenAIModel } from './models.ts'
 import { decodeChatRequest } from './request.ts'
 import { isObject, modelId } from './validate.ts'
@@ -99,7 +100,7 @@ async function embeddings(event: H3Event, deps: DialectRouteDeps): Promise<Respo
     }
     await Promise.all(Array.from({ length: Math.min(EMBED_CONCURRENCY, slices.length) }, worker))
     if (failure) return failure
-    return Response.json(toEmbeddingsResponse(vectors.flat(), decoded.inputs, decoded.options))
+    return jsonResponse(toEmbeddingsResponse(vectors.flat(), decoded.inputs, decoded.options))
   } catch (error) {
     return openaiDialect.error(asGatewayError(error), event)
   }
@@ -130,7 +131,7 @@ async function getModel(event: H3Event, deps: DialectRouteDeps, filtered: Readon
   if (response.status !== 404 || !deps.pluginModels) return response
   // Not an upstream model: maybe one a plugin derives (a `-search` variant, ...).
   const derived = await findPluginModel(event, deps, id)
-  return derived ? Response.json(toOpenAIModel(derived)) : response
+  return derived ? jsonResponse(toOpenAIModel(derived)) : response
 }
 
 async function findPluginModel(event: H3Event, deps: DialectRouteDeps, id: string): Promise<GeminiModel | undefined> {
@@ -151,3 +152,5 @@ function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error
   throw error
 }
+
+const jsonResponse = (value: unknown) => new FastResponse(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json' } })

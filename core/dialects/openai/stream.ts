@@ -1,4 +1,5 @@
-import type { GatewayError } from '../../errors.ts'
+import { GatewayError, toGatewayError } from '../../errors.ts'
+import type { Payload } from '../../payload.ts'
 import { openaiErrorObject } from './errors.ts'
 import type { ChatOptions } from './request.ts'
 import { EMPTY_USAGE, chatLogprobs, chatUsage, completionId, finishReason, nowSeconds, readParts } from './response.ts'
@@ -36,7 +37,12 @@ export class ChatStreamEncoder {
     this.#id ??= completionId(data.responseId)
     if (data.usageMetadata) this.#usage = data.usageMetadata
     const candidates: unknown[] = Array.isArray(data.candidates) ? data.candidates : []
-    if (candidates.length === 0) return isObject(data.promptFeedback) && data.promptFeedback.blockReason ? this.#blocked() : ''
+    if (candidates.length === 0) {
+      if (isObject(data.promptFeedback) && data.promptFeedback.blockReason) return this.#blocked()
+      // A chunk without candidates (a plugin's heartbeat while it waits): an SSE comment keeps proxies and clients
+      // from timing out, and every SSE parser skips it.
+      return ': keep-alive\n\n'
+    }
 
     const deltas: Json[] = []
     const finishes: Json[] = []
@@ -118,4 +124,21 @@ export class ChatStreamEncoder {
     if (this.#options.includeUsage) chunk.usage = null
     return event(chunk)
   }
+}
+
+/** The SSE text of a whole stream: each Gemini chunk converted as it arrives; a failure becomes the error event. */
+export async function* encodeChatStream(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
+  const encoder = new ChatStreamEncoder(options)
+  try {
+    for await (const chunk of chunks) {
+      const data = chunk.tryData()
+      if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
+      const events = encoder.chunk(data)
+      if (events) yield events
+    }
+  } catch (error) {
+    yield encoder.error(toGatewayError(error))
+    return
+  }
+  yield encoder.end()
 }

@@ -31,7 +31,8 @@ export function thinkingConfig(body: Json, model: string, google: Json | undefin
   if (family === 'gemini3') {
     const flash = /flash/.test(model)
     const choice = flash ? { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' }[level] : level === 'none' || level === 'minimal' || level === 'low' ? 'low' : 'high'
-    return { thinkingLevel: choice, includeThoughts: true }
+    // Gemini 3 cannot stop thinking; for "none" it thinks as little as it can and the thoughts stay hidden.
+    return level === 'none' ? { thinkingLevel: choice } : { thinkingLevel: choice, includeThoughts: true }
   }
   if (level === 'none') return { thinkingBudget: /2\.5-pro/.test(model) ? 128 : 0 }
   return { thinkingBudget: BUDGET[level], includeThoughts: true }
