@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { measureDialects, renderDialectTable } from './dialects.ts'
 import { measureLatency, measureThroughput, peakRssMb } from './measure.ts'
 import type { LatencyResult, RequestSpec, ThroughputResult } from './measure.ts'
 import { assertAlive, freePort, killAllNow, start, stop, stopAll, waitForHttp, waitForOutput } from './processes.ts'
@@ -100,6 +101,12 @@ async function main(): Promise<void> {
     results.set(route.name, measured)
   }
   assertAlive(children)
+  const dialects = await measureDialects(gatewayOrigin, 'sk-bench', gateway.pid, settings, log)
+  for (const { throughput } of dialects) {
+    for (const run of [throughput.native, throughput.openai]) gatewayRequests += run.warmupRequests + run.requests
+    gatewayRequests += 2 * (settings.latencyWarmup + settings.latencyCount)
+  }
+  assertAlive(children)
   const rss = { bare: peakRssMb(bare.pid), gateway: peakRssMb(gateway.pid) }
 
   const gatewayOutput = gateway.lines > gatewayReadyLines ? gateway.tail() : ''
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
   await stopAll()
 
   console.log(renderTable(results, rss))
+  console.log(renderDialectTable(dialects))
   console.log(renderNotes(results))
   console.log(`- gateway request log: ${countLogRows()} (about ${gatewayRequests} requests completed against the gateway)`)
   if (gatewayLines > 0) console.log(`- the gateway printed ${gatewayLines} line(s) during the run; last ones:\n\n${indent(gatewayOutput)}`)
