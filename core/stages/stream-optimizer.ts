@@ -19,10 +19,10 @@ export interface StreamOptimizerOptions {
  * pieces with a delay that shrinks, on a log scale, as the chunk grows. Off by default.
  */
 export function streamOptimizerStage(options: StreamOptimizerOptions): Stage {
+  if (!options.enabled) return defineStage('stream-optimizer', (_ctx, next) => next())
   return defineStage('stream-optimizer', async (ctx, next) => {
     const outcome = await next()
-    if (!options.enabled || outcome.kind !== 'stream') return outcome
-    return smooth(outcome, options, ctx)
+    return outcome.kind === 'stream' ? smooth(outcome, options, ctx) : outcome
   })
 }
 

@@ -22,12 +22,14 @@ export function transformStage(plugins: readonly Plugin[], options: TransformOpt
   const chunkHooks = plugins.filter((p) => p.transformChunk)
   const { safetySettings, forceSafetySettings = false } = options
 
+  const rewritesAnswers = responseHooks.length > 0 || chunkHooks.length > 0
   return defineStage('transform', async (ctx, next) => {
     const request = ctx.request
     const generates = GENERATES.has(request.operation)
     if (request.prepare) await request.prepare(ctx)
     if (safetySettings && generates) applySafetySettings(ctx, safetySettings, forceSafetySettings)
     for (const plugin of requestHooks) await plugin.transformRequest!(request, ctx)
+    if (!rewritesAnswers) return next()
 
     const outcome = await next()
     if (!generates) return outcome
