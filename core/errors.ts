@@ -1,3 +1,5 @@
+import { isObject, parseJsonOrText } from './internal/json.ts'
+
 /**
  * One error type for everything the gateway itself refuses or fails at. Each dialect renders it in its own
  * wire shape (Gemini `{error:{code,message,status}}`, OpenAI `{error:{message,type,code,param}}`, ...), so the
@@ -47,6 +49,17 @@ const RPC_BY_STATUS: Record<number, string> = {
 
 export function rpcStatusFor(status: number): string {
   return RPC_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION')
+}
+
+/**
+ * A Google error answer as a GatewayError: Google's status and headers, its `error.message` (from `{error}` or that
+ * inside an array) as the message, and the body kept for dialects that hand it through unchanged.
+ */
+export function errorFromUpstream(status: number, body: string, headers?: Record<string, string>): GatewayError {
+  const parsed = parseJsonOrText(body)
+  const envelope = Array.isArray(parsed) ? parsed[0] : parsed
+  const message = isObject(envelope) && isObject(envelope.error) && typeof envelope.error.message === 'string' ? envelope.error.message : `Gemini answered ${status}.`
+  return new GatewayError(status, message, { upstreamBody: body, headers })
 }
 
 export const badRequest = (message: string, param?: string) => new GatewayError(400, message, { param })

@@ -5,8 +5,8 @@ import type { Storage } from 'unstorage'
 import { createLogWriter, createStateStorage, openDatabase, scheduleRetention, type DatabaseOptions, type GatewayDatabase, type LogWriter } from '../storage/index.ts'
 import type { ResolvedConfig } from './config/schema.ts'
 import { corsMiddleware } from './cors.ts'
+import { dialectForPath } from './dialects/for-path.ts'
 import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
-import { geminiDialect } from './dialects/gemini.ts'
 import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
 import { registerOpenAIRoutes } from './dialects/openai/index.ts'
 import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
@@ -57,6 +57,8 @@ export interface Gateway {
 /** Builds the whole gateway from resolved config: storage, key pool, pipeline, routes, background jobs. */
 export async function createGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
+  const order = (config.pipeline ?? DEFAULT_PIPELINE) as StageName[]
+  checkPipelineOrder(order) // before anything is opened, so a bad order leaves nothing behind
   const database = await openDatabase(databaseOptions(config))
   const logs = createLogWriter(database, { logger: logger.withTag('logs') })
   const retention = scheduleRetention(database, {
@@ -93,8 +95,6 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     'key-select': keySelectStage({ pool, maxRetries: config.maxRetries }),
     upstream: upstreamStage(call),
   }
-  const order = (config.pipeline ?? DEFAULT_PIPELINE) as StageName[]
-  checkPipelineOrder(order)
   const run = createRunner({ pipeline: composePipeline(order.map((name) => stages[name])), config, services, logger })
 
   const recheck = scheduleRecheck({
@@ -108,7 +108,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const app = new H3({
     onError(error, event) {
       logger.error('unhandled error', error)
-      return geminiDialect.error(new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message), event)
+      return dialectForPath(event.url.pathname).error(new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message), event)
     },
   })
   app.use(corsMiddleware())
@@ -132,7 +132,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   registerAnthropicRoutes(app, routeDeps)
   registerResponsesRoutes(app, routeDeps)
   for (const plugin of plugins) plugin.routes?.(app, pluginContext)
-  app.all('/**', (event) => geminiDialect.error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
+  app.all('/**', (event) => dialectForPath(event.url.pathname).error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
 
   return {
     app,

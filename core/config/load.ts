@@ -1,5 +1,6 @@
 import { loadConfig } from 'c12'
 import * as v from 'valibot'
+import { isObject } from '../internal/json.ts'
 import { ConfigSchema, type GatewayConfig, type ResolvedConfig } from './schema.ts'
 import { ENV_BINDINGS, EnvParseError, readEnvOverrides } from './env.ts'
 
@@ -79,7 +80,7 @@ function mergeLayer(
 ): void {
   for (const [key, value] of Object.entries(layer)) {
     if (value === undefined) continue
-    if (GROUPS.has(key) && isPlainObject(value)) {
+    if (GROUPS.has(key) && isObject(value)) {
       const group = (target[key] = { ...(target[key] as object | undefined) }) as Record<string, unknown>
       for (const [field, fieldValue] of Object.entries(value)) {
         if (fieldValue === undefined) continue
@@ -113,8 +114,4 @@ function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, 
       return `  ${where}: ${issue.message}`
     })
     .join('\n')
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

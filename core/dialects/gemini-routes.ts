@@ -1,10 +1,10 @@
 import { getRouterParam, type H3, type H3Event } from 'h3'
 import type { GatewayRequest, Operation, Outcome } from '../context.ts'
-import { GatewayError, badRequest, notFound } from '../errors.ts'
+import { badRequest, notFound } from '../errors.ts'
 import { parseBody, readBodyText } from './shared/body.ts'
+import { asGatewayError, credentialsOf } from './shared/request.ts'
 import { Payload } from '../payload.ts'
 import type { GeminiModel } from '../plugin.ts'
-import { bearerToken } from '../stages/auth.ts'
 import { geminiDialect } from './gemini.ts'
 import type { DialectRouteDeps } from './types.ts'
 
@@ -28,11 +28,6 @@ export function registerGeminiRoutes(app: H3, options: DialectRouteDeps): void {
     app.get(`${prefix}/models/:model`, (event) => getModel(event, options, filtered))
     app.post(`${prefix}/models/:modelAction`, (event) => generate(event, options))
   }
-}
-
-function credentialsOf(event: H3Event): (string | undefined)[] {
-  const headers = event.req.headers
-  return [event.url.searchParams.get('key') ?? undefined, headers.get('x-goog-api-key') ?? undefined, bearerToken(headers.get('authorization'))]
 }
 
 function baseRequest(event: H3Event, operation: Operation, model: string): GatewayRequest {
@@ -114,8 +109,3 @@ async function findPluginModel(event: H3Event, options: GeminiRoutesOptions & Re
 }
 
 const shortName = (name: string) => name.replace(/^models\//, '')
-
-function asGatewayError(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error
-  throw error
-}

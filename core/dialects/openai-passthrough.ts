@@ -4,8 +4,8 @@ import type { GatewayRequest, Operation } from '../context.ts'
 import { GatewayError, toGatewayError } from '../errors.ts'
 import type { Payload } from '../payload.ts'
 import { responseBody } from '../sse.ts'
-import { bearerToken } from '../stages/auth.ts'
 import { parseBody, readBodyText } from './shared/body.ts'
+import { asGatewayError, credentialsOf } from './shared/request.ts'
 import type { Dialect, DialectRouteDeps } from './types.ts'
 import { openaiErrorObject } from './openai/errors.ts'
 
@@ -59,13 +59,11 @@ async function forward(event: H3Event, operation: Operation, deps: DialectRouteD
     const request = await decode(event, operation, deps.maxBodyBytes)
     return await deps.run(event, request, openaiPassthroughDialect)
   } catch (error) {
-    if (error instanceof GatewayError) return openaiPassthroughDialect.error(error, event)
-    throw error
+    return openaiPassthroughDialect.error(asGatewayError(error), event)
   }
 }
 
 async function decode(event: H3Event, operation: Operation, maxBodyBytes: number): Promise<GatewayRequest> {
-  const headers = event.req.headers
   const request: GatewayRequest = {
     operation,
     model: '',
@@ -73,7 +71,7 @@ async function decode(event: H3Event, operation: Operation, maxBodyBytes: number
     stream: false,
     body: {},
     dialect: 'openai-passthrough',
-    credentials: [bearerToken(headers.get('authorization')), headers.get('x-goog-api-key') ?? undefined, event.url.searchParams.get('key') ?? undefined],
+    credentials: credentialsOf(event),
   }
   if (operation === 'openai.model') {
     request.model = request.upstreamModel = (getRouterParam(event, 'model') ?? '').replace(/^models\//, '')

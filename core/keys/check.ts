@@ -1,5 +1,6 @@
 import type { ConsolaInstance } from 'consola'
 import type { ResolvedConfig } from '../config/schema.ts'
+import { parseJsonOrText } from '../internal/json.ts'
 import type { LogWriter } from '../../storage/log-writer.ts'
 import type { UpstreamCall } from '../plugin.ts'
 import { createContext } from '../run.ts'
@@ -39,7 +40,7 @@ export function createKeyChecker({ call, config, services, logs, logger }: KeyCh
     } catch (error) {
       if (error instanceof UpstreamHttpError) {
         status = error.status
-        verdict = judgeAttempt({ ...facts, status, body: parseMaybe(error.body), retryAfterHeader: error.retryAfter })
+        verdict = judgeAttempt({ ...facts, status, body: parseJsonOrText(error.body), retryAfterHeader: error.retryAfter })
       } else {
         verdict = judgeAttempt({ ...facts, transportError: (error as { code?: string }).code ?? (error as Error).name ?? 'error' })
       }
@@ -49,13 +50,5 @@ export function createKeyChecker({ call, config, services, logs, logger }: KeyCh
       attempt: 1, status, failureClass: verdict.class, latencyMs: Math.round(performance.now() - started),
     })
     return verdict
-  }
-}
-
-function parseMaybe(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
   }
 }

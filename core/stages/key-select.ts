@@ -1,5 +1,6 @@
 import type { AttemptRecord, Outcome, RequestContext, Usage } from '../context.ts'
 import { GatewayError } from '../errors.ts'
+import { parseJsonOrText } from '../internal/json.ts'
 import { judgeAttempt, type AttemptFacts, type Verdict } from '../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../keys/pool.ts'
 import type { Payload } from '../payload.ts'
@@ -116,7 +117,7 @@ function factsFromError(error: unknown, ctx: RequestContext, model: string): Att
   const base = { operation: ctx.request.operation, model, now: Date.now() }
   if (ctx.signal.aborted) return { ...base, cancelled: true }
   if (error instanceof UpstreamHttpError) {
-    return { ...base, status: error.status, body: parseMaybe(error.body), retryAfterHeader: error.retryAfter }
+    return { ...base, status: error.status, body: parseJsonOrText(error.body), retryAfterHeader: error.retryAfter }
   }
   const code = transportCode(error)
   return code ? { ...base, transportError: code } : undefined
@@ -124,14 +125,6 @@ function factsFromError(error: unknown, ctx: RequestContext, model: string): Att
 
 function errorBodyOf(error: unknown): string {
   return error instanceof UpstreamHttpError ? error.body : String((error as Error)?.message ?? error)
-}
-
-function parseMaybe(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
 }
 
 /** A peeked stream put back together (used only for an empty answer kept as the fallback). */

@@ -46,7 +46,10 @@ export async function startGateway(
     },
     overrides: options.config,
   })
-  const gateway = await createGateway(config, { logger: createLogger(config.logLevel) })
+  const gateway = await createGateway(config, { logger: createLogger(config.logLevel) }).catch(async (error) => {
+    if (!options.upstreamInstance) await upstream.close()
+    throw error
+  })
   const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
   await server.ready()
   const url = server.url!.replace(/\/$/, '')

@@ -93,3 +93,18 @@ describe('a dead database', () => {
     }
   })
 })
+
+describe('the pipeline order from the config', () => {
+  it('a pipeline without the log stage writes no rows; a broken order stops the start', async () => {
+    const gw = await startGateway({ config: { pipeline: ['auth', 'model-filter', 'transform', 'key-select', 'upstream'] } })
+    try {
+      expect((await post(gw, GENERATE, userText('unlogged'))).status).toBe(200)
+      await gw.gateway.logs.flush()
+      const { rows } = await gw.gateway.database.db.sql`SELECT COUNT(*) AS n FROM request_logs`
+      expect(rows).toEqual([{ n: 0 }])
+    } finally {
+      await gw.close()
+    }
+    await expect(startGateway({ config: { pipeline: ['auth', 'upstream'] } })).rejects.toThrow(/key-select/)
+  })
+})

@@ -76,7 +76,7 @@ describe('OpenAI pass-through', () => {
   it('our own errors use OpenAI\'s shape: bad token, missing model', async () => {
     const bad = await post(gw, '/openai/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [] }, { 'x-goog-api-key': 'nope' })
     expect(bad.status).toBe(401)
-    expect(await bad.json()).toMatchObject({ error: { type: 'authentication_error' } })
+    expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } })
     const noModel = await post(gw, '/openai/v1/chat/completions', { messages: [] })
     expect(noModel.status).toBe(400)
     expect(await noModel.json()).toMatchObject({ error: { param: 'model' } })

@@ -280,7 +280,7 @@ describe('OpenAI converted API', () => {
     expect(body).not.toContain('[DONE]')
     expect(body).not.toContain('"finish_reason":"stop"')
     const last = JSON.parse(body.trim().split('\n\n').at(-1)!.slice(6))
-    expect(last.error).toMatchObject({ type: 'api_error' })
+    expect(last.error).toMatchObject({ type: 'server_error' })
     expect(typeof last.error.message).toBe('string')
   })
 
@@ -305,7 +305,8 @@ describe('OpenAI converted API', () => {
     }
     const denied = await failure(new OpenAI({ apiKey: 'wrong', baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }))
     expect(denied.status).toBe(401)
-    expect(denied.type).toBe('authentication_error')
+    expect(denied.type).toBe('invalid_request_error')
+    expect(denied.code).toBe('invalid_api_key')
 
     const invalid = await failure(client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }], temperature: 7 }))
     expect(invalid.status).toBe(400)
@@ -338,7 +339,7 @@ describe('OpenAI converted API', () => {
     gw.upstream.setDefaultBehaviour('overloaded')
     const res = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })
     expect(res.status).toBe(503)
-    expect((await res.json()).error).toMatchObject({ type: 'api_error', message: 'The model is overloaded. Please try again later.' })
+    expect((await res.json()).error).toMatchObject({ type: 'server_error', message: 'The model is overloaded. Please try again later.' })
   })
 
   it('/hf/v1 is the same API; x-goog-api-key and ?key= authenticate too', async () => {

@@ -219,9 +219,10 @@ describe('anthropic request → gemini body', () => {
         ],
       }),
     )
-    expect(decoded.media.map((m) => [m.url, m.kind])).toEqual([
-      ['https://example.com/cat.png', 'image'],
-      ['https://example.com/paper.pdf', 'document'],
+    // Documents fall back to PDF when their server sends no type; images keep what their server says.
+    expect(decoded.media.map((m) => [m.url, m.param, m.fallbackMimeType])).toEqual([
+      ['https://example.com/cat.png', 'messages.0.content.0.source.url', undefined],
+      ['https://example.com/paper.pdf', 'messages.0.content.1.source.url', 'application/pdf'],
     ])
     decoded.media[0]!.part.inlineData = { mimeType: 'image/png', data: 'QUJD' }
     expect(decoded.body.contents[0].parts[0]).toEqual({ inlineData: { mimeType: 'image/png', data: 'QUJD' } })

@@ -132,10 +132,10 @@ describe('Gemini answer → chat.completion', () => {
 describe('OpenAI errors, embeddings and models', () => {
   it('error objects by status', () => {
     expect(openaiErrorObject(new GatewayError(400, "Invalid value for 'temperature': no", { param: 'temperature' }))).toEqual({ error: { message: "Invalid value for 'temperature': no", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } })
-    expect(openaiErrorObject(new GatewayError(401, 'bad token')).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key', param: null })
+    expect(openaiErrorObject(new GatewayError(401, 'bad token')).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key', param: null })
     expect(openaiErrorObject(new GatewayError(404, 'models/x is not found')).error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' })
     expect(openaiErrorObject(new GatewayError(429, 'slow down')).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' })
-    expect(openaiErrorObject(new GatewayError(503, 'overloaded')).error).toMatchObject({ type: 'api_error', code: 'unavailable' })
+    expect(openaiErrorObject(new GatewayError(503, 'overloaded')).error).toMatchObject({ type: 'server_error', code: 'service_unavailable' })
   })
 
   it('embeddings as floats and as little-endian float32 base64, with estimated usage', () => {

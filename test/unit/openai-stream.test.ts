@@ -113,7 +113,7 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
     const out = await events([chunk([{ text: 'Hel' }])], options(), failure)
     expect(out).toEqual([
       choice({ role: 'assistant', content: 'Hel' }),
-      { error: { message: failure.message, type: 'api_error', param: null, code: 'unavailable' } },
+      { error: { message: failure.message, type: 'server_error', param: null, code: 'upstream_error' } },
     ])
   })
 
@@ -121,7 +121,7 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
     const out = await events([chunk([{ text: 'a' }])], options(), new GatewayError(429, 'quota'))
     expect(out.at(-1)).toEqual({ error: { message: 'quota', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } })
     const broken = await events([chunk([{ text: 'a' }]), '{not json'])
-    expect(broken.at(-1)).toMatchObject({ error: { type: 'api_error' } })
+    expect(broken.at(-1)).toMatchObject({ error: { type: 'server_error' } })
     expect(broken).not.toContain('[DONE]')
   })
 

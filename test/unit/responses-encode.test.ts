@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { openaiErrorObject } from '../../core/dialects/openai/errors.ts'
 import type { ResponsesOptions } from '../../core/dialects/responses/decode.ts'
-import { openAIError } from '../../core/dialects/responses/errors.ts'
 import { encodeResponse } from '../../core/dialects/responses/response.ts'
 import { GatewayError } from '../../core/errors.ts'
 
@@ -138,6 +138,6 @@ describe('errors in OpenAI shape', () => {
     ['timeout', new GatewayError(504, 'late'), { type: 'server_error', code: 'timeout' }],
   ]
   it.each(cases)('%s', (_name, error, expected) => {
-    expect(openAIError(error)).toMatchObject(expected)
+    expect(openaiErrorObject(error).error).toMatchObject(expected)
   })
 })

@@ -1,4 +1,4 @@
-import { isObject, type Json } from './content.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 import { toolUseId } from './tool-ids.ts'
 
 /**

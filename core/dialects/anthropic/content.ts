@@ -1,22 +1,13 @@
 import { badRequest, type GatewayError } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 import { parseDataUrl } from '../shared/media.ts'
+import type { PendingMedia } from '../shared/request.ts'
 import { parseToolUseId } from './tool-ids.ts'
 
 /**
  * Anthropic messages → Gemini contents. Roles user/assistant become user/model; each content block becomes one or
  * more parts. Paths in error messages use Anthropic's own notation (`messages.2.content.0.source.type`).
  */
-
-export type Json = Record<string, any>
-
-/** A part whose `inlineData` is filled in after auth, from a URL the client gave. */
-export interface PendingMedia {
-  part: Json
-  url: string
-  kind: 'image' | 'document'
-}
-
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export const invalid = (path: string, problem: string): GatewayError => badRequest(`${path}: ${problem}`, path)
 
@@ -146,7 +137,7 @@ function imagePart(source: unknown, path: string, walk: Walk): Json {
     case 'base64':
       return { inlineData: { mimeType: requireString(source.media_type, `${path}.media_type`), data: requireString(source.data, `${path}.data`) } }
     case 'url':
-      return urlPart(requireString(source.url, `${path}.url`), 'image', walk)
+      return urlPart(requireString(source.url, `${path}.url`), `${path}.url`, walk)
     case 'file':
       throw invalid(`${path}.type`, 'file sources (Files API) are not supported by this gateway; send the image as base64 or url')
     default:
@@ -162,7 +153,7 @@ function documentParts(source: unknown, path: string, walk: Walk): Json[] {
     case 'text':
       return [{ text: requireString(source.data, `${path}.data`) }]
     case 'url':
-      return [urlPart(requireString(source.url, `${path}.url`), 'document', walk)]
+      return [urlPart(requireString(source.url, `${path}.url`), `${path}.url`, walk, 'application/pdf')]
     case 'content': {
       if (typeof source.content === 'string') return [{ text: source.content }]
       if (!Array.isArray(source.content)) throw invalid(`${path}.content`, 'Input should be a string or a list of content blocks')
@@ -181,11 +172,11 @@ function documentParts(source: unknown, path: string, walk: Walk): Json[] {
 }
 
 /** data: URLs are inline already; http(s) URLs are fetched after auth (prepare), never before. */
-function urlPart(url: string, kind: PendingMedia['kind'], walk: Walk): Json {
+function urlPart(url: string, path: string, walk: Walk, fallbackMimeType?: string): Json {
   const inline = parseDataUrl(url)
   if (inline) return { inlineData: { mimeType: inline.mimeType, data: inline.data } }
   const part: Json = {}
-  walk.media.push({ part, url, kind })
+  walk.media.push({ part, url, param: path, fallbackMimeType })
   return part
 }
 

@@ -1,9 +1,9 @@
 import { FastResponse } from 'srvx'
 import type { RequestContext } from '../../context.ts'
-import { GatewayError } from '../../errors.ts'
+import { GatewayError, errorFromUpstream } from '../../errors.ts'
 import { responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
-import { anthropicErrorResponse, errorFromUpstream } from './errors.ts'
+import { anthropicErrorResponse } from './errors.ts'
 import { toMessage, type AnswerOptions } from './response.ts'
 import { anthropicEvents } from './stream.ts'
 

@@ -1,5 +1,5 @@
 import { FastResponse } from 'srvx'
-import { GatewayError } from '../../errors.ts'
+import type { GatewayError } from '../../errors.ts'
 
 /**
  * Errors in Anthropic's wire shape: `{"type":"error","error":{"type":"<kind>","message":"..."}}` with the HTTP
@@ -49,17 +49,4 @@ export function anthropicErrorResponse(error: GatewayError): Response {
     status: error.status,
     headers: { 'content-type': 'application/json', ...error.headers },
   })
-}
-
-/** A non-2xx JSON outcome (an upstream answer a plugin let through) as a GatewayError carrying Google's message. */
-export function errorFromUpstream(status: number, text: string): GatewayError {
-  let message = `Gemini answered ${status}.`
-  try {
-    const parsed = JSON.parse(text)
-    const inner = Array.isArray(parsed) ? parsed[0]?.error : parsed?.error
-    if (typeof inner?.message === 'string') message = inner.message
-  } catch {
-    // not JSON: keep the generic message
-  }
-  return new GatewayError(status, message, { upstreamBody: text })
 }

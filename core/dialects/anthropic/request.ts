@@ -1,5 +1,7 @@
+import { isObject, type Json } from '../../internal/json.ts'
+import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
-import { decodeConversation, invalid, isObject, requireString, type Json, type PendingMedia } from './content.ts'
+import { decodeConversation, invalid, requireString } from './content.ts'
 
 /**
  * Anthropic Messages requests → the canonical Gemini request. Only what the client sent is mapped: no defaults

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import type { Json } from '../../internal/json.ts'
 import { geminiUsage } from '../shared/tools.ts'
 import { BlockBuilder, foldBlocks, type BlockEvent } from './blocks.ts'
-import type { Json } from './content.ts'
 
 /** What the encoders need from the request: the client's model name and whether it asked for thinking. */
 export interface AnswerOptions {

@@ -1,7 +1,7 @@
 import { toGatewayError } from '../../errors.ts'
+import type { Json } from '../../internal/json.ts'
 import type { Payload } from '../../payload.ts'
 import { BlockBuilder, type BlockEvent } from './blocks.ts'
-import type { Json } from './content.ts'
 import { streamErrorBody } from './errors.ts'
 import { anthropicUsage, firstCandidate, messageId, stopReason, type AnswerOptions } from './response.ts'
 

@@ -1,13 +1,7 @@
+import { isObject, type Json } from '../../internal/json.ts'
 import { parseDataUrl } from '../shared/media.ts'
-import { describe, invalid, isObject, missing, type Json } from './validate.ts'
-
-/** A part waiting for its http(s) media, fetched in `prepare` once the client is authenticated. */
-export interface PendingMedia {
-  part: Json
-  url: string
-  /** The request field the URL came from, for error messages. */
-  param: string
-}
+import type { PendingMedia } from '../shared/request.ts'
+import { describe, invalid, missing } from './validate.ts'
 
 /** Who speaks decides which part types are allowed: system and assistant messages are text only. */
 export type Speaker = 'system' | 'user' | 'assistant' | 'tool'

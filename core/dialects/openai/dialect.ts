@@ -1,5 +1,5 @@
-import { GatewayError } from '../../errors.ts'
-import type { Payload } from '../../payload.ts'
+import { GatewayError, errorFromUpstream } from '../../errors.ts'
+import { isObject } from '../../internal/json.ts'
 import { FastResponse } from 'srvx'
 import { responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
@@ -8,7 +8,6 @@ import { openaiErrorResponse } from './errors.ts'
 import type { ChatOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
 import { encodeChatStream } from './stream.ts'
-import { isObject } from './validate.ts'
 
 /** What the routes put in GatewayRequest.dialectOptions; model lists carry none (they are converted in `after`). */
 export type OpenAIDialectOptions = ChatOptions | EmbeddingsOptions
@@ -28,7 +27,7 @@ export const openaiDialect: Dialect = {
       const chat = options?.kind === 'chat' ? options : { kind: 'chat' as const, model: ctx.request.model, n: 1, includeUsage: false }
       return new FastResponse(responseBody(encodeChatStream(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
     }
-    if (outcome.status < 200 || outcome.status > 299) return openaiErrorResponse(errorFromBody(outcome.status, outcome.body))
+    if (outcome.status < 200 || outcome.status > 299) return openaiErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))
     if (options?.kind === 'chat') {
       const answer = outcome.body.tryData()
       if (!isObject(answer)) return openaiErrorResponse(new GatewayError(502, 'Gemini sent an answer that is not JSON.'))
@@ -39,12 +38,4 @@ export const openaiDialect: Dialect = {
   error(error) {
     return openaiErrorResponse(error)
   },
-}
-
-/** A non-2xx JSON outcome (a plugin's answer): Google's error message when the body has one. */
-function errorFromBody(status: number, body: Payload): GatewayError {
-  const data = body.tryData()
-  const error = Array.isArray(data) ? data[0]?.error : data?.error
-  const message = typeof error?.message === 'string' ? error.message : `Gemini answered ${status}.`
-  return new GatewayError(status, message, { upstreamBody: body.text })
 }

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors.ts'
-import { describe, invalid, isObject, missing, modelId, optNumber, optString, type Json } from './validate.ts'
+import { isObject, type Json } from '../../internal/json.ts'
+import { describe, invalid, missing, modelId, optNumber, optString } from './validate.ts'
 
 /** Gemini takes at most 100 requests per batchEmbedContents call; longer inputs are split into several calls. */
 export const EMBED_BATCH = 100

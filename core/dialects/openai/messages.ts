@@ -1,8 +1,9 @@
-import { contentParts, type PendingMedia } from './content.ts'
+import { isObject, type Json } from '../../internal/json.ts'
+import type { PendingMedia } from '../shared/request.ts'
+import { toolResultObject } from '../shared/tools.ts'
+import { contentParts } from './content.ts'
 import { decodeToolCallId } from './ids.ts'
-import { describe, invalid, isObject, missing, type Json } from './validate.ts'
-
-export type { PendingMedia }
+import { describe, invalid, missing } from './validate.ts'
 
 export interface DecodedMessages {
   contents: Json[]
@@ -57,7 +58,7 @@ export function decodeMessages(messages: unknown, options: { dummySignatures: bo
         break
       case 'function': {
         if (typeof message.name !== 'string' || message.name === '') throw missing(`${param}.name`)
-        push('user', [{ functionResponse: { name: message.name, response: responseObject(textOf(message.content, `${param}.content`)) } }])
+        push('user', [{ functionResponse: { name: message.name, response: toolResultObject(textOf(message.content, `${param}.content`)) } }])
         break
       }
       default:
@@ -126,25 +127,11 @@ function toolResultParts(message: Json, param: string, calls: Map<string, KnownC
   if (!name) throw invalid(`${param}.tool_call_id`, `no assistant tool call with id "${decoded.base}" comes before this tool message.`)
   const parts = contentParts(message.content, `${param}.content`, 'tool', media)
   const text = parts.filter((part) => typeof part.text === 'string').map((part) => part.text as string).join('\n')
-  const functionResponse: Json = { name, response: responseObject(text) }
+  const functionResponse: Json = { name, response: toolResultObject(text) }
   const upstreamId = known?.upstreamId ?? decoded.upstreamId
   if (upstreamId) functionResponse.id = upstreamId
   // Images a tool returned travel next to its result, in the same user turn.
   return [{ functionResponse }, ...parts.filter((part) => typeof part.text !== 'string')]
-}
-
-/** A tool's JSON object result as is; anything else wrapped as `{output}`, Gemini's convention (it wants an object). */
-function responseObject(text: string): Json {
-  const trimmed = text.trimStart()
-  if (trimmed.startsWith('{')) {
-    try {
-      const value = JSON.parse(text)
-      if (isObject(value)) return value
-    } catch {
-      // not JSON: plain text output
-    }
-  }
-  return { output: text }
 }
 
 function parseArguments(raw: unknown, param: string): Json {

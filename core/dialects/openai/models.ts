@@ -1,5 +1,5 @@
+import { isObject } from '../../internal/json.ts'
 import type { GeminiModel } from '../../plugin.ts'
-import { isObject } from './validate.ts'
 
 export interface OpenAIModel {
   id: string

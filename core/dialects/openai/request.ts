@@ -1,7 +1,9 @@
+import { isObject, type Json } from '../../internal/json.ts'
+import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
-import { decodeMessages, type PendingMedia } from './messages.ts'
+import { decodeMessages } from './messages.ts'
 import { thinkingConfig } from './thinking.ts'
-import { describe, invalid, isObject, missing, modelId, optBoolean, optNumber, optObject, optString, type Json } from './validate.ts'
+import { describe, invalid, missing, modelId, optBoolean, optNumber, optObject, optString } from './validate.ts'
 
 /** What the encoder needs to answer a chat request (carried in GatewayRequest.dialectOptions). */
 export interface ChatOptions {

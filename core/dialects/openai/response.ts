@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { isObject, type Json } from '../../internal/json.ts'
 import { geminiUsage } from '../shared/tools.ts'
 import { encodeToolCallId } from './ids.ts'
 import type { ChatOptions } from './request.ts'
-import { isObject, type Json } from './validate.ts'
 
 /** What one candidate's parts (or one chunk's parts) say, in OpenAI terms. */
 export interface PartsView {

@@ -1,18 +1,18 @@
 import { getRouterParam, type H3, type H3Event } from 'h3'
 import { FastResponse } from 'srvx'
 import type { GatewayRequest, Operation, Outcome } from '../../context.ts'
-import { GatewayError, toGatewayError } from '../../errors.ts'
+import { GatewayError } from '../../errors.ts'
+import { isObject } from '../../internal/json.ts'
 import { Payload } from '../../payload.ts'
 import type { GeminiModel } from '../../plugin.ts'
-import { bearerToken } from '../../stages/auth.ts'
 import { parseBody, readBodyText } from '../shared/body.ts'
+import { asGatewayError, credentialsOf, mediaPreparer } from '../shared/request.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { openaiDialect } from './dialect.ts'
 import { EMBED_BATCH, batchEmbedBody, decodeEmbeddingsRequest, embeddingValues, toEmbeddingsResponse } from './embeddings.ts'
-import type { PendingMedia } from './content.ts'
 import { shortName, toModelList, toOpenAIModel } from './models.ts'
 import { decodeChatRequest } from './request.ts'
-import { isObject, modelId } from './validate.ts'
+import { modelId } from './validate.ts'
 
 /** Embedding batches in flight at once for one long OpenAI input list. */
 const EMBED_CONCURRENCY = 4
@@ -31,12 +31,6 @@ export function registerOpenAIRoutes(app: H3, deps: DialectRouteDeps): void {
   }
 }
 
-/** Bearer is OpenAI's way; x-goog-api-key and ?key= are accepted too, for convenience. The auth stage checks them. */
-function credentialsOf(event: H3Event): (string | undefined)[] {
-  const headers = event.req.headers
-  return [bearerToken(headers.get('authorization')), headers.get('x-goog-api-key') ?? undefined, event.url.searchParams.get('key') ?? undefined]
-}
-
 function baseRequest(event: H3Event, operation: Operation, model: string): GatewayRequest {
   return { operation, model, upstreamModel: model, stream: false, body: {}, dialect: 'openai', credentials: credentialsOf(event) }
 }
@@ -48,24 +42,11 @@ async function chat(event: H3Event, deps: DialectRouteDeps): Promise<Response> {
     request.stream = decoded.stream
     request.body = decoded.body
     request.dialectOptions = { ...decoded.options }
-    if (decoded.media.length > 0) request.prepare = (ctx) => fetchMedia(decoded.media, deps, ctx.signal)
+    request.prepare = mediaPreparer(decoded.media, deps)
     return await deps.run(event, request, openaiDialect)
   } catch (error) {
     return openaiDialect.error(asGatewayError(error), event)
   }
-}
-
-/** Runs after auth: each http(s) image/audio/file URL of the messages is fetched (SSRF-guarded) into its part. */
-async function fetchMedia(media: PendingMedia[], deps: DialectRouteDeps, signal: AbortSignal): Promise<void> {
-  await Promise.all(media.map(async (item) => {
-    try {
-      const fetched = await deps.fetchMedia(item.url, signal)
-      item.part.inlineData = { mimeType: fetched.mimeType, data: fetched.data }
-    } catch (error) {
-      const failure = toGatewayError(error)
-      throw new GatewayError(failure.status, failure.message, { param: item.param, headers: failure.headers, cause: error })
-    }
-  }))
 }
 
 async function embeddings(event: H3Event, deps: DialectRouteDeps): Promise<Response> {
@@ -146,11 +127,6 @@ async function findPluginModel(event: H3Event, deps: DialectRouteDeps, id: strin
   })
   void response.body?.cancel()
   return found
-}
-
-function asGatewayError(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error
-  throw error
 }
 
 const jsonResponse = (value: unknown) => new FastResponse(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json' } })

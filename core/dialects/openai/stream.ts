@@ -1,9 +1,9 @@
 import { GatewayError, toGatewayError } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 import type { Payload } from '../../payload.ts'
 import { openaiErrorObject } from './errors.ts'
 import type { ChatOptions } from './request.ts'
 import { EMPTY_USAGE, chatLogprobs, chatUsage, completionId, finishReason, nowSeconds, readParts } from './response.ts'
-import { isObject, type Json } from './validate.ts'
 
 interface ChoiceState {
   started: boolean

@@ -1,4 +1,5 @@
-import { invalid, isObject, optString, type Json } from './validate.ts'
+import { isObject, type Json } from '../../internal/json.ts'
+import { invalid, optString } from './validate.ts'
 
 const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const
 type Effort = (typeof EFFORTS)[number]

@@ -1,12 +1,10 @@
 import { GatewayError } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 
 /**
  * Small readers for OpenAI request fields. OpenAI treats `null` like an absent optional field, so do we; a value of
  * the wrong type or out of range is a 400 naming the field (`param`), in OpenAI's own wording.
  */
-export type Json = Record<string, any>
-
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export function invalid(param: string, message: string): GatewayError {
   return new GatewayError(400, `Invalid value for '${param}': ${message}`, { param })

@@ -1,8 +1,8 @@
 import { badRequest } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
+import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
-import { decodeInput, type MediaSlot } from './input.ts'
-
-type Json = Record<string, any>
+import { decodeInput } from './input.ts'
 
 /** What the encoder needs later; carried in GatewayRequest.dialectOptions. */
 export interface ResponsesOptions {
@@ -20,12 +20,11 @@ export interface DecodedRequest {
   stream: boolean
   /** Gemini generateContent body. */
   body: Json
-  media: MediaSlot[]
+  media: PendingMedia[]
   options: ResponsesOptions
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 const given = (value: unknown) => value !== undefined && value !== null
 
 /**

@@ -1,10 +1,11 @@
 import { FastResponse } from 'srvx'
 import type { JsonOutcome } from '../../context.ts'
-import { GatewayError } from '../../errors.ts'
+import { GatewayError, errorFromUpstream } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 import { responseBody } from '../../sse.ts'
+import { openaiErrorResponse } from '../openai/errors.ts'
 import type { Dialect } from '../types.ts'
 import type { ResponsesOptions } from './decode.ts'
-import { errorResponse } from './errors.ts'
 import { encodeResponse } from './response.ts'
 import { encodeStream } from './stream.ts'
 
@@ -27,26 +28,23 @@ export const responsesDialect: Dialect = {
       return new FastResponse(responseBody(encodeStream(outcome.chunks, options)), { status: 200, headers: { ...SSE_HEADERS, ...headers } })
     }
     const answer = answerOf(outcome)
-    if (answer instanceof GatewayError) return errorResponse(answer)
+    if (answer instanceof GatewayError) return openaiErrorResponse(answer)
     if (options.kind === 'input_tokens') {
       return json({ object: 'response.input_tokens', input_tokens: Number(answer.totalTokens ?? 0) }, headers)
     }
     const { response, finish } = encodeResponse(answer, options)
-    if (finish.status === 'failed') return errorResponse(new GatewayError(502, finish.message ?? 'Gemini failed to answer.'))
+    if (finish.status === 'failed') return openaiErrorResponse(new GatewayError(502, finish.message ?? 'Gemini failed to answer.'))
     return json(response, headers)
   },
   error(error) {
-    return errorResponse(error)
+    return openaiErrorResponse(error)
   },
 }
 
 /** The answer's JSON, or the error to send instead (respond must not throw: the runner has already let go). */
-function answerOf(outcome: JsonOutcome): Record<string, any> | GatewayError {
+function answerOf(outcome: JsonOutcome): Json | GatewayError {
+  if (outcome.status >= 400) return errorFromUpstream(outcome.status, outcome.body.text)
   const data = outcome.body.tryData()
-  if (outcome.status >= 400) {
-    const message = typeof data?.error?.message === 'string' ? data.error.message : `Gemini answered ${outcome.status}.`
-    return new GatewayError(outcome.status, message, { upstreamBody: outcome.body.text })
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return new GatewayError(502, 'Gemini answered with a body that is not a JSON object.')
+  if (!isObject(data)) return new GatewayError(502, 'Gemini answered with a body that is not a JSON object.')
   return data
 }

@@ -1,9 +1,11 @@
 import { badRequest } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 import { parseDataUrl } from '../shared/media.ts'
+import type { PendingMedia } from '../shared/request.ts'
+import { toolResultObject } from '../shared/tools.ts'
 import { decodeSignature } from './signature.ts'
 
-type Json = Record<string, any>
-type Part = Record<string, any>
+type Part = Json
 type Role = 'user' | 'model'
 
 export interface GeminiContent {
@@ -11,21 +13,12 @@ export interface GeminiContent {
   parts: Part[]
 }
 
-/** A part whose media must be fetched from an http(s) URL once the client is authenticated. */
-export interface MediaSlot {
-  part: Part
-  url: string
-  param: string
-}
-
 export interface DecodedInput {
   contents: GeminiContent[]
   /** Text of system and developer messages, in order. */
   system: string[]
-  media: MediaSlot[]
+  media: PendingMedia[]
 }
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * `input` (a string or a list of items) → Gemini `contents`. Consecutive items of the same side share one turn, so an
@@ -148,7 +141,7 @@ function systemText(content: unknown, param: string): string {
 }
 
 /** One message content part → one Gemini part (undefined for parts that carry nothing). */
-function contentPart(content: unknown, param: string, media: MediaSlot[]): Part | undefined {
+function contentPart(content: unknown, param: string, media: PendingMedia[]): Part | undefined {
   if (!isObject(content)) throw badRequest(`${param} must be an object.`, param)
   switch (content.type) {
     case 'input_text':
@@ -175,7 +168,7 @@ function contentPart(content: unknown, param: string, media: MediaSlot[]): Part 
 const storedFile = (param: string) =>
   badRequest(`${param}.file_id is not supported: this gateway stores no files. Send the content inline (a data: URL) or as an http(s) URL.`, `${param}.file_id`)
 
-function image(content: Json, param: string, media: MediaSlot[]): Part {
+function image(content: Json, param: string, media: PendingMedia[]): Part {
   const url = typeof content.image_url === 'string' ? content.image_url : isObject(content.image_url) ? content.image_url.url : undefined
   if (typeof url !== 'string' || url === '') {
     if (content.file_id) throw storedFile(param)
@@ -184,7 +177,7 @@ function image(content: Json, param: string, media: MediaSlot[]): Part {
   return mediaPart(url, `${param}.image_url`, media)
 }
 
-function file(content: Json, param: string, media: MediaSlot[]): Part {
+function file(content: Json, param: string, media: PendingMedia[]): Part {
   if (typeof content.file_data === 'string' && content.file_data !== '') {
     const data = content.file_data
     if (data.startsWith('data:')) return mediaPart(data, `${param}.file_data`, media)
@@ -197,7 +190,7 @@ function file(content: Json, param: string, media: MediaSlot[]): Part {
   throw badRequest(`${param} needs file_data (a data: URL) or file_url.`, param)
 }
 
-function mediaPart(url: string, param: string, media: MediaSlot[]): Part {
+function mediaPart(url: string, param: string, media: PendingMedia[]): Part {
   if (url.startsWith('data:')) {
     const inline = parseDataUrl(url)
     if (!inline) throw badRequest(`${param}: only base64 data: URLs are supported (data:<mime>;base64,...).`, param)
@@ -242,7 +235,7 @@ function parseArguments(text: unknown, param: string): Json {
   return value
 }
 
-function functionResponse(item: Json, param: string, names: Map<string, string>, media: MediaSlot[]): Part {
+function functionResponse(item: Json, param: string, names: Map<string, string>, media: PendingMedia[]): Part {
   const callId = item.call_id
   if (typeof callId !== 'string' || callId === '') throw badRequest(`${param}.call_id is required.`, `${param}.call_id`)
   const name = names.get(callId)
@@ -253,7 +246,7 @@ function functionResponse(item: Json, param: string, names: Map<string, string>,
   if (isGeminiCallId(callId)) response.id = callId
   const output = item.output
   if (typeof output === 'string') {
-    response.response = outputObject(output)
+    response.response = toolResultObject(output)
   } else if (Array.isArray(output)) {
     const texts: string[] = []
     const parts: Part[] = []
@@ -263,25 +256,12 @@ function functionResponse(item: Json, param: string, names: Map<string, string>,
       if (typeof part.text === 'string') texts.push(part.text)
       else parts.push(part)
     })
-    response.response = outputObject(texts.join('\n'))
+    response.response = toolResultObject(texts.join('\n'))
     if (parts.length > 0) response.parts = parts
   } else {
     throw badRequest(`${param}.output must be a string or an array of content parts.`, `${param}.output`)
   }
   return { functionResponse: response }
-}
-
-/** A tool result that is a JSON object goes as that object; anything else as `{output: text}` (Gemini's convention). */
-function outputObject(text: string): Json {
-  if (text.startsWith('{')) {
-    try {
-      const value = JSON.parse(text)
-      if (isObject(value)) return value
-    } catch {
-      // plain text that happens to start with a brace
-    }
-  }
-  return { output: text }
 }
 
 /**

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import type { Json } from '../../internal/json.ts'
 import { encodeSignature, type SignatureTarget } from './signature.ts'
-
-type Json = Record<string, any>
 
 /** Receives each stream event as it happens (type + payload without sequence_number). Absent for non-stream answers. */
 export type EventSink = (type: string, payload: Json) => void

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import type { Json } from '../../internal/json.ts'
 import { geminiUsage } from '../shared/tools.ts'
 import type { ResponsesOptions } from './decode.ts'
 import { finishOf, OutputBuilder, type Finish, type IdMaker } from './output.ts'
-
-type Json = Record<string, any>
 
 /** `resp_` + Gemini's responseId when there is one (so a response can be found in Google's logs), else random. */
 export function responseId(geminiId: string | undefined): string {

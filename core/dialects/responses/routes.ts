@@ -1,13 +1,13 @@
 import type { H3, H3Event } from 'h3'
-import type { GatewayRequest, RequestContext } from '../../context.ts'
-import { GatewayError, notFound } from '../../errors.ts'
-import { bearerToken } from '../../stages/auth.ts'
+import type { GatewayRequest } from '../../context.ts'
+import { notFound } from '../../errors.ts'
+import type { Json } from '../../internal/json.ts'
+import { openaiErrorResponse } from '../openai/errors.ts'
 import { parseBody, readBodyText } from '../shared/body.ts'
+import { asGatewayError, credentialsOf, mediaPreparer } from '../shared/request.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { decodeResponsesRequest, type DecodedRequest } from './decode.ts'
 import { responsesDialect } from './dialect.ts'
-import { errorResponse } from './errors.ts'
-import type { MediaSlot } from './input.ts'
 
 const STATELESS = 'This gateway is stateless: responses are not stored, so they cannot be retrieved, listed, cancelled or deleted.'
 
@@ -26,12 +26,7 @@ export function registerResponsesRoutes(app: H3, deps: DialectRouteDeps): void {
   }
 }
 
-const stored = () => errorResponse(notFound(STATELESS))
-
-function credentialsOf(event: H3Event): (string | undefined)[] {
-  const headers = event.req.headers
-  return [event.url.searchParams.get('key') ?? undefined, headers.get('x-goog-api-key') ?? undefined, bearerToken(headers.get('authorization'))]
-}
+const stored = () => openaiErrorResponse(notFound(STATELESS))
 
 async function create(event: H3Event, deps: DialectRouteDeps, kind: 'response' | 'input_tokens'): Promise<Response> {
   try {
@@ -48,30 +43,15 @@ async function create(event: H3Event, deps: DialectRouteDeps, kind: 'response' |
       dialect: responsesDialect.name,
       dialectOptions: { ...decoded.options },
       credentials: credentialsOf(event),
+      prepare: mediaPreparer(decoded.media, deps),
     }
-    if (decoded.media.length > 0) request.prepare = (ctx) => fetchMedia(decoded.media, deps, ctx)
     return await deps.run(event, request, responsesDialect)
   } catch (error) {
-    if (error instanceof GatewayError) return responsesDialect.error(error, event)
-    throw error
+    return responsesDialect.error(asGatewayError(error), event)
   }
 }
 
 /** countTokens takes the whole generate request (system instruction, tools and all) wrapped with its model. */
-function countTokensBody(decoded: DecodedRequest): Record<string, any> {
+function countTokensBody(decoded: DecodedRequest): Json {
   return { generateContentRequest: { model: `models/${decoded.model}`, ...decoded.body } }
-}
-
-/** Fetches every http(s) image/file of the input (after auth), in parallel, into its part. */
-async function fetchMedia(slots: MediaSlot[], deps: DialectRouteDeps, ctx: RequestContext): Promise<void> {
-  await Promise.all(
-    slots.map(async (slot) => {
-      try {
-        slot.part.inlineData = await deps.fetchMedia(slot.url, ctx.signal)
-      } catch (error) {
-        if (error instanceof GatewayError) throw new GatewayError(error.status, `${slot.param}: ${error.message}`, { param: slot.param })
-        throw error
-      }
-    }),
-  )
 }

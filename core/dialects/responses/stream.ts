@@ -1,12 +1,11 @@
 import { toGatewayError } from '../../errors.ts'
+import type { Json } from '../../internal/json.ts'
 import type { Payload } from '../../payload.ts'
 import { GatewayError } from '../../errors.ts'
+import { openaiErrorObject, type OpenAIErrorBody } from '../openai/errors.ts'
 import type { ResponsesOptions } from './decode.ts'
-import { openAIError } from './errors.ts'
 import { finishOf, OutputBuilder, type IdMaker } from './output.ts'
 import { responseId, responseObject, usageOf } from './response.ts'
-
-type Json = Record<string, any>
 
 const TERMINAL = { completed: 'response.completed', incomplete: 'response.incomplete', failed: 'response.failed' } as const
 
@@ -54,7 +53,7 @@ export async function* encodeStream(chunks: AsyncIterable<Payload>, options: Res
       error: { code: error.status === 429 ? 'rate_limit_exceeded' : 'server_error', message: error.message },
     })
     emit('response.failed', { response })
-    emitError(emit, openAIError(error))
+    emitError(emit, openaiErrorObject(error).error)
     yield out
     return
   }
@@ -77,6 +76,6 @@ export async function* encodeStream(chunks: AsyncIterable<Payload>, options: Res
 }
 
 /** The `error` event in both shapes clients read: OpenAI's documented flat fields and its nested `error` object. */
-function emitError(emit: (type: string, payload: Json) => void, error: ReturnType<typeof openAIError>): void {
+function emitError(emit: (type: string, payload: Json) => void, error: OpenAIErrorBody['error']): void {
   emit('error', { code: error.code, message: error.message, param: error.param, error })
 }

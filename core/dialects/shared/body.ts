@@ -1,5 +1,6 @@
 import type { H3Event } from 'h3'
 import { GatewayError, badRequest } from '../../errors.ts'
+import { isObject, type Json } from '../../internal/json.ts'
 
 /** The request body as text, refused with 413 past `maxBytes` (declared or actual). Read once: h3 bodies are one-shot. */
 export async function readBodyText(event: H3Event, maxBytes: number): Promise<string> {
@@ -12,7 +13,7 @@ export async function readBodyText(event: H3Event, maxBytes: number): Promise<st
 
 const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body is larger than ${Math.round(maxBytes / 1048576)} MB (MAX_REQUEST_BODY_MB).`)
 
-export function parseBody(text: string): Record<string, any> {
+export function parseBody(text: string): Json {
   if (text.trim() === '') return {}
   let body: unknown
   try {
@@ -20,6 +21,6 @@ export function parseBody(text: string): Record<string, any> {
   } catch (error) {
     throw badRequest(`Invalid JSON payload received. ${(error as Error).message}`)
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Invalid JSON payload received. The body must be a JSON object.')
-  return body as Record<string, any>
+  if (!isObject(body)) throw badRequest('Invalid JSON payload received. The body must be a JSON object.')
+  return body
 }

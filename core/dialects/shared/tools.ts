@@ -1,3 +1,5 @@
+import { isObject, type Json } from '../../internal/json.ts'
+
 /**
  * Tool declarations shared by the OpenAI, Anthropic and Responses codecs. Gemini takes a full JSON Schema in
  * `parametersJsonSchema` (and `responseJsonSchema` for structured output), so schemas go through unchanged:
@@ -23,6 +25,22 @@ export function toFunctionDeclaration(spec: FunctionSpec): Record<string, unknow
 function isEmptyObjectSchema(schema: object): boolean {
   const s = schema as { type?: unknown; properties?: object; required?: unknown[] }
   return s.type === 'object' && (!s.properties || Object.keys(s.properties).length === 0) && !s.required?.length && Object.keys(s).every((k) => ['type', 'properties', 'required', 'additionalProperties', '$schema'].includes(k))
+}
+
+/**
+ * A tool's result text as Gemini's functionResponse.response, which must be an object: a JSON object result as is,
+ * anything else wrapped as `{output: text}` (Gemini's convention).
+ */
+export function toolResultObject(text: string): Json {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      const value = JSON.parse(text)
+      if (isObject(value)) return value
+    } catch {
+      // plain text that happens to start with a brace
+    }
+  }
+  return { output: text }
 }
 
 /** The usage block of a Gemini answer in the neutral form every codec maps from. */

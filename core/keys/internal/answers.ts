@@ -1,4 +1,4 @@
-import { isNonEmptyString, isObject } from './json.ts'
+import { isNonEmptyString, isObject } from '../../internal/json.ts'
 
 /**
  * True when a 2xx generateContent answer (or a stream's first event; `undefined` = no event) carries nothing:

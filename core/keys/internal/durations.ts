@@ -1,4 +1,4 @@
-import { isObject, toNumber } from './json.ts'
+import { isObject, toNumber } from '../../internal/json.ts'
 
 /**
  * RetryInfo.retryDelay → ms. Proto3 JSON renders google.protobuf.Duration as a string of seconds with an `s`

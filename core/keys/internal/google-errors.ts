@@ -1,6 +1,6 @@
 /** Reading Google error bodies in every shape they arrive in (envelope, array-wrapped, JSON text, plain text). */
 import { parseRetryDelay } from './durations.ts'
-import { isNonEmptyString, isObject, toNumber } from './json.ts'
+import { isNonEmptyString, isObject, toNumber } from '../../internal/json.ts'
 
 export interface QuotaViolation {
   quotaId: string

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../context.ts'
-import { GatewayError } from '../../errors.ts'
+import { GatewayError, errorFromUpstream } from '../../errors.ts'
 import { judgeAttempt, type Verdict } from '../../keys/judge.ts'
 import type { Unavailable } from '../../keys/pool.ts'
 import { UpstreamHttpError } from '../../upstream/gemini.ts'
@@ -25,10 +25,7 @@ export function toClientError(error: unknown, verdict: Verdict, pool: Unavailabl
   if (error instanceof UpstreamHttpError) {
     const headers: Record<string, string> = {}
     if (error.status === 429) headers['retry-after'] = String(pool.status === 429 && pool.retryAfterSeconds ? pool.retryAfterSeconds : 1)
-    return new GatewayError(error.status, upstreamMessage(error.body) ?? `Gemini answered ${error.status}.`, {
-      upstreamBody: error.body,
-      headers,
-    })
+    return errorFromUpstream(error.status, error.body, headers)
   }
   if (error instanceof GatewayError) return error
   const code = transportCode(error) ?? 'unknown'
@@ -48,15 +45,5 @@ export function streamFailure(error: unknown, ctx: RequestContext, chunks: numbe
   return {
     verdict: judgeAttempt({ ...facts, transportError: code }),
     error: new GatewayError(502, `The Gemini stream broke after ${chunks} chunk(s) (${code}); the answer is incomplete.`),
-  }
-}
-
-function upstreamMessage(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body)
-    const error = Array.isArray(parsed) ? parsed[0]?.error : parsed?.error
-    return typeof error?.message === 'string' ? error.message : undefined
-  } catch {
-    return undefined
   }
 }
