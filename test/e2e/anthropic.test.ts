@@ -1,14 +1,11 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import Anthropic, { APIError } from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseToolUseId } from '../../core/dialects/anthropic/tool-ids.ts'
-import { KEYS, TOKEN, startGateway, type Running } from './harness.ts'
+import { KEYS, PNG_BYTES as PNG, TOKEN, startGateway, startImageServer, type ImageServer, type Running } from './harness.ts'
 
 /** The Anthropic Messages API through the official @anthropic-ai/sdk, against the fake upstream. */
 
 const MODEL = 'gemini-2.5-flash'
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
 
 const usage = (prompt: number, candidates: number, thoughts = 0) => ({
   promptTokenCount: prompt,
@@ -25,27 +22,19 @@ const chunk = (parts: unknown[], finishReason?: string, u = usage(7, 3)) => ({
 
 describe('Anthropic Messages API', () => {
   let gw: Running
-  let media: Server
-  let mediaHits = 0
-  let mediaUrl: string
+  let media: ImageServer
 
   beforeAll(async () => {
     gw = await startGateway({ env: { MEDIA_FETCH_ALLOW_PRIVATE: 'true' } })
-    media = createServer((_req, res) => {
-      mediaHits++
-      res.writeHead(200, { 'content-type': 'image/png' }).end(PNG)
-    })
-    await new Promise<void>((resolve) => media.listen(0, '127.0.0.1', resolve))
-    mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}/cat.png`
+    media = await startImageServer()
   })
   afterAll(async () => {
-    await new Promise((resolve) => media.close(resolve))
+    await media.close()
     await gw.close()
   })
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
-    mediaHits = 0
+    gw.reset()
+    media.resetHits()
   })
 
   const client = (options: ConstructorParameters<typeof Anthropic>[0] = {}) => new Anthropic({ apiKey: TOKEN, baseURL: gw.url, maxRetries: 0, ...options })
@@ -237,7 +226,7 @@ describe('Anthropic Messages API', () => {
 
   it('image URLs are fetched after auth, never before; base64 images go inline', async () => {
     const content = [
-      { type: 'image' as const, source: { type: 'url' as const, url: mediaUrl } },
+      { type: 'image' as const, source: { type: 'url' as const, url: media.url() } },
       { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: PNG.toString('base64') } },
       { type: 'text' as const, text: 'Describe' },
     ]
@@ -245,10 +234,10 @@ describe('Anthropic Messages API', () => {
       .messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content }] })
       .catch((e) => e)
     expect(refused).toBeInstanceOf(Anthropic.AuthenticationError)
-    expect(mediaHits).toBe(0)
+    expect(media.hits()).toBe(0)
 
     await client().messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content }] })
-    expect(mediaHits).toBe(1)
+    expect(media.hits()).toBe(1)
     expect(lastUpstream().json.contents[0].parts).toEqual([
       { inlineData: { mimeType: 'image/png', data: PNG.toString('base64') } },
       { inlineData: { mimeType: 'image/png', data: PNG.toString('base64') } },
@@ -289,8 +278,7 @@ describe('Anthropic Messages API', () => {
     expect(limited.type).toBe('rate_limit_error')
     expect(Number(limited.headers!.get('retry-after'))).toBeGreaterThan(0)
 
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
     gw.upstream.setDefaultBehaviour('overloaded')
     const overloaded = await fail(client(), { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
     expect(overloaded.status).toBe(503)

@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GoogleGenAI } from '@google/genai'
@@ -20,6 +22,8 @@ export interface Running {
   genai(token?: string): GoogleGenAI
   /** Upstream requests that reached the fake with one of our keys, in order. */
   keysUsed(): (string | undefined)[]
+  /** Forget scripted behaviours, recorded requests and every key's health: a clean slate between tests. */
+  reset(): void
   close(): Promise<void>
 }
 
@@ -59,6 +63,10 @@ export async function startGateway(
     upstream,
     genai: (token = TOKEN) => new GoogleGenAI({ apiKey: token, httpOptions: { baseUrl: url } }),
     keysUsed: () => upstream.requests.map((r) => r.key),
+    reset() {
+      upstream.reset()
+      for (const key of gateway.pool.keys) gateway.pool.reset(key)
+    },
     async close() {
       await server.close(true)
       await gateway.close()
@@ -77,3 +85,31 @@ export function post(running: Running, path: string, body: unknown, headers: Rec
 }
 
 export const userText = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }] })
+
+/** A local image host for messages that carry image URLs; counts how often the gateway fetched from it. */
+export interface ImageServer {
+  url(path?: string): string
+  hits(): number
+  resetHits(): void
+  close(): Promise<void>
+}
+
+export async function startImageServer(): Promise<ImageServer> {
+  let hits = 0
+  const server = createServer((req, res) => {
+    if (req.url !== '/cat.png') return void res.writeHead(404).end()
+    hits++
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG_BYTES.length }).end(PNG_BYTES)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url: (path = '/cat.png') => origin + path,
+    hits: () => hits,
+    resetHits: () => void (hits = 0),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** A 1x1 PNG. */
+export const PNG_BYTES = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')

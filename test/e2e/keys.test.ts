@@ -13,8 +13,7 @@ describe('key pool through the gateway', () => {
   })
   afterAll(() => gw.close())
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
   })
   const health = (key: string) => gw.gateway.pool.health(gw.gateway.pool.get(keyId(key))!)
   const send = (text = 'x') => post(gw, GENERATE, userText(text))

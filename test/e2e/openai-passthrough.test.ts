@@ -12,8 +12,7 @@ describe('OpenAI pass-through', () => {
   })
   afterAll(() => gw.close())
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
   })
 
   it('forwards chat/completions exactly as sent, with a pool key as Bearer', async () => {
@@ -63,8 +62,7 @@ describe('OpenAI pass-through', () => {
     for (const key of KEYS) gw.upstream.setBehaviour(key, 'invalid-key')
     const res = await post(gw, '/openai/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })
     expect(res.status).toBe(503) // every key turned out invalid and was disabled
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
     gw.upstream.setDefaultBehaviour('location')
     const located = await post(gw, '/openai/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })
     expect(located.status).toBe(400)

@@ -1,10 +1,8 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import OpenAI, { APIError } from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ScriptedAnswer } from '../fake-upstream/index.ts'
 import { embedValues } from '../fake-upstream/index.ts'
-import { KEYS, TOKEN, startGateway, type Running } from './harness.ts'
+import { KEYS, PNG_BYTES, TOKEN, startGateway, startImageServer, type ImageServer, type Running } from './harness.ts'
 
 /**
  * The converted OpenAI API (/v1, /hf/v1) through the official `openai` SDK against the fake upstream: what the SDK
@@ -13,27 +11,20 @@ import { KEYS, TOKEN, startGateway, type Running } from './harness.ts'
 describe('OpenAI converted API', () => {
   let gw: Running
   let client: OpenAI
-  let media: Server
-  let mediaHits = 0
-  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
+  let media: ImageServer
+  const PNG = PNG_BYTES
 
   beforeAll(async () => {
     gw = await startGateway({ env: { MEDIA_FETCH_ALLOW_PRIVATE: 'true' } })
     client = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    media = createServer((_req, res) => {
-      mediaHits++
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length })
-      res.end(PNG)
-    })
-    await new Promise<void>((resolve) => media.listen(0, '127.0.0.1', resolve))
+    media = await startImageServer()
   })
   afterAll(async () => {
     await gw.close()
-    await new Promise((resolve) => media.close(resolve))
+    await media.close()
   })
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
   })
 
   const sent = () => JSON.parse(gw.upstream.requests.at(-1)!.body)
@@ -110,7 +101,7 @@ describe('OpenAI converted API', () => {
   })
 
   it('chat: images (data URL inline, http URL fetched after auth), audio and files', async () => {
-    const imageUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}/cat.png`
+    const imageUrl = media.url()
     const messages = [{
       role: 'user' as const,
       content: [
@@ -124,10 +115,10 @@ describe('OpenAI converted API', () => {
     // A client that is not authenticated never makes the gateway fetch anything.
     const refused = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages }, { authorization: 'Bearer wrong' })
     expect(refused.status).toBe(401)
-    expect(mediaHits).toBe(0)
+    expect(media.hits()).toBe(0)
 
     await client.chat.completions.create({ model: 'gemini-2.5-flash', messages })
-    expect(mediaHits).toBe(1)
+    expect(media.hits()).toBe(1)
     expect(sent().contents[0].parts).toEqual([
       { text: 'what is this' },
       { inlineData: { mimeType: 'image/webp', data: 'UklGRg==' } },

@@ -1,38 +1,29 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import OpenAI from 'openai'
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { KEYS, TOKEN, startGateway, type Running } from './harness.ts'
+import { KEYS, PNG_BYTES, TOKEN, startGateway, startImageServer, type ImageServer, type Running } from './harness.ts'
 
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
+const PNG = PNG_BYTES.toString('base64')
 
 /** The Responses API through the official `openai` SDK, against the fake Gemini upstream. */
 describe('OpenAI Responses API', () => {
   let gw: Running
   let baseURL: string
-  let media: Server
-  let mediaUrl: string
+  let media: ImageServer
   let client: OpenAI
 
   beforeAll(async () => {
     gw = await startGateway({ config: { mediaFetchAllowPrivate: true } })
     baseURL = `${gw.url}/v1`
-    media = createServer((req, res) => {
-      if (req.url === '/cat.png') res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(PNG, 'base64'))
-      else res.writeHead(404).end()
-    })
-    await new Promise<void>((resolve) => media.listen(0, '127.0.0.1', resolve))
-    mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}`
+    media = await startImageServer()
     client = new OpenAI({ apiKey: TOKEN, baseURL, maxRetries: 0 })
   })
   afterAll(async () => {
-    await new Promise((resolve) => media.close(resolve))
+    await media.close()
     await gw.close()
   })
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
   })
 
   /** Every key answers this (so whichever key the pool picks, the answer is the same). */
@@ -109,7 +100,7 @@ describe('OpenAI Responses API', () => {
           content: [
             { type: 'input_text', text: 'Compare' },
             { type: 'input_image', image_url: `data:image/png;base64,${PNG}`, detail: 'auto' },
-            { type: 'input_image', image_url: `${mediaUrl}/cat.png`, detail: 'auto' },
+            { type: 'input_image', image_url: media.url(), detail: 'auto' },
           ],
         },
       ],

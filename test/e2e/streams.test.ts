@@ -21,8 +21,7 @@ describe('streaming', () => {
   })
   afterAll(() => gw.close())
   beforeEach(() => {
-    gw.upstream.reset()
-    for (const key of gw.gateway.pool.keys) gw.gateway.pool.reset(key)
+    gw.reset()
   })
 
   it('relays Google\'s SSE byte for byte', async () => {
