@@ -2,6 +2,7 @@ import { getRouterParam, type H3, type H3Event } from 'h3'
 import type { GatewayRequest, Operation, Outcome } from '../context.ts'
 import { badRequest, notFound } from '../errors.ts'
 import { parseBody, readBodyText } from './shared/body.ts'
+import { modelId, shortModelName } from './shared/models.ts'
 import { asGatewayError, credentialsOf } from './shared/request.ts'
 import { Payload } from '../payload.ts'
 import type { GeminiModel } from '../plugin.ts'
@@ -18,7 +19,6 @@ const ACTIONS: Record<string, Operation> = {
   batchEmbedContents: 'batchEmbedContents',
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 /** The native Gemini API, under /v1beta and /gemini/v1beta (gemini-balance served both). */
 export function registerGeminiRoutes(app: H3, options: DialectRouteDeps): void {
@@ -35,8 +35,9 @@ function baseRequest(event: H3Event, operation: Operation, model: string): Gatew
 }
 
 function modelParam(raw: string | undefined): string {
-  const model = decodeURIComponent(raw ?? '').replace(/^models\//, '')
-  if (!MODEL_NAME.test(model)) throw badRequest(`Invalid model name "${model.slice(0, 64)}".`)
+  const given = decodeURIComponent(raw ?? '')
+  const model = modelId(given)
+  if (!model) throw badRequest(`Invalid model name "${given.slice(0, 64)}".`)
   return model
 }
 
@@ -71,7 +72,7 @@ function editList(outcome: Outcome, options: GeminiRoutesOptions, filtered: Read
   if (outcome.kind !== 'json' || outcome.status !== 200) return outcome
   const list = outcome.body.tryData() as { models?: GeminiModel[] } | undefined
   if (!list || !Array.isArray(list.models)) return outcome
-  const visible = list.models.filter((m) => !filtered.has(shortName(m.name)))
+  const visible = list.models.filter((m) => !filtered.has(shortModelName(m.name)))
   const extra = options.pluginModels?.(visible) ?? []
   if (visible.length === list.models.length && extra.length === 0) return outcome
   return { ...outcome, body: Payload.fromData({ ...list, models: [...visible, ...extra] }) }
@@ -102,10 +103,9 @@ async function findPluginModel(event: H3Event, options: GeminiRoutesOptions & Re
   let found: GeminiModel | undefined
   await options.run(event, request, geminiDialect, (outcome) => {
     const list = outcome.kind === 'json' ? (outcome.body.tryData() as { models?: GeminiModel[] } | undefined) : undefined
-    found = options.pluginModels(list?.models ?? []).find((m) => shortName(m.name) === model)
+    found = options.pluginModels(list?.models ?? []).find((m) => shortModelName(m.name) === model)
     return outcome
   })
   return found
 }
 
-const shortName = (name: string) => name.replace(/^models\//, '')

@@ -6,6 +6,7 @@ import type { Payload } from '../payload.ts'
 import { responseBody } from '../sse.ts'
 import { parseBody, readBodyText } from './shared/body.ts'
 import { asGatewayError, credentialsOf } from './shared/request.ts'
+import { modelId, shortModelName } from './shared/models.ts'
 import type { Dialect, DialectRouteDeps } from './types.ts'
 import { openaiErrorObject } from './openai/errors.ts'
 
@@ -74,7 +75,11 @@ async function decode(event: H3Event, operation: Operation, maxBodyBytes: number
     credentials: credentialsOf(event),
   }
   if (operation === 'openai.model') {
-    request.model = request.upstreamModel = (getRouterParam(event, 'model') ?? '').replace(/^models\//, '')
+    // The id goes into the upstream URL path: only a plain model id may pass.
+    const given = decodeURIComponent(getRouterParam(event, 'model') ?? '')
+    const model = modelId(given)
+    if (!model) throw new GatewayError(400, `Invalid model name "${given.slice(0, 64)}".`, { param: 'model' })
+    request.model = request.upstreamModel = model
     return request
   }
   if (event.req.method !== 'POST') return request
@@ -83,7 +88,7 @@ async function decode(event: H3Event, operation: Operation, maxBodyBytes: number
   const model = request.body.model
   if (typeof model !== 'string' || model === '') throw new GatewayError(400, 'you must provide a model parameter', { param: 'model' })
   // Google accepts "models/x" and "x"; filters and logs use the bare id, the body keeps what the client sent.
-  request.model = request.upstreamModel = model.replace(/^models\//, '')
+  request.model = request.upstreamModel = shortModelName(model)
   request.stream = request.body.stream === true
   return request
 }

@@ -88,3 +88,16 @@ describe('OpenAI pass-through', () => {
     expect(text.trim().split('\n\n').at(-1)).toContain('"error"')
   })
 })
+
+describe('OpenAI pass-through input checks', () => {
+  it('a model id that is not one never reaches the upstream URL', async () => {
+    const gw = await startGateway()
+    try {
+      const res = await fetch(`${gw.url}/openai/v1/models/..%2F..%2Fsecret`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      expect(res.status).toBe(400)
+      expect(gw.upstream.requests).toHaveLength(0)
+    } finally {
+      await gw.close()
+    }
+  })
+})

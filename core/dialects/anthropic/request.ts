@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../../internal/json.ts'
+import { modelId } from '../shared/models.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
 import { decodeConversation, invalid, requireString } from './content.ts'
@@ -26,7 +27,6 @@ export interface DecodedCount {
   media: PendingMedia[]
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 export function decodeMessagesRequest(raw: Json): DecodedMessages {
   const model = decodeModel(raw.model)
@@ -55,8 +55,9 @@ export function decodeCountTokensRequest(raw: Json, upstreamModel: () => string)
 }
 
 function decodeModel(value: unknown): string {
-  const model = requireString(value, 'model').replace(/^models\//, '')
-  if (!MODEL_NAME.test(model)) throw invalid('model', `invalid model name ${JSON.stringify(model.slice(0, 64))}`)
+  const given = requireString(value, 'model')
+  const model = modelId(given)
+  if (!model) throw invalid('model', `invalid model name ${JSON.stringify(given.slice(0, 64))}`)
   return model
 }
 

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
-import { describe, invalid, missing, modelId, optNumber, optString } from './validate.ts'
+import { modelId } from '../shared/models.ts'
+import { describe, invalid, missing, optNumber, optString } from './validate.ts'
 
 /** Gemini takes at most 100 requests per batchEmbedContents call; longer inputs are split into several calls. */
 export const EMBED_BATCH = 100

@@ -1,4 +1,5 @@
 import { isObject } from '../../internal/json.ts'
+import { shortModelName } from '../shared/models.ts'
 import type { GeminiModel } from '../../plugin.ts'
 
 export interface OpenAIModel {
@@ -11,16 +12,15 @@ export interface OpenAIModel {
 /** Gemini gives no creation date; one fixed timestamp per process keeps the list stable between calls. */
 const CREATED = Math.floor(Date.now() / 1000)
 
-export const shortName = (name: string) => name.replace(/^models\//, '')
 
 export function toOpenAIModel(model: GeminiModel): OpenAIModel {
-  return { id: shortName(model.name), object: 'model', created: CREATED, owned_by: 'google' }
+  return { id: shortModelName(model.name), object: 'model', created: CREATED, owned_by: 'google' }
 }
 
 /** Gemini models.list page → OpenAI list: filtered models out, plugin-derived models in, each id once. */
 export function toModelList(answer: unknown, filtered: ReadonlySet<string>, pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]) {
   const models = isObject(answer) && Array.isArray(answer.models) ? (answer.models as GeminiModel[]) : []
-  const visible = models.filter((m) => isObject(m) && typeof m.name === 'string' && !filtered.has(shortName(m.name)))
+  const visible = models.filter((m) => isObject(m) && typeof m.name === 'string' && !filtered.has(shortModelName(m.name)))
   const extra = pluginModels?.(visible) ?? []
   const seen = new Set<string>()
   const data: OpenAIModel[] = []

@@ -3,7 +3,8 @@ import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
 import { decodeMessages } from './messages.ts'
 import { thinkingConfig } from './thinking.ts'
-import { describe, invalid, missing, modelId, optBoolean, optNumber, optObject, optString } from './validate.ts'
+import { modelId } from '../shared/models.ts'
+import { describe, invalid, missing, optBoolean, optNumber, optObject, optString } from './validate.ts'
 
 /** What the encoder needs to answer a chat request (carried in GatewayRequest.dialectOptions). */
 export interface ChatOptions {

@@ -10,9 +10,9 @@ import { asGatewayError, credentialsOf, mediaPreparer } from '../shared/request.
 import type { DialectRouteDeps } from '../types.ts'
 import { openaiDialect } from './dialect.ts'
 import { EMBED_BATCH, batchEmbedBody, decodeEmbeddingsRequest, embeddingValues, toEmbeddingsResponse } from './embeddings.ts'
-import { shortName, toModelList, toOpenAIModel } from './models.ts'
+import { toModelList, toOpenAIModel } from './models.ts'
 import { decodeChatRequest } from './request.ts'
-import { modelId } from './validate.ts'
+import { modelId, shortModelName } from '../shared/models.ts'
 
 /** Embedding batches in flight at once for one long OpenAI input list. */
 const EMBED_CONCURRENCY = 4
@@ -122,7 +122,7 @@ async function findPluginModel(event: H3Event, deps: DialectRouteDeps, id: strin
   const response = await deps.run(event, request, openaiDialect, (outcome: Outcome) => {
     const list = outcome.kind === 'json' ? outcome.body.tryData() : undefined
     const models = isObject(list) && Array.isArray(list.models) ? (list.models as GeminiModel[]) : []
-    found = deps.pluginModels?.(models).find((m) => shortName(m.name) === id)
+    found = deps.pluginModels?.(models).find((m) => shortModelName(m.name) === id)
     return outcome
   })
   void response.body?.cancel()

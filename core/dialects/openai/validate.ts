@@ -58,8 +58,4 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
 }
 
-/** A model id as a client may send it (`gemini-2.5-flash` or `models/gemini-2.5-flash`); undefined when not valid. */
-export function modelId(raw: string): string | undefined {
-  const id = raw.replace(/^models\//, '')
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id) ? id : undefined
-}
+

@@ -1,5 +1,6 @@
 import { badRequest } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
+import { modelId } from '../shared/models.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { toFunctionDeclaration } from '../shared/tools.ts'
 import { decodeInput } from './input.ts'
@@ -24,7 +25,6 @@ export interface DecodedRequest {
   options: ResponsesOptions
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const given = (value: unknown) => value !== undefined && value !== null
 
 /**
@@ -72,8 +72,8 @@ function refuseStateful(body: Json): void {
 
 function modelOf(raw: unknown): string {
   if (typeof raw !== 'string' || raw === '') throw badRequest('`model` is required.', 'model')
-  const model = raw.replace(/^models\//, '')
-  if (!MODEL_NAME.test(model)) throw badRequest(`Invalid model name "${model.slice(0, 64)}".`, 'model')
+  const model = modelId(raw)
+  if (!model) throw badRequest(`Invalid model name "${raw.slice(0, 64)}".`, 'model')
   return model
 }
 
