@@ -1,4 +1,4 @@
-import type { AttemptRecord, Outcome, RequestContext, Usage } from '../context.ts'
+import type { AttemptRecord, Outcome, RequestContext } from '../context.ts'
 import { GatewayError } from '../errors.ts'
 import { parseJsonOrText } from '../internal/json.ts'
 import { judgeAttempt, type AttemptFacts, type Verdict } from '../keys/judge.ts'
@@ -26,7 +26,8 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
     const model = ctx.request.upstreamModel
     const tried = new Set<string>()
     let failure: { error: unknown; verdict: Verdict } | undefined
-    let emptyAnswer: Outcome | undefined
+    // The last empty answer, kept open in case no key does better: it is still Google's answer.
+    let emptyAnswer: EmptyAnswer | undefined
 
     for (let attempt = 1; attempt <= maxRetries; attempt++) {
       const key = pool.pick(model, tried)
@@ -45,10 +46,15 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
           // Wait for the first event, so a failure or an empty stream can still be retried on another key.
           const head = await rest.next()
           first = head.done ? undefined : head.value
-          outcome = { kind: 'stream', chunks: resume(first, rest) }
         }
       } catch (error) {
-        if (error instanceof GatewayError) throw error
+        if (error instanceof GatewayError) {
+          // A plugin's own refusal from inside the upstream call: the client's answer, not a key's fault.
+          record.status = error.status
+          record.failureClass = error.status < 500 ? 'client-error' : 'upstream-error'
+          record.reason = error.message
+          throw error
+        }
         const facts = factsFromError(error, ctx, model)
         if (!facts) throw error
         const verdict = judgeAttempt(facts)
@@ -62,28 +68,29 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
 
       const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
       const status = outcome.kind === 'json' ? outcome.status : 200
-      const ends = operationSpec(ctx.request.operation).ends
-      const partial = first !== undefined && !ends(first.text)
+      const partial = first !== undefined && !spec(ctx).ends(first.text)
       const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial })
       pool.apply(key, verdict)
+      release(emptyAnswer)
+      emptyAnswer = undefined
       if (verdict.class === 'empty-answer') {
         finishRecord(record, started, status, verdict, first?.text ?? (outcome.kind === 'json' ? outcome.body.text : undefined))
         failure = { error: new GatewayError(502, `Gemini returned an empty answer on ${attempt} key(s).`), verdict }
-        release(emptyAnswer)
-        emptyAnswer = first || outcome.kind === 'json' ? outcome : undefined
+        if (outcome.kind === 'json') emptyAnswer = { outcome }
+        else if (first) emptyAnswer = { first, rest: rest! }
+        else void rest?.return?.()
         continue
       }
       finishRecord(record, started, status, verdict)
-      release(emptyAnswer)
       if (outcome.kind === 'json') {
-        record.usage = ctx.usage = usageOf(body)
+        record.usage = ctx.usage = spec(ctx).usage(body)
         return outcome
       }
       return { kind: 'stream', chunks: committedStream(first!, rest!, record, started, ctx, pool, key) }
     }
 
     // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
-    if (emptyAnswer) return emptyAnswer
+    if (emptyAnswer) return 'outcome' in emptyAnswer ? emptyAnswer.outcome : { kind: 'stream', chunks: resume(emptyAnswer.first, emptyAnswer.rest) }
     if (failure) throw toClientError(failure.error, failure.verdict, pool.unavailable(model))
     const unavailable = pool.unavailable(model)
     throw new GatewayError(unavailable.status, unavailable.message, {
@@ -92,9 +99,13 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
   })
 }
 
-/** Closes a stream we will not deliver, so its upstream connection goes back to the pool. */
-function release(outcome: Outcome | undefined): undefined {
-  if (outcome?.kind === 'stream') void (outcome.chunks as AsyncGenerator<Payload>).return?.(undefined)
+type EmptyAnswer = { outcome: Outcome } | { first: Payload; rest: AsyncIterator<Payload> }
+
+const spec = (ctx: RequestContext) => operationSpec(ctx.request.operation)
+
+/** Closes a peeked stream we will not deliver, so its upstream connection goes back to the pool. */
+function release(empty: EmptyAnswer | undefined): undefined {
+  if (empty && 'rest' in empty) void empty.rest.return?.()
   return undefined
 }
 
@@ -128,9 +139,8 @@ function errorBodyOf(error: unknown): string {
 }
 
 /** A peeked stream put back together (used only for an empty answer kept as the fallback). */
-async function* resume(first: Payload | undefined, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
+async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
   try {
-    if (first === undefined) return
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) yield step.value
   } finally {
@@ -148,8 +158,8 @@ async function* committedStream(
   pool: KeyPool,
   key: PoolKey,
 ): AsyncGenerator<Payload> {
-  const ends = operationSpec(ctx.request.operation).ends
-  let last = first
+  const { ends, usage, carriesUsage } = spec(ctx)
+  let withUsage = carriesUsage(first.text) ? first : undefined
   let ended = ends(first.text)
   let count = 1
   let complete = false
@@ -157,10 +167,11 @@ async function* committedStream(
     ctx.committed = true
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) {
-      last = step.value
+      const chunk = step.value
       count++
-      if (!ended && ends(last.text)) ended = true
-      yield last
+      if (!ended && ends(chunk.text)) ended = true
+      if (carriesUsage(chunk.text)) withUsage = chunk
+      yield chunk
     }
     complete = true
   } catch (error) {
@@ -173,7 +184,7 @@ async function* committedStream(
   } finally {
     void rest.return?.()
     record.latencyMs = performance.now() - started
-    record.usage = ctx.usage = usageOf(last.tryData())
+    if (withUsage) record.usage = ctx.usage = usage(withUsage.tryData())
     if (!complete && record.failureClass === 'ok') {
       record.failureClass = 'client-cancelled'
       record.reason = `client left after ${count} chunk(s)`
@@ -183,16 +194,5 @@ async function* committedStream(
     record.failureClass = 'empty-answer'
     record.reason = `stream ended after ${count} chunk(s) without a finish reason`
     throw new GatewayError(502, 'Gemini ended the stream without a finish reason; the answer is truncated.')
-  }
-}
-
-function usageOf(body: any): Usage | undefined {
-  const usage = body?.usageMetadata
-  if (!usage || typeof usage !== 'object') return undefined
-  return {
-    promptTokens: usage.promptTokenCount,
-    completionTokens: usage.candidatesTokenCount,
-    thinkingTokens: usage.thoughtsTokenCount,
-    totalTokens: usage.totalTokenCount,
   }
 }

@@ -1,4 +1,4 @@
-import type { Operation } from '../context.ts'
+import type { Operation, Usage } from '../context.ts'
 
 /**
  * Where each operation goes on Google's side and how its wire format looks. Native operations use the Gemini
@@ -12,17 +12,46 @@ export interface OperationSpec {
   auth: 'goog-api-key' | 'bearer'
   /** Whether a stream event closes the answer (tested on the raw event text, no parse). */
   ends(eventText: string): boolean
+  /** Whether an event (or answer) carries token usage, tested on its raw text. */
+  carriesUsage(eventText: string): boolean
+  /** Token usage from a parsed answer or event. */
+  usage(body: any): Usage | undefined
 }
 
 // Plain substring tests: they run on every chunk, and are several times cheaper than a regular expression.
 const geminiEnds = (text: string) => text.includes('"finishReason"') || text.includes('"blockReason"')
 const openaiEnds = (text: string) => text === '[DONE]' || /"finish_reason":\s*"/.test(text)
 
+/** Gemini reports usage on every stream event, cumulatively: the last one that has it is the total. */
+function geminiUsage(body: any): Usage | undefined {
+  const usage = body?.usageMetadata
+  if (!usage || typeof usage !== 'object') return undefined
+  return {
+    promptTokens: usage.promptTokenCount,
+    completionTokens: usage.candidatesTokenCount,
+    thinkingTokens: usage.thoughtsTokenCount,
+    totalTokens: usage.totalTokenCount,
+  }
+}
+
+function openaiUsage(body: any): Usage | undefined {
+  const usage = body?.usage
+  if (!usage || typeof usage !== 'object') return undefined
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    thinkingTokens: usage.completion_tokens_details?.reasoning_tokens,
+    totalTokens: usage.total_tokens,
+  }
+}
+
 const native = (action: string): OperationSpec => ({
   method: 'POST',
   path: (model) => `/models/${model}:${action}`,
   auth: 'goog-api-key',
   ends: geminiEnds,
+  carriesUsage: (text) => text.includes('"usageMetadata"'),
+  usage: geminiUsage,
 })
 
 const openai = (method: 'GET' | 'POST', path: string): OperationSpec => ({
@@ -30,6 +59,9 @@ const openai = (method: 'GET' | 'POST', path: string): OperationSpec => ({
   path: () => `/openai/${path}`,
   auth: 'bearer',
   ends: openaiEnds,
+  // OpenAI chunks may say `"usage": null` until the last one.
+  carriesUsage: (text) => text.includes('"usage"') && /"usage":\s*\{/.test(text),
+  usage: openaiUsage,
 })
 
 const OPERATIONS: Record<string, OperationSpec> = {

@@ -62,6 +62,14 @@ describe('streaming', () => {
     expect(events.map((e) => e.candidates[0].content.parts[0].text).join('')).toBe('Echo: retry me')
   })
 
+  it('when every key answers an empty stream, the last empty answer is what Google said, after trying each key', async () => {
+    const empty = { candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-2.5-flash' }
+    for (const key of KEYS) gw.upstream.script(key, { chunks: [empty] })
+    const events = await sseEvents(await post(gw, STREAM, userText('say nothing')))
+    expect(events).toEqual([empty])
+    expect(gw.upstream.requests).toHaveLength(3)
+  })
+
   it('a stream that breaks after the first event ends with an error the SDK raises, never a clean end', async () => {
     for (const key of KEYS) gw.upstream.setBehaviour(key, 'reset-mid-stream')
     const ai = gw.genai()
