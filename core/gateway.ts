@@ -107,7 +107,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
 
   const app = new H3({
     onError(error, event) {
-      logger.error('unhandled error', error)
+      if (error.status >= 500 || !error.status) logger.error('unhandled error', error)
       return dialectForPath(event.url.pathname).error(new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message), event)
     },
   })

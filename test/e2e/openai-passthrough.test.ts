@@ -44,7 +44,7 @@ describe('OpenAI pass-through', () => {
     expect(finish).toBe('stop')
     await gw.gateway.logs.flush()
     const { rows } = await gw.gateway.database.db.sql`SELECT operation, failure_class, prompt_tokens, completion_tokens FROM request_logs ORDER BY id DESC LIMIT 1`
-    expect(rows[0]).toMatchObject({ operation: 'openai.chat', failure_class: 'ok', prompt_tokens: 2, completion_tokens: 3 })
+    expect(rows![0]).toMatchObject({ operation: 'openai.chat', failure_class: 'ok', prompt_tokens: 2, completion_tokens: 3 })
   })
 
   it('embeddings, models and images/generations go through', async () => {
