@@ -19,7 +19,8 @@ export interface OperationSpec {
 }
 
 // Plain substring tests: they run on every chunk, and are several times cheaper than a regular expression.
-const geminiEnds = (text: string) => text.includes('"finishReason"') || text.includes('"blockReason"')
+// One scan for both markers ("finishReason", "blockReason"), then the exact check only on a hit.
+const geminiEnds = (text: string) => text.includes('Reason"') && (text.includes('"finishReason"') || text.includes('"blockReason"'))
 const openaiEnds = (text: string) => text === '[DONE]' || /"finish_reason":\s*"/.test(text)
 
 /** Gemini reports usage on every stream event, cumulatively: the last one that has it is the total. */
@@ -50,7 +51,8 @@ const native = (action: string): OperationSpec => ({
   path: (model) => `/models/${model}:${action}`,
   auth: 'goog-api-key',
   ends: geminiEnds,
-  carriesUsage: (text) => text.includes('"usageMetadata"'),
+  // Every Gemini event carries the running totals; no need to look: the last event is the answer.
+  carriesUsage: () => true,
   usage: geminiUsage,
 })
 
