@@ -76,11 +76,12 @@ export async function startGateway(
 }
 
 /** POST JSON to the gateway with the test token. */
-export function post(running: Running, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function post(running: Running, path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(running.url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-goog-api-key': TOKEN, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
   })
 }
 

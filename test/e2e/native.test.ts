@@ -189,3 +189,32 @@ describe('browser clients', () => {
     expect(denied.headers.get('access-control-allow-origin')).toBe('*')
   })
 })
+
+describe('limits and cancellation', () => {
+  let gw: Running
+  beforeAll(async () => {
+    gw = await startGateway({ env: { MAX_REQUEST_BODY_MB: '1' } })
+  })
+  afterAll(() => gw.close())
+
+  it('a body over MAX_REQUEST_BODY_MB gets 413 before any upstream call', async () => {
+    const res = await post(gw, '/v1beta/models/gemini-2.5-flash:generateContent', userText('x'.repeat(1_100_000)))
+    expect(res.status).toBe(413)
+    expect((await res.json()).error.message).toContain('MAX_REQUEST_BODY_MB')
+    expect(gw.upstream.requests).toHaveLength(0)
+  })
+
+  it('a client that gives up while Google is still thinking cancels the call, logged as client-cancelled, no retry', async () => {
+    for (const key of KEYS) gw.upstream.setBehaviour(key, 'slow', { slowMs: 3000 })
+    const started = Date.now()
+    const error = await post(gw, '/v1beta/models/gemini-2.5-flash:generateContent', userText('never mind'), {}, AbortSignal.timeout(300)).catch((e) => e)
+    expect(error.name).toBe('TimeoutError')
+    await new Promise((r) => setTimeout(r, 300))
+    await gw.gateway.logs.flush()
+    const { rows } = await gw.gateway.database.db.sql`SELECT failure_class FROM request_logs`
+    expect(rows).toEqual([{ failure_class: 'client-cancelled' }])
+    expect(gw.upstream.requests).toHaveLength(1)
+    expect(Date.now() - started).toBeLessThan(2000)
+    for (const key of gw.gateway.pool.keys) expect(gw.gateway.pool.health(key)).toEqual({ strikes: 0, cooldowns: {} })
+  })
+})
