@@ -27,9 +27,52 @@ export async function* readSsePayloads(bytes: AsyncIterable<Uint8Array>): AsyncG
  * on Bun a ReadableStream, its native body type. Cancelling either returns the iterator, which closes upstream.
  */
 export function responseBody(pieces: AsyncGenerator<string>): BodyInit {
-  if (process.versions.bun) return webStream(pieces)
+  const joined = coalesce(pieces)
+  if (process.versions.bun) return webStream(joined)
   // srvx's FastResponse takes a Node stream on Node; its type only says BodyInit.
-  return Readable.from(pieces, { objectMode: false }) as unknown as BodyInit
+  return Readable.from(joined, { objectMode: false }) as unknown as BodyInit
+}
+
+const TURN = Symbol('next event-loop turn')
+const nextTurn = () => new Promise<typeof TURN>((resolve) => setImmediate(resolve, TURN))
+
+/**
+ * Joins the pieces that are ready at the same moment into one write: when Google sends several events in one
+ * network read they leave in one write too, instead of one write and one trip through every layer each. Nothing
+ * waits for data that is not there yet: the batch goes out as soon as the next piece would need the network
+ * (checked by racing it against the next turn of the event loop).
+ */
+async function* coalesce(pieces: AsyncGenerator<string>): AsyncGenerator<string> {
+  try {
+    let pending = pieces.next()
+    for (;;) {
+      const first = await pending
+      if (first.done) return
+      let batch = first.value
+      let ended = false
+      const turn = nextTurn()
+      try {
+        for (;;) {
+          pending = pieces.next()
+          const raced = await Promise.race([pending, turn])
+          if (raced === TURN) break
+          if (raced.done) {
+            ended = true
+            break
+          }
+          batch += raced.value
+        }
+      } catch (error) {
+        yield batch // what was ready goes out before the failure surfaces
+        throw error
+      }
+      yield batch
+      if (ended) return
+    }
+  } finally {
+    // A client that left: the upstream call is already aborted through the request signal, so this returns quickly.
+    await pieces.return(undefined)
+  }
 }
 
 const encoder = new TextEncoder()
