@@ -16,8 +16,8 @@ export async function* readSsePayloads(bytes: AsyncIterable<Uint8Array>): AsyncG
     for (const data of ready) yield data
     ready.length = 0
   }
-  parser.feed(decoder.decode())
-  parser.reset({ consume: true })
+  // A blank line completes an event the upstream left unterminated (and is a no-op after a complete one).
+  parser.feed(decoder.decode() + '\n\n')
   for (const data of ready) yield data
 }
 
