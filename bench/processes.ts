@@ -20,9 +20,9 @@ export interface Child {
 const running = new Set<Child>()
 const TAIL_LINES = 40
 
-export function start(name: string, args: string[], env: Record<string, string>): Child {
+export function start(name: string, args: string[], env: Record<string, string>, cwd = process.cwd()): Child {
   const proc = spawn(process.execPath, args, {
-    cwd: process.cwd(),
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: kill(-pid) reaches the whole tree

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { measureDialects, renderDialectTable } from './dialects.ts'
+import { measureLogging, renderLoggingTable, startGatewayWithoutLogs } from './logging.ts'
 import { measureLatency, measureThroughput, peakRssMb } from './measure.ts'
 import type { LatencyResult, RequestSpec, ThroughputResult } from './measure.ts'
 import { assertAlive, freePort, killAllNow, start, stop, stopAll, waitForHttp, waitForOutput } from './processes.ts'
@@ -54,16 +55,15 @@ async function main(): Promise<void> {
     PORT: '0',
   })
   const gatewayOrigin = `http://127.0.0.1:${await freePort()}`
-  const gateway = start('gateway', ['--import', 'tsx', 'serve.ts'], {
-    PORT: new URL(gatewayOrigin).port,
+  const gatewayEnv = {
     HOST: '127.0.0.1',
     API_KEYS: '["bench-key-1","bench-key-2","bench-key-3"]',
     ALLOWED_TOKENS: '["sk-bench"]',
     BASE_URL: `${fakeOrigin}/v1beta`,
-    DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     CHECK_INTERVAL_HOURS: '0',
-  })
+  }
+  const gateway = start('gateway', ['--import', 'tsx', 'serve.ts'], { ...gatewayEnv, PORT: new URL(gatewayOrigin).port, DATA_DIR: dataDir })
   const [bareMatch] = await Promise.all([
     waitForOutput(bare, /bare-proxy listening on (http:\/\/[\d.:]+)/),
     waitForHttp(gateway, `${gatewayOrigin}/health`),
@@ -102,6 +102,10 @@ async function main(): Promise<void> {
   }
   assertAlive(children)
   const dialects = await measureDialects(gatewayOrigin, 'sk-bench', gateway.pid, settings, log)
+  const quiet = await startGatewayWithoutLogs(gatewayEnv, dataDir)
+  children.push(quiet.child)
+  const logging = await measureLogging({ origin: gatewayOrigin, pid: gateway.pid }, { origin: quiet.origin, pid: quiet.child.pid }, settings, log)
+  gatewayRequests += logging.on.warmupRequests + logging.on.requests
   for (const { throughput } of dialects) {
     for (const run of [throughput.native, throughput.openai]) gatewayRequests += run.warmupRequests + run.requests
     gatewayRequests += 2 * (settings.latencyWarmup + settings.latencyCount)
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
 
   console.log(renderTable(results, rss))
   console.log(renderDialectTable(dialects))
+  console.log(renderLoggingTable(logging))
   console.log(renderNotes(results))
   console.log(`- gateway request log: ${countLogRows()} (about ${gatewayRequests} requests completed against the gateway)`)
   if (gatewayLines > 0) console.log(`- the gateway printed ${gatewayLines} line(s) during the run; last ones:\n\n${indent(gatewayOutput)}`)
