@@ -30,14 +30,24 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
-    logger.info(`${signal}: closing`)
-    await server.close(true)
+    // Stop accepting, let answers in flight finish for a while, then cut what is left and flush the logs.
+    logger.info(`${signal}: closing (waiting up to ${GRACE_MS / 1000}s for answers in flight)`)
+    // Keep-alive connections that go idle once their answer is done are closed as they go idle, not after the
+    // keep-alive timeout.
+    const httpServer = server.node?.server
+    const idleSweep = setInterval(() => httpServer && 'closeIdleConnections' in httpServer && httpServer.closeIdleConnections(), 100)
+    const drained = await Promise.race([server.close().then(() => true), sleep(GRACE_MS).then(() => false)])
+    clearInterval(idleSweep)
+    if (!drained) await server.close(true)
     await gateway.close()
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
 }
+
+const GRACE_MS = 15_000
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 main().catch((error) => {
   console.error('gemgate failed to start:', error)
