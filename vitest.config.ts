@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // The suites start real servers and databases; files run in parallel workers, tests inside a file in order.
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 })
