@@ -1,4 +1,5 @@
 /** `npm start`: load the config, build the gateway, serve it until SIGTERM/SIGINT. */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { serve } from 'h3'
 import { ConfigError, loadGatewayConfig } from './core/config/load.ts'
 import { createGateway } from './core/gateway.ts'
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     // keep-alive timeout.
     const httpServer = server.node?.server
     const idleSweep = setInterval(() => httpServer && 'closeIdleConnections' in httpServer && httpServer.closeIdleConnections(), 100)
-    const drained = await Promise.race([server.close().then(() => true), sleep(GRACE_MS).then(() => false)])
+    const drained = await Promise.race([server.close().then(() => true), sleep(GRACE_MS, undefined, { ref: false }).then(() => false)])
     clearInterval(idleSweep)
     if (!drained) await server.close(true)
     await gateway.close()
@@ -47,7 +48,6 @@ async function main(): Promise<void> {
 }
 
 const GRACE_MS = 15_000
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 main().catch((error) => {
   console.error('gemgate failed to start:', error)

@@ -62,6 +62,11 @@ export function errorFromUpstream(status: number, body: string, headers?: Record
   return new GatewayError(status, message, { upstreamBody: body, headers })
 }
 
+/** Google's own error body, when the error came from Google with a JSON body, for dialects that hand it through. */
+export function upstreamJsonBody(error: GatewayError): string | undefined {
+  return error.upstreamBody !== undefined && /^\s*[[{]/.test(error.upstreamBody) ? error.upstreamBody : undefined
+}
+
 export const badRequest = (message: string, param?: string) => new GatewayError(400, message, { param })
 export const notFound = (message: string) => new GatewayError(404, message)
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { ConsolaInstance } from 'consola'
 import { H3 } from 'h3'
 import type { Storage } from 'unstorage'
@@ -151,7 +152,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       await client.close()
       await healthStore.flush()
       // A stuck database must not hold shutdown hostage; what is still queued then is lost, and said so.
-      const flushed = await Promise.race([logs.close().then(() => true), sleep(SHUTDOWN_FLUSH_MS).then(() => false)])
+      const flushed = await Promise.race([logs.close().then(() => true), sleep(SHUTDOWN_FLUSH_MS, undefined, { ref: false }).then(() => false)])
       if (!flushed) logger.warn(`logs not flushed within ${SHUTDOWN_FLUSH_MS / 1000}s at shutdown: ${logs.stats().queued} row(s) dropped`)
       await state.dispose()
       await database.close()
@@ -160,7 +161,6 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
 }
 
 const SHUTDOWN_FLUSH_MS = 10_000
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 function databaseOptions(config: ResolvedConfig): DatabaseOptions {
   const db = config.database

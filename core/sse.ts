@@ -21,6 +21,9 @@ export async function* readSsePayloads(bytes: AsyncIterable<Uint8Array>): AsyncG
   for (const data of ready) yield data
 }
 
+/** A streamed answer's headers: never cached, and never held back by a buffering reverse proxy (nginx) in front. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+
 /**
  * A response body made of text pieces pulled from an async iterator. On Node a Readable, which srvx pipes
  * straight into the socket with backpressure (a web ReadableStream costs several promises per chunk there);

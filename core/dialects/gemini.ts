@@ -1,7 +1,7 @@
-import { toGatewayError, type GatewayError } from '../errors.ts'
+import { toGatewayError, upstreamJsonBody, type GatewayError } from '../errors.ts'
 import type { Payload } from '../payload.ts'
 import { FastResponse } from 'srvx'
-import { responseBody } from '../sse.ts'
+import { SSE_HEADERS, responseBody } from '../sse.ts'
 import type { Dialect } from './types.ts'
 
 const JSON_TYPE = 'application/json; charset=UTF-8'
@@ -22,7 +22,7 @@ export const geminiDialect: Dialect = {
     return new FastResponse(responseBody(pieces), {
       status: 200,
       headers: sse
-        ? { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+        ? { ...SSE_HEADERS, 'content-type': 'text/event-stream', 'content-disposition': 'attachment' }
         : { 'content-type': JSON_TYPE, 'x-accel-buffering': 'no' },
     })
   },
@@ -33,11 +33,10 @@ export const geminiDialect: Dialect = {
 
 /** Google's error body verbatim when the error came from Google, else the same shape built from ours. */
 export function geminiErrorBody(error: GatewayError): string {
-  if (error.upstreamBody && looksLikeJson(error.upstreamBody)) return error.upstreamBody
+  const google = upstreamJsonBody(error)
+  if (google) return google
   return JSON.stringify({ error: { code: error.status, message: error.message, status: error.rpcStatus } }, null, 2) + '\n'
 }
-
-const looksLikeJson = (text: string) => /^\s*[[{]/.test(text)
 
 function errorObject(error: unknown) {
   const e = toGatewayError(error)

@@ -1,9 +1,9 @@
 import { getRouterParam, type H3, type H3Event } from 'h3'
 import { FastResponse } from 'srvx'
 import type { GatewayRequest, Operation } from '../context.ts'
-import { GatewayError, toGatewayError } from '../errors.ts'
+import { GatewayError, toGatewayError, upstreamJsonBody } from '../errors.ts'
 import type { Payload } from '../payload.ts'
-import { responseBody } from '../sse.ts'
+import { SSE_HEADERS, responseBody } from '../sse.ts'
 import { parseBody, readBodyText } from './shared/body.ts'
 import { asGatewayError, credentialsOf } from './shared/request.ts'
 import { modelId, shortModelName } from './shared/models.ts'
@@ -23,11 +23,11 @@ export const openaiPassthroughDialect: Dialect = {
   respond(outcome) {
     if (outcome.kind === 'json') return new FastResponse(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE } })
     return new FastResponse(responseBody(events(outcome.chunks)), {
-      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+      headers: { ...SSE_HEADERS, 'content-type': 'text/event-stream' },
     })
   },
   error(error) {
-    const body = error.upstreamBody && /^\s*[[{]/.test(error.upstreamBody) ? error.upstreamBody : JSON.stringify(openaiErrorObject(error))
+    const body = upstreamJsonBody(error) ?? JSON.stringify(openaiErrorObject(error))
     return new FastResponse(body, { status: error.status, headers: { 'content-type': JSON_TYPE, ...error.headers } })
   },
 }

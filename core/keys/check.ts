@@ -1,11 +1,10 @@
 import type { ConsolaInstance } from 'consola'
 import type { ResolvedConfig } from '../config/schema.ts'
-import { parseJsonOrText } from '../internal/json.ts'
 import type { LogWriter } from '../../storage/log-writer.ts'
 import type { UpstreamCall } from '../plugin.ts'
 import { createContext } from '../run.ts'
 import type { ServiceRegistry } from '../services.ts'
-import { UpstreamHttpError } from '../upstream/gemini.ts'
+import { factsFromError } from '../stages/internal/failures.ts'
 import { judgeAttempt, type Verdict } from './judge.ts'
 import type { PoolKey } from './pool.ts'
 
@@ -38,12 +37,10 @@ export function createKeyChecker({ call, config, services, logs, logger }: KeyCh
       status = outcome.kind === 'json' ? outcome.status : 200
       verdict = judgeAttempt({ ...facts, status, body: outcome.kind === 'json' ? outcome.body.tryData() : undefined })
     } catch (error) {
-      if (error instanceof UpstreamHttpError) {
-        status = error.status
-        verdict = judgeAttempt({ ...facts, status, body: parseJsonOrText(error.body), retryAfterHeader: error.retryAfter })
-      } else {
-        verdict = judgeAttempt({ ...facts, transportError: (error as { code?: string }).code ?? (error as Error).name ?? 'error' })
-      }
+      // The check's own timeout is a transport failure, not a client that left.
+      const failed = factsFromError(error, facts, false) ?? { ...facts, transportError: (error as Error)?.name ?? 'error' }
+      status = failed.status ?? null
+      verdict = judgeAttempt(failed)
     }
     logs.request({
       time: facts.now, requestId: ctx.id, tokenId: '', dialect: 'key-check', operation: 'generateContent', model, keyId: key.id,

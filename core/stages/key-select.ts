@@ -1,13 +1,12 @@
 import type { AttemptRecord, Outcome, RequestContext } from '../context.ts'
 import { GatewayError } from '../errors.ts'
-import { parseJsonOrText } from '../internal/json.ts'
-import { judgeAttempt, type AttemptFacts, type Verdict } from '../keys/judge.ts'
+import { judgeAttempt, type Verdict } from '../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../keys/pool.ts'
 import type { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import { UpstreamHttpError } from '../upstream/gemini.ts'
 import { operationSpec } from '../upstream/operations.ts'
-import { streamFailure, toClientError, transportCode } from './internal/failures.ts'
+import { factsFromError, streamFailure, toClientError } from './internal/failures.ts'
 
 export interface KeySelectOptions {
   pool: KeyPool
@@ -55,7 +54,7 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
           record.reason = error.message
           throw error
         }
-        const facts = factsFromError(error, ctx, model)
+        const facts = factsFromError(error, { operation: ctx.request.operation, model, now: Date.now() }, ctx.signal.aborted)
         if (!facts) throw error
         const verdict = judgeAttempt(facts)
         finishRecord(record, started, facts.status ?? null, verdict, errorBodyOf(error))
@@ -121,17 +120,6 @@ function finishRecord(record: AttemptRecord, started: number, status: number | n
   record.failureClass = verdict.class
   record.reason = verdict.reason
   if (errorBody !== undefined) record.errorBody = errorBody
-}
-
-/** Facts for the judge from a failed call, or undefined when the error is a bug of ours rather than the network's. */
-function factsFromError(error: unknown, ctx: RequestContext, model: string): AttemptFacts | undefined {
-  const base = { operation: ctx.request.operation, model, now: Date.now() }
-  if (ctx.signal.aborted) return { ...base, cancelled: true }
-  if (error instanceof UpstreamHttpError) {
-    return { ...base, status: error.status, body: parseJsonOrText(error.body), retryAfterHeader: error.retryAfter }
-  }
-  const code = transportCode(error)
-  return code ? { ...base, transportError: code } : undefined
 }
 
 function errorBodyOf(error: unknown): string {

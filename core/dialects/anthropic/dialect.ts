@@ -1,7 +1,7 @@
 import { FastResponse } from 'srvx'
 import type { RequestContext } from '../../context.ts'
 import { GatewayError, errorFromUpstream } from '../../errors.ts'
-import { responseBody } from '../../sse.ts'
+import { SSE_HEADERS, responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
 import { anthropicErrorResponse } from './errors.ts'
 import { toMessage, type AnswerOptions } from './response.ts'
@@ -17,7 +17,7 @@ export const anthropicDialect: Dialect = {
     if (outcome.kind === 'stream') {
       return new FastResponse(responseBody(anthropicEvents(outcome.chunks, answerOptions(ctx))), {
         status: 200,
-        headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...requestId },
+        headers: { ...SSE_HEADERS, ...requestId },
       })
     }
     if (outcome.status >= 400) return anthropicErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))

@@ -1,7 +1,7 @@
 import { GatewayError, errorFromUpstream } from '../../errors.ts'
 import { isObject } from '../../internal/json.ts'
 import { FastResponse } from 'srvx'
-import { responseBody } from '../../sse.ts'
+import { SSE_HEADERS, responseBody } from '../../sse.ts'
 import type { Dialect } from '../types.ts'
 import type { EmbeddingsOptions } from './embeddings.ts'
 import { openaiErrorResponse } from './errors.ts'
@@ -13,7 +13,6 @@ import { encodeChatStream } from './stream.ts'
 export type OpenAIDialectOptions = ChatOptions | EmbeddingsOptions
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 /**
  * The converted OpenAI API: chat answers and streams are encoded from Gemini's, errors take OpenAI's shape.

@@ -2,7 +2,7 @@ import { FastResponse } from 'srvx'
 import type { JsonOutcome } from '../../context.ts'
 import { GatewayError, errorFromUpstream } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
-import { responseBody } from '../../sse.ts'
+import { SSE_HEADERS, responseBody } from '../../sse.ts'
 import { openaiErrorResponse } from '../openai/errors.ts'
 import type { Dialect } from '../types.ts'
 import type { ResponsesOptions } from './decode.ts'
@@ -12,7 +12,6 @@ import { encodeStream } from './stream.ts'
 const json = (value: unknown, headers: Record<string, string>) =>
   new FastResponse(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json', ...headers } })
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 /**
  * The OpenAI Responses API: Response objects, typed SSE events, and errors as `{error:{message,type,code,param}}`.

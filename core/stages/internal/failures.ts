@@ -1,11 +1,25 @@
 import type { RequestContext } from '../../context.ts'
 import { GatewayError, errorFromUpstream } from '../../errors.ts'
-import { judgeAttempt, type Verdict } from '../../keys/judge.ts'
+import { parseJsonOrText } from '../../internal/json.ts'
+import { judgeAttempt, type AttemptFacts, type Verdict } from '../../keys/judge.ts'
 import type { Unavailable } from '../../keys/pool.ts'
 import { UpstreamHttpError } from '../../upstream/gemini.ts'
 
 const NETWORK_CODES = /^(UND_ERR|E[A-Z]+$)/
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'TimeoutError'])
+
+/**
+ * Facts for the judge from a failed upstream call, or undefined when the error is a bug of ours rather than
+ * Google's answer or the network's. `cancelled`: the client went away, which wins over anything else.
+ */
+export function factsFromError(error: unknown, base: Pick<AttemptFacts, 'operation' | 'model' | 'now'>, cancelled: boolean): AttemptFacts | undefined {
+  if (cancelled) return { ...base, cancelled: true }
+  if (error instanceof UpstreamHttpError) {
+    return { ...base, status: error.status, body: parseJsonOrText(error.body), retryAfterHeader: error.retryAfter }
+  }
+  const code = transportCode(error)
+  return code ? { ...base, transportError: code } : undefined
+}
 
 /** The network-level code of an error (undici's UND_ERR_*, errno codes, timeouts), or undefined for anything else. */
 export function transportCode(error: unknown): string | undefined {
