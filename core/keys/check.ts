@@ -1,49 +1,61 @@
 import type { ConsolaInstance } from 'consola'
-import type { ResolvedConfig } from '../config/schema.ts'
-import type { LogWriter } from '../../storage/log-writer.ts'
-import type { UpstreamCall } from '../plugin.ts'
-import { createContext } from '../run.ts'
+import { createContext, type Operation } from '../context.ts'
+import type { LogWriter } from '../../storage/index.ts'
+import type { UpstreamCall } from '../upstream/types.ts'
 import type { ServiceRegistry } from '../services.ts'
-import { factsFromError } from '../stages/internal/failures.ts'
+import { factsFromError } from './facts.ts'
 import { judgeAttempt, type Verdict } from './judge.ts'
 import type { PoolKey } from './pool.ts'
 
-export interface KeyCheckerDeps {
+export interface KeyProbeDeps {
   call: UpstreamCall
-  config: ResolvedConfig
   services: ServiceRegistry
   logs: LogWriter
   logger: ConsolaInstance
 }
 
-const CHECK_TIMEOUT_MS = 30_000
+/** What a probe asks: a tiny generation on TEST_MODEL (the re-check), or a token count on one model (its access). */
+export interface ProbeTarget {
+  operation: Extract<Operation, 'generateContent' | 'countTokens'>
+  model: string
+}
+
+/** Sends the gateway's own fixed request with one key and returns the judge's verdict on it. */
+export type KeyProbe = (key: PoolKey, target: ProbeTarget) => Promise<Verdict>
+
+const PROBE_TIMEOUT_MS = 30_000
+
+// Fixed bytes: nothing a client wrote is in them, so whatever Google answers is about the key (and the model).
+const PROBE_BODIES: Record<ProbeTarget['operation'], string> = {
+  generateContent: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 8 } }),
+  countTokens: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }),
+}
 
 /**
- * One minimal generateContent to TEST_MODEL with a given key, judged like any other attempt, and logged as a
- * request of the `key-check` dialect so the admin UI can show re-check history.
+ * The key probe behind re-checks of disabled keys and confirmations of ambiguous refusals. Each probe is judged
+ * with `fixedRequest` and logged as a request of the `key-check` dialect, so the admin UI can show the history.
  */
-export function createKeyChecker({ call, config, services, logs, logger }: KeyCheckerDeps): (key: PoolKey) => Promise<Verdict> {
-  const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 8 } })
-  return async (key) => {
-    const model = config.testModel
-    const request = { operation: 'generateContent' as const, model, upstreamModel: model, stream: false, body: {}, rawBody: body, dialect: 'key-check', credentials: [] }
-    const { ctx } = createContext(request, { config, services, logger }, AbortSignal.timeout(CHECK_TIMEOUT_MS))
+export function createKeyProbe({ call, services, logs, logger }: KeyProbeDeps): KeyProbe {
+  return async (key, { operation, model }) => {
+    const body = PROBE_BODIES[operation]
+    const request = { operation, model, upstreamModel: model, stream: false, body: {}, rawBody: body, dialect: 'key-check', credentials: [] }
+    const { ctx } = createContext(request, { services, logger }, AbortSignal.timeout(PROBE_TIMEOUT_MS))
     const started = performance.now()
-    const facts = { operation: request.operation, model, now: Date.now() }
+    const facts = { operation, model, now: Date.now(), fixedRequest: true }
     let verdict: Verdict
     let status: number | null = null
     try {
-      const outcome = await call({ operation: 'generateContent', model, stream: false, body, key }, ctx)
+      const outcome = await call({ operation, model, stream: false, body, key }, ctx)
       status = outcome.kind === 'json' ? outcome.status : 200
       verdict = judgeAttempt({ ...facts, status, body: outcome.kind === 'json' ? outcome.body.tryData() : undefined })
     } catch (error) {
-      // The check's own timeout is a transport failure, not a client that left.
+      // The probe's own timeout is a transport failure, not a client that left.
       const failed = factsFromError(error, facts, false) ?? { ...facts, transportError: (error as Error)?.name ?? 'error' }
       status = failed.status ?? null
-      verdict = judgeAttempt(failed)
+      verdict = judgeAttempt({ ...failed, fixedRequest: true })
     }
     logs.request({
-      time: facts.now, requestId: ctx.id, tokenId: '', dialect: 'key-check', operation: 'generateContent', model, keyId: key.id,
+      time: facts.now, requestId: ctx.id, tokenId: '', dialect: 'key-check', operation, model, keyId: key.id,
       attempt: 1, status, failureClass: verdict.class, latencyMs: Math.round(performance.now() - started),
     })
     return verdict

@@ -12,13 +12,14 @@
  * `data:` events), a non-JSON string (an HTML page from a proxy), or nothing at all.
  */
 
+import type { Operation } from '../context.ts'
 import { describeAnswer, hasCandidates, isEmptyAnswer } from './internal/answers.ts'
-import { formatDuration, parseMessageRetryDelay, parseRetryAfterHeader } from './internal/durations.ts'
+import { formatDuration, parseRetryAfterHeader } from './internal/durations.ts'
 import { parseJsonText, readError, type UpstreamError } from './internal/google-errors.ts'
 import { nextPacificMidnight } from './quota-clock.ts'
 
 export { isEmptyAnswer } from './internal/answers.ts'
-export { formatDuration, parseMessageRetryDelay, parseRetryAfterHeader, parseRetryDelay } from './internal/durations.ts'
+export { formatDuration, parseRetryAfterHeader, parseRetryDelay } from './internal/durations.ts'
 
 export type FailureClass =
   | 'ok'
@@ -32,16 +33,8 @@ export type FailureClass =
   | 'client-cancelled'
   | 'empty-answer'
   | 'ambiguous'
-
-export type Operation =
-  | 'generateContent'
-  | 'streamGenerateContent'
-  | 'countTokens'
-  | 'embedContent'
-  | 'batchEmbedContents'
-  | 'listModels'
-  | 'getModel'
-  | (string & {})
+  /** Never a verdict of the judge: the gateway itself failed (a plugin threw, a bug) before Google could answer. */
+  | 'gateway-error'
 
 export interface AttemptFacts {
   operation: Operation
@@ -64,6 +57,13 @@ export interface AttemptFacts {
   cancelled?: boolean
   /** `body` is a stream's first event and more are coming (it has no finishReason yet): not the whole answer. */
   partial?: boolean
+  /**
+   * The attempt was the gateway's own fixed request (a key re-check or confirmation): no byte of it came from a
+   * client, so a refusal can only be about the key or the model.
+   */
+  fixedRequest?: boolean
+  /** Some key of the pool served this model recently: it exists, so a 404 may be about this key's access to it. */
+  modelServed?: boolean
 }
 
 export type KeyEffect =
@@ -75,6 +75,11 @@ export type KeyEffect =
   | { kind: 'disable'; reason: string }
   /** Ambiguous: counts toward MAX_FAILURES. */
   | { kind: 'strike'; reason: string }
+  /**
+   * The refusal may be the key's or the request's and only a message (which can echo the client) tells them
+   * apart: send the fixed request with this key (on this model for 'model') and settle with `settleConfirmation`.
+   */
+  | { kind: 'confirm'; probe: 'key' | 'model' }
 
 export interface Verdict {
   class: FailureClass
@@ -130,6 +135,31 @@ export function judgeAttempt(facts: AttemptFacts, policy?: Partial<JudgePolicy>)
   return judgeErrorStatus(status, readError(facts.body), facts, p)
 }
 
+/** The fixed request proved the key accepted (for a 'model' probe: accepted on that model). */
+export function probePassed(scope: 'key' | 'model', probe: Verdict): boolean {
+  // Why: a rate limit or an exhausted quota still means Google accepted the key (and the model, for a model probe).
+  if (probe.class === 'ok' || probe.class === 'rate-limited' || probe.class === 'quota-exhausted' || probe.class === 'empty-answer') return true
+  // Why: a key probe runs on TEST_MODEL; that model being unavailable to the key says the key itself is accepted.
+  return scope === 'key' && probe.class === 'model-unavailable'
+}
+
+/**
+ * The verdict on an attempt whose refusal needed confirming (`effect.kind === 'confirm'`), given the verdict on the
+ * fixed request the same key then answered (judged with `fixedRequest: true`).
+ */
+export function settleConfirmation(provisional: Verdict, probe: Verdict): Verdict {
+  const scope = provisional.effect.kind === 'confirm' ? provisional.effect.probe : 'key'
+  if (probePassed(scope, probe)) {
+    return verdict('client-error', false, NONE, `${provisional.reason} (the key answered a fixed request: the request itself was refused)`)
+  }
+  // Why: the key refused the fixed request too: the refusal was the key's; apply that and try another key.
+  if (probe.class === 'invalid-key' || probe.class === 'ambiguous' || probe.class === 'model-unavailable') {
+    return { ...probe, retry: true, reason: `${provisional.reason}; a fixed request was refused too: ${probe.reason}` }
+  }
+  // Why: the probe itself failed (network, outage): nothing is proven against the key, and Google's answer stands.
+  return verdict('client-error', false, NONE, `${provisional.reason} (not confirmed on the key: ${probe.reason})`)
+}
+
 function judgeSuccessStatus(facts: AttemptFacts, p: JudgePolicy): Verdict {
   let body = facts.body
   if (typeof body === 'string') body = parseJsonText(body) ?? (body.trim() === '' ? undefined : body)
@@ -165,7 +195,8 @@ function judgeErrorStatus(status: number, err: UpstreamError, facts: AttemptFact
   const what = `HTTP ${status}${err.rpcStatus ? ` ${err.rpcStatus}` : ''}${msg ? `: ${clip(msg)}` : ''}`
 
   // Why: depleted prepay credits do not clear at midnight — only a human topping up does; re-check will notice.
-  if ((status === 402 && err.envelope) || ((status === 402 || status === 429) && BILLING_RE.test(msg))) {
+  // (A 429 that says so in words is still a 429: words are no structured detail.)
+  if (status === 402 && err.envelope) {
     return verdict('invalid-key', true, disable('billing'), `billing: prepayment credits depleted (${what})`)
   }
 
@@ -173,20 +204,19 @@ function judgeErrorStatus(status: number, err: UpstreamError, facts: AttemptFact
   if (status === 429) return judgeRateLimit(err, facts, p)
 
   if (status === 400 || status === 401 || status === 403) {
-    // Why: Google names a dead key precisely (ErrorInfo reason or fixed message); disable it, try another key.
+    // Why: Google names a dead key in ErrorInfo, which no client can write; disable it, try another key.
     const bad = keyProblem(err)
     if (bad) return verdict('invalid-key', true, disable(bad), `key unusable (${bad}): ${what}`)
-
-    // Why: files, cached contents and tuned models belong to one project; another project's key is not broken.
-    if (status === 403 && FOREIGN_RESOURCE_RE.test(msg)) {
-      return verdict('client-error', false, NONE, `resource not accessible with this key (belongs to another project?): ${what}`)
-    }
 
     if (status === 401 || status === 403) {
       // Why: a 401/403 that is not Google's error envelope comes from a proxy/WAF in between, not a verdict on the key.
       if (!err.envelope) return verdict('upstream-error', true, NONE, `${what} without a Gemini error body (proxy or firewall?)`)
-      // Why: an unexplained auth refusal may be transient or may be the key; strike it and let MAX_FAILURES decide.
-      return verdict('ambiguous', true, strike(`HTTP ${status}${err.rpcStatus ? ` ${err.rpcStatus}` : ''}`), what)
+      // Why: the gateway's own fixed request was refused: nothing of a client's in it, so it is the key (or a passing
+      // auth hiccup); strike it and let MAX_FAILURES decide.
+      if (facts.fixedRequest) return verdict('ambiguous', true, strike(`HTTP ${status}${err.rpcStatus ? ` ${err.rpcStatus}` : ''}`), what)
+      // Why: without ErrorInfo only the message tells a leaked key from a file of another project, and a message can
+      // echo what the client sent: ask the key itself with a fixed request before anything happens to it.
+      return verdict('ambiguous', false, confirm('key'), what)
     }
     // Why: any other 400 is the request's own fault (bad field, location, size); every key would answer the same.
     return verdict('client-error', false, NONE, what)
@@ -198,13 +228,16 @@ function judgeErrorStatus(status: number, err: UpstreamError, facts: AttemptFact
   }
 
   if (status === 404) {
-    // Why: an unknown model name is a client typo; retrying would just burn more keys on the same answer.
-    if (UNKNOWN_MODEL_RE.test(msg)) return verdict('client-error', false, NONE, `unknown model: ${what}`)
     // Why: a 404 that is not Google's envelope is a wrong base URL/proxy path, not knowledge about the model.
     if (!err.envelope) return verdict('upstream-error', true, NONE, `${what} without a Gemini error body (wrong base URL or proxy?)`)
     // Why: nothing to cool down without a model (files, model list): it is a missing resource of the request.
     if (!facts.model || facts.operation === 'listModels') return verdict('client-error', false, NONE, what)
-    // Why: a known model this key may not use (retired for new users, not enabled): park the pair, try another key.
+    // Why: a model no key has served is most likely a typo; retrying would just burn more keys on the same answer.
+    if (!facts.fixedRequest && !facts.modelServed) return verdict('client-error', false, NONE, `unknown model: ${what}`)
+    // Why: a model that works elsewhere but not with this key (retired for new projects, not enabled) may also be a
+    // missing resource the request named; only a fixed request on the model tells which.
+    if (!facts.fixedRequest) return verdict('ambiguous', false, confirm('model'), what)
+    // Why: the key refused even the fixed request on this model: park the pair, try another key.
     const until = facts.now + p.modelUnavailableCooldownMs
     const effect = cooldown(facts.model, until, 'model-unavailable')
     return verdict('model-unavailable', true, effect, `model ${facts.model} unavailable to this key: ${what}`, until - facts.now)
@@ -236,8 +269,8 @@ interface CooldownCandidate {
 function judgeRateLimit(err: UpstreamError, facts: AttemptFacts, p: JudgePolicy): Verdict {
   const { now } = facts
   // Why: Retry-After is the HTTP standard, RetryInfo is Google's structured field, the message is the last resort.
-  const named =
-    parseRetryAfterHeader(facts.retryAfterHeader, now) ?? err.retryDelayMs ?? parseMessageRetryDelay(err.message)
+  // (Never the message's "Please retry in Ns": message text is no structured detail.)
+  const named = parseRetryAfterHeader(facts.retryAfterHeader, now) ?? err.retryDelayMs
   // Why: a 0 s delay would send the key straight back into a 429; a huge one must not park it for days.
   const shortMs = clamp(Math.ceil(named ?? p.defaultRateLimitCooldownMs), MIN_COOLDOWN_MS, p.maxCooldownMs)
 
@@ -316,25 +349,14 @@ const DISABLING_REASONS: Record<string, string> = {
   BILLING_DISABLED: 'billing', // paid-only method on a project without billing
 }
 
-/** Message fallbacks, for bodies without ErrorInfo (the leaked-key 403 has none). */
-const DISABLING_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/api key not valid|api key expired/i, 'invalid'],
-  [/has been suspended/i, 'suspended'],
-  [/reported as leaked/i, 'leaked'],
-]
-
 function keyProblem(err: UpstreamError): string | undefined {
   for (const r of err.reasons) {
-    const hit = DISABLING_REASONS[r]
+    const hit = Object.hasOwn(DISABLING_REASONS, r) ? DISABLING_REASONS[r] : undefined
     if (hit) return hit
   }
-  for (const [re, reason] of DISABLING_MESSAGES) if (re.test(err.message)) return reason
   return undefined
 }
 
-const BILLING_RE = /credits?\b[^.]*\bdepleted/i
-const UNKNOWN_MODEL_RE = /not found for api version/i
-const FOREIGN_RESOURCE_RE = /do(?: not|n't) have permission to access/i
 const PER_DAY_RE = /per[-_ ]?day/i
 
 function isGenerate(op: Operation): boolean {
@@ -365,6 +387,10 @@ function disable(reason: string): KeyEffect {
 
 function strike(reason: string): KeyEffect {
   return { kind: 'strike', reason }
+}
+
+function confirm(probe: 'key' | 'model'): KeyEffect {
+  return { kind: 'confirm', probe }
 }
 
 function resolvePolicy(policy: Partial<JudgePolicy> | undefined): JudgePolicy {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
+import { maskSecret, type IdOf } from '../identity.ts'
 import { MinHeap } from '../internal/heap.ts'
 import type { Verdict } from './judge.ts'
 import { StormDetector, type StormPolicy, DEFAULT_STORM_POLICY } from './storm.ts'
-import { createRotation, type PoolKey, type Rotation, type StrategyName } from './strategies.ts'
+import { createRotation, type PoolKey, type Rotation } from './strategies.ts'
 
 export type { PoolKey }
 
@@ -18,25 +18,26 @@ export interface KeyHealth {
 
 export interface KeyPoolOptions {
   maxFailures: number
-  strategy?: StrategyName
   now?: () => number
   storm?: Partial<StormPolicy>
   /** Called after every change of a key's health (persistence, metrics). */
   onChange?: (key: PoolKey, health: KeyHealth) => void
+  /** A key's id: the deployment's HMAC (core/identity.ts), the same on every instance. */
+  idOf: IdOf
 }
+
+/** Own entries only: a model named `constructor` must not find Object's. */
+const cooldownOf = (health: KeyHealth, model: string) => (Object.hasOwn(health.cooldowns, model) ? health.cooldowns[model] : undefined)
+
+const SERVED_MEMORY_MS = 86_400_000
+const SERVED_REFRESH_MS = 60_000
+const SERVED_MAX_MODELS = 1024
+const PASSED_MAX_ENTRIES = 4096
 
 export interface Unavailable {
   status: 429 | 503
   retryAfterSeconds?: number
   message: string
-}
-
-export function keyId(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex').slice(0, 12)
-}
-
-export function maskSecret(secret: string): string {
-  return secret.length > 12 ? `${secret.slice(0, 4)}...${secret.slice(-4)}` : `${secret.slice(0, 2)}...`
 }
 
 /**
@@ -51,13 +52,17 @@ export class KeyPool {
   readonly #enabled: Rotation
   readonly #perModel = new Map<string, { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }>()
   readonly #storm: StormDetector
-  readonly #options: KeyPoolOptions & { now: () => number; strategy: StrategyName }
+  /** Model → when a key last served it: a 404 on a model nobody served is a typo, not a key's lack of access. */
+  readonly #served = new Map<string, number>()
+  /** `${keyId}\n${model}` → until when a passed probe stands (see confirm.ts). */
+  readonly #passed = new Map<string, number>()
+  readonly #options: KeyPoolOptions & { now: () => number }
 
   constructor(secrets: readonly string[], options: KeyPoolOptions) {
-    this.#options = { strategy: 'round-robin', now: Date.now, ...options }
+    this.#options = { now: Date.now, ...options }
     const keys: PoolKey[] = []
     for (const secret of secrets) {
-      const id = keyId(secret)
+      const id = options.idOf(secret)
       if (this.#byId.has(id)) continue
       const key = { id, label: maskSecret(secret), secret, index: keys.length }
       keys.push(key)
@@ -65,7 +70,7 @@ export class KeyPool {
       this.#health.set(id, { strikes: 0, cooldowns: {} })
     }
     this.keys = keys
-    this.#enabled = createRotation(this.#options.strategy, keys)
+    this.#enabled = createRotation(keys)
     this.#storm = new StormDetector({ ...DEFAULT_STORM_POLICY, ...options.storm })
   }
 
@@ -87,16 +92,19 @@ export class KeyPool {
     return (this.#perModel.get(model)?.rotation ?? this.#enabled).next(exclude)
   }
 
-  apply(key: PoolKey, verdict: Verdict): void {
+  /** Applies the judge's verdict on an attempt of `key` at `model` (the model it was for, '' when none). */
+  apply(key: PoolKey, verdict: Verdict, model = ''): void {
     const health = this.#health.get(key.id)
     if (!health) return
     const now = this.#options.now()
     const effect = verdict.effect
     switch (effect.kind) {
       case 'none':
+      case 'confirm': // settled by the caller with a fixed request; nothing happens to the key until then
         return
       case 'success':
         this.#storm.succeeded()
+        if (model) this.#noteServed(model, now)
         if (health.strikes === 0 && !health.lastFailure) return
         health.strikes = 0
         health.lastFailure = undefined
@@ -131,7 +139,7 @@ export class KeyPool {
     health.strikes = 0
     this.#enabled.add(key)
     for (const [model, entry] of this.#perModel) {
-      if (!(health.cooldowns[model]?.until! > this.#options.now())) entry.rotation.add(key)
+      if (!(cooldownOf(health, model)?.until! > this.#options.now())) entry.rotation.add(key)
     }
     this.#options.onChange?.(key, health)
   }
@@ -144,6 +152,7 @@ export class KeyPool {
     health.strikes = 0
     health.cooldowns = {}
     health.lastFailure = undefined
+    this.#forgetPasses(key)
     for (const entry of this.#perModel.values()) entry.rotation.add(key)
     this.#options.onChange?.(key, health)
   }
@@ -158,6 +167,51 @@ export class KeyPool {
     for (const [model, cooldown] of Object.entries(saved.cooldowns)) {
       if (cooldown.until > this.#options.now()) this.#coolDown(key, health, model, cooldown.until, cooldown.reason)
     }
+  }
+
+  /** Remembers that `key` answered the fixed request on `model` just now, so the next doubt is settled without one. */
+  notePassed(key: PoolKey, model: string, forMs: number): void {
+    if (this.#passed.size >= PASSED_MAX_ENTRIES) this.#forgetExpiredPasses(this.#options.now())
+    if (this.#passed.size < PASSED_MAX_ENTRIES) this.#passed.set(`${key.id}\n${model}`, this.#options.now() + forMs)
+  }
+
+  passedRecently(key: PoolKey, model: string): boolean {
+    return (this.#passed.get(`${key.id}\n${model}`) ?? 0) > this.#options.now()
+  }
+
+  /** Some key served `model` within the last day. */
+  modelServed(model: string): boolean {
+    const at = this.#served.get(model)
+    return at !== undefined && this.#options.now() - at < SERVED_MEMORY_MS
+  }
+
+  /**
+   * Drops cooldowns that have run out, from every key (and so from shared storage, through onChange): a pool that
+   * serves few requests for a model would otherwise keep them until the next pick of that model.
+   */
+  sweep(): void {
+    const now = this.#options.now()
+    for (const [model, entry] of this.#perModel) this.#releaseExpired(model, entry, now)
+    for (const key of this.keys) {
+      const health = this.#health.get(key.id)!
+      let changed = false
+      for (const [model, cooldown] of Object.entries(health.cooldowns)) {
+        if (cooldown.until > now) continue
+        delete health.cooldowns[model]
+        changed = true
+      }
+      if (changed) this.#options.onChange?.(key, health)
+    }
+    for (const [model, at] of this.#served) if (now - at >= SERVED_MEMORY_MS) this.#served.delete(model)
+    this.#forgetExpiredPasses(now)
+  }
+
+  #forgetExpiredPasses(now: number): void {
+    for (const [id, until] of this.#passed) if (until <= now) this.#passed.delete(id)
+  }
+
+  #forgetPasses(key: PoolKey): void {
+    for (const id of this.#passed.keys()) if (id.startsWith(`${key.id}\n`)) this.#passed.delete(id)
   }
 
   disabledKeys(): PoolKey[] {
@@ -181,7 +235,7 @@ export class KeyPool {
     let earliest = Infinity
     for (const key of this.keys) {
       const health = this.#health.get(key.id)!
-      const until = health.cooldowns[model]?.until
+      const until = cooldownOf(health, model)?.until
       if (!health.disabled && until !== undefined && until > now) earliest = Math.min(earliest, until)
     }
     if (earliest !== Infinity && !this.#perModel.get(model)?.rotation.size) {
@@ -194,21 +248,31 @@ export class KeyPool {
     return { status: 503, message: `No API key could serve ${model}: every available key failed for this request.` }
   }
 
+  #noteServed(model: string, now: number): void {
+    const at = this.#served.get(model)
+    if (at !== undefined && now - at < SERVED_REFRESH_MS) return
+    // Re-inserting keeps the map in last-served order, so the oldest entry is the first to go past the cap.
+    this.#served.delete(model)
+    this.#served.set(model, now)
+    if (this.#served.size > SERVED_MAX_MODELS) this.#served.delete(this.#served.keys().next().value!)
+  }
+
   #disable(key: PoolKey, health: KeyHealth, reason: string, at: number): void {
     health.disabled = { reason, at }
+    this.#forgetPasses(key)
     this.#enabled.remove(key)
     for (const entry of this.#perModel.values()) entry.rotation.remove(key)
   }
 
   #coolDown(key: PoolKey, health: KeyHealth, model: string, until: number, reason: string): void {
-    const current = health.cooldowns[model]
+    const current = cooldownOf(health, model)
     // A later verdict never shortens a cooldown that is already running.
     if (current && current.until >= until) return
     health.cooldowns[model] = { until, reason }
     let entry = this.#perModel.get(model)
     if (!entry) {
-      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !(this.#health.get(k.id)!.cooldowns[model]?.until! > this.#options.now()))
-      entry = { rotation: createRotation(this.#options.strategy, eligible), expiries: new MinHeap() }
+      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !(cooldownOf(this.#health.get(k.id)!, model)?.until! > this.#options.now()))
+      entry = { rotation: createRotation(eligible), expiries: new MinHeap() }
       this.#perModel.set(model, entry)
     }
     entry.rotation.remove(key)
@@ -219,11 +283,14 @@ export class KeyPool {
     for (let top = entry.expiries.peek(); top && top.at <= now; top = entry.expiries.peek()) {
       entry.expiries.pop()
       const health = this.#health.get(top.keyId)!
-      const cooldown = health.cooldowns[model]
+      const cooldown = cooldownOf(health, model)
       // A stale heap entry (the cooldown was extended since) is skipped; the newer entry releases the key.
       if (!cooldown || cooldown.until > now) continue
       delete health.cooldowns[model]
-      if (!health.disabled) entry.rotation.add(this.#byId.get(top.keyId)!)
+      const key = this.#byId.get(top.keyId)!
+      if (!health.disabled) entry.rotation.add(key)
+      // Shared storage drops the entry too, or another instance (or a restart) would read it back.
+      this.#options.onChange?.(key, health)
     }
     if (entry.expiries.size === 0) this.#perModel.delete(model)
   }

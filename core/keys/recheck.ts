@@ -34,7 +34,7 @@ export function scheduleRecheck(options: RecheckOptions): Recheck {
       running = undefined
     }))
 
-  const intervalMs = options.intervalHours * 3_600_000
+  const intervalMs = Math.min(options.intervalHours * 3_600_000, 2 ** 31 - 1) // Node fires longer intervals every 1 ms
   const timer = intervalMs > 0 ? setInterval(() => void runNow().catch(options.onError), intervalMs) : undefined
   timer?.unref()
 

@@ -23,13 +23,9 @@ export interface Rotation {
   next(exclude?: ReadonlySet<string>): PoolKey | undefined
 }
 
-export type StrategyName = 'round-robin'
-
-export function createRotation(strategy: StrategyName, keys: Iterable<PoolKey> = []): Rotation {
-  switch (strategy) {
-    case 'round-robin':
-      return new RoundRobin(keys)
-  }
+/** Round robin, the one strategy today; smarter ones (adaptive, least in flight) implement the same interface. */
+export function createRotation(keys: Iterable<PoolKey> = []): Rotation {
+  return new RoundRobin(keys)
 }
 
 interface RingNode {

@@ -1,17 +1,23 @@
 import type { AttemptRecord, Outcome, RequestContext } from '../context.ts'
 import { GatewayError } from '../errors.ts'
+import type { ConfirmRefusal } from '../keys/confirm.ts'
+import { factsFromError } from '../keys/facts.ts'
 import { judgeAttempt, type Verdict } from '../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../keys/pool.ts'
 import type { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import { UpstreamHttpError } from '../upstream/gemini.ts'
-import { operationSpec } from '../upstream/operations.ts'
-import { factsFromError, streamFailure, toClientError } from './internal/failures.ts'
+import type { OperationSpec, OperationTable } from '../upstream/operations.ts'
+import { streamFailure, toClientError } from './internal/failures.ts'
 
 export interface KeySelectOptions {
+  /** The gateway's pool; a request whose `ctx.pool` a plugin set draws from that one instead. */
   pool: KeyPool
   /** MAX_RETRIES: attempts per request, each on a different key. */
   maxRetries: number
+  /** Settles refusals the judge could not pin on the key or the request (a fixed request on the same key). */
+  confirm: ConfirmRefusal
+  operations: OperationTable
 }
 
 /**
@@ -20,8 +26,10 @@ export interface KeySelectOptions {
  * the client. A stream counts as delivered from its first event on: later failures end it with an error, never a
  * retry that would splice two answers together.
  */
-export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
+export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operations }: KeySelectOptions): Stage {
   return defineStage('key-select', async (ctx, next) => {
+    const pool = ctx.pool ?? gatewayPool
+    const spec = operations(ctx.request.operation)
     const model = ctx.request.upstreamModel
     const tried = new Set<string>()
     let failure: { error: unknown; verdict: Verdict } | undefined
@@ -42,8 +50,10 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
         outcome = await next()
         if (outcome.kind === 'stream') {
           rest = outcome.chunks[Symbol.asyncIterator]()
-          // Wait for the first event, so a failure or an empty stream can still be retried on another key.
-          const head = await rest.next()
+          // Wait for the first event, so a failure or an empty stream can still be retried on another key. Keep-alives
+          // before it say nothing about the answer (and cannot be sent before the stream is chosen): passed over.
+          let head = await rest.next()
+          while (!head.done && head.value.keepAlive) head = await rest.next()
           first = head.done ? undefined : head.value
         }
       } catch (error) {
@@ -55,10 +65,17 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
           throw error
         }
         const facts = factsFromError(error, { operation: ctx.request.operation, model, now: Date.now() }, ctx.signal.aborted)
-        if (!facts) throw error
-        const verdict = judgeAttempt(facts)
+        if (!facts) {
+          // Our own failure (a plugin's exception, a bug): logged as such, never as an answer.
+          record.failureClass = 'gateway-error'
+          record.reason = String((error as Error)?.message ?? error)
+          record.latencyMs = performance.now() - started
+          throw error
+        }
+        let verdict = judgeAttempt({ ...facts, modelServed: pool.modelServed(model) })
+        if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model)
         finishRecord(record, started, facts.status ?? null, verdict, errorBodyOf(error))
-        pool.apply(key, verdict)
+        pool.apply(key, verdict, model)
         failure = { error, verdict }
         emptyAnswer = release(emptyAnswer)
         if (!verdict.retry || ctx.signal.aborted) break
@@ -67,9 +84,10 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
 
       const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
       const status = outcome.kind === 'json' ? outcome.status : 200
-      const partial = first !== undefined && !spec(ctx).ends(first.text)
-      const verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial })
-      pool.apply(key, verdict)
+      const partial = first !== undefined && !spec.ends(first.text)
+      let verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial, modelServed: pool.modelServed(model) })
+      if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model)
+      pool.apply(key, verdict, model)
       release(emptyAnswer)
       emptyAnswer = undefined
       if (verdict.class === 'empty-answer') {
@@ -82,10 +100,10 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
       }
       finishRecord(record, started, status, verdict)
       if (outcome.kind === 'json') {
-        record.usage = ctx.usage = spec(ctx).usage(body)
+        record.usage = spec.usage(body)
         return outcome
       }
-      return { kind: 'stream', chunks: committedStream(first!, rest!, record, started, ctx, pool, key) }
+      return { kind: 'stream', chunks: committedStream(first!, rest!, { record, started, ctx, pool, key, spec }) }
     }
 
     // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
@@ -99,8 +117,6 @@ export function keySelectStage({ pool, maxRetries }: KeySelectOptions): Stage {
 }
 
 type EmptyAnswer = { outcome: Outcome } | { first: Payload; rest: AsyncIterator<Payload> }
-
-const spec = (ctx: RequestContext) => operationSpec(ctx.request.operation)
 
 /** Closes a peeked stream we will not deliver, so its upstream connection goes back to the pool. */
 function release(empty: EmptyAnswer | undefined): undefined {
@@ -140,22 +156,22 @@ async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGener
 async function* committedStream(
   first: Payload,
   rest: AsyncIterator<Payload>,
-  record: AttemptRecord,
-  started: number,
-  ctx: RequestContext,
-  pool: KeyPool,
-  key: PoolKey,
+  attempt: { record: AttemptRecord; started: number; ctx: RequestContext; pool: KeyPool; key: PoolKey; spec: OperationSpec },
 ): AsyncGenerator<Payload> {
-  const { ends, usage, carriesUsage } = spec(ctx)
+  const { record, started, ctx, pool, key } = attempt
+  const { ends, usage, carriesUsage } = attempt.spec
   let withUsage = carriesUsage(first.text) ? first : undefined
   let ended = ends(first.text)
   let count = 1
   let complete = false
   try {
-    ctx.committed = true
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) {
       const chunk = step.value
+      if (chunk.keepAlive) {
+        yield chunk
+        continue
+      }
       count++
       if (!ended && ends(chunk.text)) ended = true
       if (carriesUsage(chunk.text)) withUsage = chunk
@@ -167,12 +183,12 @@ async function* committedStream(
     record.failureClass = failure.verdict.class
     record.reason = failure.verdict.reason
     record.errorBody = failure.error.message
-    pool.apply(key, failure.verdict)
+    pool.apply(key, failure.verdict, ctx.request.upstreamModel)
     throw failure.error
   } finally {
     void rest.return?.()
     record.latencyMs = performance.now() - started
-    if (withUsage) record.usage = ctx.usage = usage(withUsage.tryData())
+    if (withUsage) record.usage = usage(withUsage.tryData())
     if (!complete && record.failureClass === 'ok') {
       record.failureClass = 'client-cancelled'
       record.reason = `client left after ${count} chunk(s)`

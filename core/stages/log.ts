@@ -1,4 +1,5 @@
 import type { AttemptRecord, RequestContext } from '../context.ts'
+import { GatewayError } from '../errors.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import type { LogWriter } from '../../storage/log-writer.ts'
 
@@ -13,8 +14,10 @@ export interface LogStageOptions {
  */
 export function logStage(writer: LogWriter, options: LogStageOptions): Stage {
   return defineStage('log', (ctx, next) => {
-    ctx.onFinish(() => {
+    ctx.onFinish((error) => {
       for (const attempt of ctx.attempts) writeAttempt(writer, ctx, attempt, options)
+      // Refused or failed before any key was tried (a media URL, a plugin's exception): still one row, as a failure.
+      if (ctx.attempts.length === 0 && error !== undefined) writeAttempt(writer, ctx, failureBeforeUpstream(ctx, error), options)
     })
     return next()
   })
@@ -48,4 +51,18 @@ function writeAttempt(writer: LogWriter, ctx: RequestContext, attempt: AttemptRe
     errorBody: attempt.errorBody ?? attempt.reason,
     requestBody: options.recordRequestBody ? (ctx.bodyChanged || !request.rawBody ? JSON.stringify(request.body) : request.rawBody) : undefined,
   })
+}
+
+function failureBeforeUpstream(ctx: RequestContext, error: unknown): AttemptRecord {
+  const status = error instanceof GatewayError ? error.status : 500
+  return {
+    attempt: 0,
+    keyId: '',
+    keyLabel: '',
+    startedAt: Date.now(),
+    latencyMs: performance.now() - ctx.startedAt,
+    status,
+    failureClass: status === 499 ? 'client-cancelled' : status < 500 ? 'client-error' : 'gateway-error',
+    reason: error instanceof Error ? error.message : String(error),
+  }
 }

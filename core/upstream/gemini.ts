@@ -1,8 +1,10 @@
 import type { Outcome, RequestContext } from '../context.ts'
+import { modelId } from '../dialects/shared/models.ts'
+import { GatewayError } from '../errors.ts'
 import { Payload } from '../payload.ts'
-import type { UpstreamAttempt, UpstreamCall } from '../plugin.ts'
+import type { UpstreamAttempt, UpstreamCall } from './types.ts'
 import { readSsePayloads } from '../sse.ts'
-import { operationSpec } from './operations.ts'
+import type { OperationTable } from './operations.ts'
 import type { UpstreamClient, UpstreamResponse } from './client.ts'
 import type { ProxyChooser } from './proxies.ts'
 
@@ -24,17 +26,22 @@ export interface GeminiCallOptions {
   baseUrl: string
   customHeaders: Record<string, string>
   chooseProxy: ProxyChooser
+  operations: OperationTable
 }
 
 const MAX_ERROR_BODY = 256 * 1024
+const ABSOLUTE = /^https?:\/\//
 
 /** The plain call to Google with one key (native REST or its OpenAI layer); plugins wrap it with `wrapUpstream`. */
 export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
   const base = options.baseUrl.replace(/\/+$/, '')
   return async (attempt: UpstreamAttempt, ctx: RequestContext): Promise<Outcome> => {
-    const spec = operationSpec(attempt.operation)
+    const spec = options.operations(attempt.operation)
+    if (spec.modelInPath) assertModelId(attempt.model)
     const query = ctx.request.query ? new URLSearchParams(ctx.request.query).toString() : ''
-    const url = base + spec.path(attempt.model, attempt.stream) + (query ? `?${query}` : '')
+    const path = spec.path(attempt.model, attempt.stream)
+    // A plugin's operation may live outside BASE_URL (an upload URL): an absolute path is taken as it is.
+    const url = (ABSOLUTE.test(path) ? path : base + path) + (query ? `?${query}` : '')
     const response = await options.client.send({
       method: spec.method,
       url,
@@ -48,11 +55,24 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
       proxy: options.chooseProxy(attempt.key.id),
     })
     if (response.status < 200 || response.status > 299) {
-      const body = await readCapped(response)
+      // Google names the key in some refusals ("Consumer 'api_key:AIza…' has been suspended"): from here on, the
+      // logs, the judge's reasons and any client only ever see its masked label.
+      const body = (await readCapped(response)).replaceAll(attempt.key.secret, attempt.key.label)
       throw new UpstreamHttpError(response.status, body, response.header('retry-after'))
     }
     if (attempt.stream) return { kind: 'stream', chunks: readSsePayloads(response.chunks()) }
     return { kind: 'json', status: response.status, body: Payload.fromText(await response.text()) }
+  }
+}
+
+/**
+ * The routes let only plain model ids in; a plugin may rewrite the model afterwards (an alias, a variant). What
+ * reaches the URL path is checked again here, so a slash or an escape never changes which Google endpoint is
+ * called. A bad id here is the gateway's bug (a plugin's), hence a 500 that the runner logs, and no call.
+ */
+function assertModelId(model: unknown): void {
+  if (typeof model !== 'string' || modelId(model) !== model) {
+    throw new GatewayError(500, `The upstream model name "${String(model).slice(0, 64)}" (set by a plugin) is not a valid model id; the call was not sent.`)
   }
 }
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { keyId } from '../../core/keys/pool.ts'
 import { KEYS, post, startGateway, userText, type Running } from './harness.ts'
 
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent'
@@ -15,7 +14,7 @@ describe('key pool through the gateway', () => {
   beforeEach(() => {
     gw.reset()
   })
-  const health = (key: string) => gw.gateway.pool.health(gw.gateway.pool.get(keyId(key))!)
+  const health = (key: string) => gw.gateway.pool.health(gw.gateway.pool.get(gw.gateway.idOf(key))!)
   const send = (text = 'x') => post(gw, GENERATE, userText(text))
 
   it('rotates round robin over the keys', async () => {
@@ -89,20 +88,66 @@ describe('key pool through the gateway', () => {
     expect(used.filter((k) => k === K2)).toHaveLength(1)
   })
 
-  it('ambiguous failures count toward MAX_FAILURES; a success resets the count', async () => {
-    const forbidden = { status: 403, json: { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } } }
-    gw.upstream.script(K1, forbidden, { times: 1 })
-    gw.upstream.script(K2, forbidden, { times: 1 })
-    gw.upstream.script(K3, forbidden, { times: 1 })
+  const FORBIDDEN = { status: 403, json: { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } } }
+  const probes = () => gw.upstream.requests.filter((r) => r.model === 'gemini-2.5-flash-lite')
+
+  it('a 403 without structured details is confirmed on the key: when the key answers a fixed request, the 403 is the request\'s', async () => {
+    for (const k of KEYS) gw.upstream.script(k, FORBIDDEN, { times: 1 })
+    const res = await send()
+    expect(res.status).toBe(403) // Google's answer about the request, passed through
+    expect((await res.json()).error.status).toBe('PERMISSION_DENIED')
+    const [first, probed] = gw.keysUsed()
+    expect([gw.keysUsed().length, probed]).toEqual([2, first]) // the request, then the probe on the same key; no other key spent
+    expect(probes()).toHaveLength(1)
+    for (const k of KEYS) expect(health(k)).toEqual({ strikes: 0, cooldowns: {} })
+    for (let i = 0; i < 2; i++) expect((await send()).status).toBe(403)
+    expect(probes()).toHaveLength(3)
+    // Every key just passed: the same refusals a moment later are settled without probing again.
+    for (const k of KEYS) gw.upstream.script(k, FORBIDDEN, { times: 1 })
+    for (let i = 0; i < 3; i++) expect((await send()).status).toBe(403)
+    expect(probes()).toHaveLength(3)
+    for (const k of KEYS) expect(health(k)).toEqual({ strikes: 0, cooldowns: {} })
+  })
+
+  it('a key that refuses the fixed request too is struck, the request moves on, and MAX_FAILURES strikes disable it', async () => {
+    gw.upstream.script(K1, FORBIDDEN) // every request of K1, the probes included
+    for (let i = 0; i < 6; i++) expect((await send()).status).toBe(200)
+    expect(health(K1).disabled?.reason).toMatch(/2 failures in a row/)
+    expect(health(K2)).toEqual({ strikes: 0, cooldowns: {} })
+    expect(health(K3)).toEqual({ strikes: 0, cooldowns: {} })
+  })
+
+  it('when every key is refused, the client hears a generic 503: Google\'s words (which can name the key\'s project) stay in the log', async () => {
+    const leaked = { status: 403, json: { error: { code: 403, message: 'Your API key was reported as leaked. Project 578829824020.', status: 'PERMISSION_DENIED' } } }
+    for (const k of KEYS) gw.upstream.script(k, leaked)
     const rejected = await send()
-    expect(rejected.status).toBe(503) // the gateway's keys were refused, not the client's request
-    expect((await rejected.json()).error.message).toContain('Google rejected the API keys')
+    expect(rejected.status).toBe(503)
+    const text = await rejected.text()
+    expect(text).toContain('refused by Google')
+    expect(text).not.toContain('578829824020')
+    expect(text).not.toContain('leaked')
     for (const k of KEYS) expect(health(k).strikes).toBe(1)
-    expect((await send()).status).toBe(200) // success on some key resets it
-    expect(KEYS.filter((k) => health(k).strikes === 0)).toHaveLength(1)
-    for (const k of KEYS) gw.upstream.script(k, forbidden, { times: 1 })
-    await send()
-    expect(gw.gateway.pool.disabledKeys().length).toBe(2)
+  })
+
+  it('a 404 on a model other keys serve is confirmed on the model: a key that cannot use it cools down for it, the request moves on', async () => {
+    expect((await send()).status).toBe(200) // some key served gemini-2.5-flash
+    const retired = { status: 404, json: { error: { code: 404, message: 'This model models/gemini-2.5-flash is no longer available to new users.', status: 'NOT_FOUND' } } }
+    gw.upstream.script(K1, retired) // K1 cannot use the model at all: the request and the countTokens probe both 404
+    for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200)
+    const probe = gw.upstream.requests.find((r) => r.action === 'countTokens')
+    expect(probe?.key).toBe(K1)
+    expect(health(K1).cooldowns['gemini-2.5-flash']?.reason).toBe('model-unavailable')
+    expect(health(K1).disabled).toBeUndefined()
+  })
+
+  it('a 404 the key alone cannot explain (a missing resource the request named) passes through and cools nothing', async () => {
+    expect((await send()).status).toBe(200)
+    const missing = { status: 404, json: { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } } }
+    for (const k of KEYS) gw.upstream.script(k, missing, { times: 1 })
+    const res = await send()
+    expect(res.status).toBe(404)
+    expect(gw.upstream.requests.filter((r) => r.action === 'countTokens')).toHaveLength(1)
+    for (const k of KEYS) expect(health(k)).toEqual({ strikes: 0, cooldowns: {} })
   })
 
   it('client errors are passed through at once and never touch key health', async () => {

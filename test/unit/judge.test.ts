@@ -9,11 +9,11 @@ import {
   formatDuration,
   isEmptyAnswer,
   judgeAttempt,
-  parseMessageRetryDelay,
+  settleConfirmation,
   parseRetryAfterHeader,
   parseRetryDelay,
 } from '../../core/keys/judge.ts'
-import type { AttemptFacts, FailureClass, JudgePolicy, KeyEffect } from '../../core/keys/judge.ts'
+import type { AttemptFacts, FailureClass, JudgePolicy, KeyEffect, Verdict } from '../../core/keys/judge.ts'
 import { nextPacificMidnight } from '../../core/keys/quota-clock.ts'
 
 // Fri 20 Feb 2026 12:38:32 UTC = 04:38:32 PST (the date of the [ADK] captures).
@@ -585,6 +585,8 @@ const NONE: KeyEffect = { kind: 'none' }
 const SUCCESS: KeyEffect = { kind: 'success' }
 const cool = (model: string, until: number, reason: 'rate-limited' | 'quota-exhausted' | 'model-unavailable'): KeyEffect => ({ kind: 'cooldown', model, until, reason })
 const disabled = (reason: string): KeyEffect => ({ kind: 'disable', reason })
+const CONFIRM_KEY: KeyEffect = { kind: 'confirm', probe: 'key' }
+const CONFIRM_MODEL: KeyEffect = { kind: 'confirm', probe: 'model' }
 
 const gen = (status: number | undefined, body: unknown, more: Partial<AttemptFacts> = {}): Partial<AttemptFacts> => ({ status, body, ...more })
 const stream = (status: number | undefined, body: unknown, more: Partial<AttemptFacts> = {}): Partial<AttemptFacts> => ({ operation: 'streamGenerateContent', status, body, ...more })
@@ -697,13 +699,13 @@ const cases: Case[] = [
     reason: 'per-minute request quota (GenerateRequestsPerMinutePerProjectPerModel-FreeTier), retry in 38s',
   },
   {
-    name: '429 2026 per-minute without RetryInfo: "Please retry in 38.90923309s."',
+    name: '429 2026 per-minute without RetryInfo: the message\'s "Please retry in 38.9s" is not read; default delay',
     facts: gen(429, QUOTA_429_2026_MINUTE_NO_RETRYINFO),
     class: 'rate-limited',
     retry: true,
-    effect: cool('gemini-3.5-flash', NOW + 38_910, 'rate-limited'),
-    retryAfterMs: 38_910,
-    reason: /retry in 39s$/,
+    effect: cool('gemini-3.5-flash', NOW + 60_000, 'rate-limited'),
+    retryAfterMs: 60_000,
+    reason: /retry in 1m$/,
   },
   {
     name: '429 Retry-After header (seconds) comes first',
@@ -849,7 +851,7 @@ const cases: Case[] = [
   },
 
   // --- billing: disable, it will not clear at midnight
-  { name: '429 prepayment credits depleted', facts: gen(429, PREPAY_DEPLETED_429), class: 'invalid-key', retry: true, effect: disabled('billing') },
+  { name: '429 "credits are depleted" in words only: a rate limit', facts: gen(429, PREPAY_DEPLETED_429), class: 'rate-limited', retry: true, effect: cool('gemini-2.5-flash', NOW + 60_000, 'rate-limited'), retryAfterMs: 60_000 },
   { name: '402 prepayment credits depleted', facts: gen(402, PREPAY_402), class: 'invalid-key', retry: true, effect: disabled('billing') },
   { name: '402 envelope, other wording', facts: gen(402, { error: { code: 402, message: 'Payment required.', status: 'RESOURCE_EXHAUSTED' } }), class: 'invalid-key', retry: true, effect: disabled('billing') },
   { name: '402 without a Gemini body (relay page)', facts: gen(402, 'Payment Required'), class: 'upstream-error', retry: true, effect: NONE },
@@ -858,28 +860,38 @@ const cases: Case[] = [
   { name: '400 API_KEY_INVALID', facts: gen(400, API_KEY_INVALID), class: 'invalid-key', retry: true, effect: disabled('invalid') },
   { name: '400 API_KEY_INVALID array-wrapped (OpenAI-compat)', facts: gen(400, [API_KEY_INVALID]), class: 'invalid-key', retry: true, effect: disabled('invalid') },
   { name: '400 API_KEY_INVALID as JSON text', facts: stream(400, JSON.stringify(API_KEY_INVALID, null, 2)), class: 'invalid-key', retry: true, effect: disabled('invalid') },
-  { name: '400 "API key not valid" message only', facts: gen(400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } }), class: 'invalid-key', retry: true, effect: disabled('invalid') },
-  { name: '400 "API key expired" message only', facts: gen(400, { error: { code: 400, message: 'API key expired. Please renew the API key.', status: 'INVALID_ARGUMENT' } }), class: 'invalid-key', retry: true, effect: disabled('invalid') },
+  // Words alone never disable: a message can echo what the client sent.
+  { name: '400 "API key not valid" message only: the request\'s', facts: gen(400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } }), class: 'client-error', retry: false, effect: NONE },
+  { name: '400 "API key expired" message only: the request\'s', facts: gen(400, { error: { code: 400, message: 'API key expired. Please renew the API key.', status: 'INVALID_ARGUMENT' } }), class: 'client-error', retry: false, effect: NONE },
+  { name: '400 ErrorInfo reason without a domain or @type is not an ErrorInfo', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID' }] } }), class: 'client-error', retry: false, effect: NONE },
+  { name: '400 ErrorInfo without @type but with its domain (relay dropped @type)', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID', domain: 'googleapis.com' }] } }), class: 'invalid-key', retry: true, effect: disabled('invalid') },
+  { name: '400 a reason named after Object.prototype', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'constructor', domain: 'googleapis.com' }] } }), class: 'client-error', retry: false, effect: NONE },
   { name: '403 CONSUMER_SUSPENDED', facts: gen(403, SUSPENDED), class: 'invalid-key', retry: true, effect: disabled('suspended') },
-  { name: '403 "has been suspended" message only', facts: gen(403, { error: { ...SUSPENDED.error, details: undefined } }), class: 'invalid-key', retry: true, effect: disabled('suspended') },
-  { name: '403 reported as leaked', facts: gen(403, LEAKED), class: 'invalid-key', retry: true, effect: disabled('leaked') },
+  { name: '403 "has been suspended" message only: confirm on the key', facts: gen(403, { error: { ...SUSPENDED.error, details: undefined } }), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  { name: '403 reported as leaked (no details): confirm on the key', facts: gen(403, LEAKED), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  { name: '403 reported as leaked on the fixed request: strike', facts: gen(403, LEAKED, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
   { name: '403 SERVICE_DISABLED', facts: gen(403, SERVICE_DISABLED), class: 'invalid-key', retry: true, effect: disabled('service-disabled') },
   { name: '403 API_KEY_SERVICE_BLOCKED', facts: stream(403, API_KEY_SERVICE_BLOCKED), class: 'invalid-key', retry: true, effect: disabled('service-blocked') },
 
-  // --- ambiguous: strike toward MAX_FAILURES
-  { name: '403 missing key / unregistered caller', facts: gen(403, MISSING_KEY_403), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
-  { name: '403 bare PERMISSION_DENIED', facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
-  { name: '401 UNAUTHENTICATED', facts: gen(401, UNAUTHENTICATED_401), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 401 UNAUTHENTICATED' } },
+  // --- ambiguous: confirmed on the key with a fixed request; on the fixed request itself, a strike toward MAX_FAILURES
+  { name: '403 missing key / unregistered caller', facts: gen(403, MISSING_KEY_403), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  { name: '403 bare PERMISSION_DENIED', facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  { name: '401 UNAUTHENTICATED', facts: gen(401, UNAUTHENTICATED_401), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  { name: '403 bare PERMISSION_DENIED on the fixed request', facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
+  { name: '401 UNAUTHENTICATED on the fixed request', facts: gen(401, UNAUTHENTICATED_401, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 401 UNAUTHENTICATED' } },
   { name: '403 HTML from a proxy/WAF: not the key', facts: gen(403, PROXY_HTML_403), class: 'upstream-error', retry: true, effect: NONE, reason: /proxy or firewall/ },
   { name: '401 with no body: not the key', facts: gen(401, undefined), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '403 file of another project: client error', facts: { operation: 'files.get', model: '', status: 403, body: FOREIGN_FILE_403 }, class: 'client-error', retry: false, effect: NONE },
+  { name: '403 file of another project: confirm on the key (the message names the client\'s file)', facts: { operation: 'files.get', model: '', status: 403, body: FOREIGN_FILE_403 }, class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
 
   // --- 404
   { name: '404 unknown model (typo): no retry', facts: gen(404, UNKNOWN_MODEL_404, { model: 'custom-gemini-2.0-flash' }), class: 'client-error', retry: false, effect: NONE, reason: /^unknown model/ },
   { name: '404 unknown model on a stream, raw text body', facts: stream(404, UNKNOWN_MODEL_404_SSE_TEXT, { model: 'custom-gemini-2.0-flash' }), class: 'client-error', retry: false, effect: NONE },
+  { name: '404 on a model no key served: unknown model, even if the message says "retired"', facts: gen(404, RETIRED_MODEL_404), class: 'client-error', retry: false, effect: NONE },
+  { name: '404 on a model another key served: confirm on the model', facts: gen(404, RETIRED_MODEL_404, { modelServed: true }), class: 'ambiguous', retry: false, effect: CONFIRM_MODEL },
+  { name: '404 typo-looking message on a served model: still confirmed, not read', facts: gen(404, UNKNOWN_MODEL_404, { modelServed: true }), class: 'ambiguous', retry: false, effect: CONFIRM_MODEL },
   {
-    name: '404 no longer available to new users → model-unavailable',
-    facts: gen(404, RETIRED_MODEL_404),
+    name: '404 on the fixed request to the model → model-unavailable',
+    facts: gen(404, RETIRED_MODEL_404, { fixedRequest: true }),
     class: 'model-unavailable',
     retry: true,
     effect: cool('gemini-2.5-flash', NOW + HOUR, 'model-unavailable'),
@@ -887,7 +899,7 @@ const cases: Case[] = [
   },
   {
     name: '404 model-unavailable, policy 15 min',
-    facts: gen(404, RETIRED_MODEL_404),
+    facts: gen(404, RETIRED_MODEL_404, { fixedRequest: true }),
     policy: { modelUnavailableCooldownMs: 900_000 },
     class: 'model-unavailable',
     retry: true,
@@ -895,8 +907,8 @@ const cases: Case[] = [
     retryAfterMs: 900_000,
   },
   {
-    name: '404 "Requested entity was not found." on a model call → model-unavailable',
-    facts: gen(404, { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } }),
+    name: '404 "Requested entity was not found." on the fixed request → model-unavailable',
+    facts: gen(404, { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } }, { fixedRequest: true }),
     class: 'model-unavailable',
     retry: true,
     effect: cool('gemini-2.5-flash', NOW + HOUR, 'model-unavailable'),
@@ -926,6 +938,42 @@ const cases: Case[] = [
   { name: '599 unknown 5xx', facts: gen(599, undefined), class: 'upstream-error', retry: true, effect: NONE },
   { name: '302 redirect (proxy in the way)', facts: gen(302, undefined), class: 'upstream-error', retry: true, effect: NONE },
 ]
+
+// The attack: Google's 400 for an unknown field repeats the field's name, so a client can make any words appear in a
+// 400 message, and the message of a 403 can name the client's file. None of these may touch the key.
+const TRIGGER_PHRASES = [
+  'API key not valid. Please pass a valid API key.',
+  'API key expired. Please renew the API key.',
+  "Permission denied: Consumer 'api_key:AIzaSy' has been suspended.",
+  'Your API key was reported as leaked. Please use another API key.',
+  'Your prepayment credits are depleted.',
+  'Please retry in 86400s.',
+  'is not found for API version v1beta',
+]
+const unknownName = (field: string) => `Invalid JSON payload received. Unknown name ${JSON.stringify(field)}: Cannot find field.`
+cases.push(
+  ...TRIGGER_PHRASES.map((phrase): Case => ({
+    name: `attack: 400 echoing the field name ${JSON.stringify(phrase)}`,
+    facts: gen(400, { error: { code: 400, message: unknownName(phrase), status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ description: unknownName(phrase) }] }] } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  })),
+  ...TRIGGER_PHRASES.map((phrase): Case => ({
+    name: `attack: array-wrapped 400 (OpenAI layer) echoing ${JSON.stringify(phrase)}`,
+    facts: gen(400, [{ error: { code: 400, message: unknownName(phrase), status: 'INVALID_ARGUMENT' } }]),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  })),
+  ...TRIGGER_PHRASES.map((phrase): Case => ({
+    name: `attack: 403 naming a client file ${JSON.stringify(phrase)}: confirmed before anything happens`,
+    facts: gen(403, { error: { code: 403, message: `You do not have permission to access the File ${phrase} or it may not exist.`, status: 'PERMISSION_DENIED' } }),
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_KEY,
+  })),
+)
 
 function factsOf(c: Case): AttemptFacts {
   return { operation: 'generateContent', model: 'gemini-2.5-flash', now: NOW, ...c.facts }
@@ -1053,19 +1101,6 @@ describe('delay parsing', () => {
   })
 
   it.each([
-    [MESSAGE_2026, 38_909.23309],
-    ['Please retry in 1m2.5s.', 62_500],
-    ['Please retry in 523.3ms.', 523.3],
-    ['Please retry in 1h0m0s.', 3_600_000],
-    ['Resource has been exhausted (e.g. check quota).', undefined],
-    ['', undefined],
-  ])('parseMessageRetryDelay(%j) → %s', (message, expected) => {
-    const got = parseMessageRetryDelay(message)
-    if (expected === undefined) expect(got).toBeUndefined()
-    else expect(got).toBeCloseTo(expected, 6)
-  })
-
-  it.each([
     ['30', 30_000],
     ['0', 0],
     [' 120 ', 120_000],
@@ -1089,6 +1124,28 @@ describe('delay parsing', () => {
     [TO_MIDNIGHT, '19h22m'],
   ])('formatDuration(%s) → %s', (ms, expected) => {
     expect(formatDuration(ms)).toBe(expected)
+  })
+})
+
+// ------------------------------------------------------------------------------------------------------------
+
+describe('settleConfirmation', () => {
+  const provisional = (probe: 'key' | 'model'): Verdict => ({ class: 'ambiguous', retry: false, effect: { kind: 'confirm', probe }, reason: 'HTTP 403 PERMISSION_DENIED: x' })
+  const probe = (facts: Partial<AttemptFacts>) => judgeAttempt({ operation: 'generateContent', model: 'gemini-2.5-flash', now: NOW, fixedRequest: true, ...facts })
+  it.each<[string, 'key' | 'model', Verdict, FailureClass, boolean, KeyEffect]>([
+    ['key answers the fixed request: the request was refused', 'key', probe({ status: 200, body: TEXT_ANSWER }), 'client-error', false, NONE],
+    ['key rate-limited on the fixed request: still accepted', 'key', probe({ status: 429, body: QUOTA_429_2025 }), 'client-error', false, NONE],
+    ['key probe: TEST_MODEL unavailable to the key still means the key is accepted', 'key', probe({ status: 404, body: RETIRED_MODEL_404 }), 'client-error', false, NONE],
+    ['key refused with ErrorInfo: disable, retry', 'key', probe({ status: 400, body: API_KEY_INVALID }), 'invalid-key', true, disabled('invalid')],
+    ['key refused without details (leaked): strike, retry', 'key', probe({ status: 403, body: LEAKED }), 'ambiguous', true, { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' }],
+    ['probe could not reach Google: nothing proven', 'key', probe({ transportError: 'ECONNRESET' }), 'client-error', false, NONE],
+    ['probe hit an outage: nothing proven', 'key', probe({ status: 503, body: OVERLOADED_503 }), 'client-error', false, NONE],
+    ['model probe answered: the request named something missing', 'model', probe({ status: 200, body: COUNT_TOKENS, operation: 'countTokens' }), 'client-error', false, NONE],
+    ['model probe 404 too: model unavailable to this key, cool down, retry', 'model', probe({ status: 404, body: RETIRED_MODEL_404 }), 'model-unavailable', true, cool('gemini-2.5-flash', NOW + HOUR, 'model-unavailable')],
+  ])('%s', (_name, scope, probeVerdict, cls, retry, effect) => {
+    const v = settleConfirmation(provisional(scope), probeVerdict)
+    expect({ class: v.class, retry: v.retry, effect: v.effect }).toEqual({ class: cls, retry, effect })
+    expect(v.reason).toContain('HTTP 403 PERMISSION_DENIED: x')
   })
 })
 

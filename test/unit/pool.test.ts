@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { judgeAttempt, type Verdict } from '../../core/keys/judge.ts'
-import { KeyPool, keyId, maskSecret } from '../../core/keys/pool.ts'
+import { createIdHasher, maskSecret } from '../../core/identity.ts'
+import { KeyPool } from '../../core/keys/pool.ts'
 import { createRotation, type PoolKey } from '../../core/keys/strategies.ts'
 import { assessStorm, DEFAULT_STORM_POLICY } from '../../core/keys/storm.ts'
 
 const MODEL = 'gemini-2.5-flash'
+const idOf = createIdHasher('test-deployment-secret-of-32-chars')
 const ok: Verdict = { class: 'ok', retry: false, effect: { kind: 'success' }, reason: 'ok' }
 const strike: Verdict = { class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: '401' }, reason: '401' }
 const disable: Verdict = { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' }
@@ -18,7 +20,7 @@ const coolFor = (ms: number, now: number, reason: 'rate-limited' | 'quota-exhaus
 
 function poolOf(n: number, maxFailures = 3) {
   const clock = { now: 1_000_000 }
-  const pool = new KeyPool(Array.from({ length: n }, (_, i) => `AIzaSyKEY-${i}-xxxxxxxxxxxxxxxx`), { maxFailures, now: () => clock.now })
+  const pool = new KeyPool(Array.from({ length: n }, (_, i) => `AIzaSyKEY-${i}-xxxxxxxxxxxxxxxx`), { maxFailures, now: () => clock.now, idOf })
   return { pool, clock }
 }
 
@@ -28,14 +30,14 @@ describe('rotation (round robin)', () => {
   const keys: PoolKey[] = ['a', 'b', 'c'].map((id, index) => ({ id, label: id, secret: id, index }))
 
   it('cycles in order and skips excluded keys', () => {
-    const rotation = createRotation('round-robin', keys)
+    const rotation = createRotation(keys)
     expect([1, 2, 3, 4].map(() => rotation.next()?.id)).toEqual(['a', 'b', 'c', 'a'])
     expect(rotation.next(new Set(['b']))?.id).toBe('c')
     expect(rotation.next(new Set(['a', 'b', 'c']))).toBeUndefined()
   })
 
   it('removes and re-adds keys; a returning key is served last', () => {
-    const rotation = createRotation('round-robin', keys)
+    const rotation = createRotation(keys)
     rotation.remove(keys[0]!)
     expect([1, 2, 3].map(() => rotation.next()?.id)).toEqual(['b', 'c', 'b'])
     rotation.add(keys[0]!)
@@ -48,11 +50,11 @@ describe('rotation (round robin)', () => {
 
 describe('key pool', () => {
   it('dedupes keys, ids are stable hashes, labels are masked', () => {
-    const pool = new KeyPool(['AIzaSyAAAAAAAAAAAAAAAA1234', 'AIzaSyAAAAAAAAAAAAAAAA1234', 'short'], { maxFailures: 3 })
+    const pool = new KeyPool(['AIzaSyAAAAAAAAAAAAAAAA1234', 'AIzaSyAAAAAAAAAAAAAAAA1234', 'short'], { maxFailures: 3, idOf })
     expect(pool.keys).toHaveLength(2)
-    expect(pool.keys[0]!.id).toBe(keyId('AIzaSyAAAAAAAAAAAAAAAA1234'))
+    expect(pool.keys[0]!.id).toBe(idOf('AIzaSyAAAAAAAAAAAAAAAA1234'))
     expect(pool.keys[0]!.label).toBe('AIza...1234')
-    expect(maskSecret('short')).toBe('sh...')
+    expect(maskSecret('short')).toBe('s...')
     expect(JSON.stringify(pool.keys.map((k) => [k.id, k.label]))).not.toContain('AAAAAAAA')
   })
 
@@ -118,7 +120,7 @@ describe('key pool', () => {
     expect(pool.unavailable(MODEL)).toMatchObject({ status: 429, retryAfterSeconds: 20 })
     for (const key of pool.keys) pool.apply(key, disable)
     expect(pool.unavailable('other-model')).toMatchObject({ status: 503 })
-    expect(new KeyPool([], { maxFailures: 3 }).unavailable(MODEL).message).toContain('No Gemini API keys')
+    expect(new KeyPool([], { maxFailures: 3, idOf }).unavailable(MODEL).message).toContain('No Gemini API keys')
   })
 
   it('restores saved health (disabled keys, live cooldowns) and drops expired ones', () => {
@@ -179,5 +181,62 @@ describe('storm assessment', () => {
     expect(assessStorm(events(5, 0, 20_000), 0, 5, policy)).toBe(20_000)
     expect(assessStorm(events(5, 0, 10), 0, 5, policy)).toBe(1_000)
     expect(assessStorm(events(5, 0, 86_400_000), 0, 5, policy)).toBe(60_000)
+  })
+})
+
+describe('bounded memory', () => {
+  it('sweep drops cooldowns that ran out from every key and tells the store, without touching running ones', () => {
+    const { pool, clock } = poolOf(2)
+    const changed: string[] = []
+    const watched = new KeyPool(pool.keys.map((k) => k.secret), { maxFailures: 3, now: () => clock.now, idOf, onChange: (key) => changed.push(key.id) })
+    const [a, b] = watched.keys as [PoolKey, PoolKey]
+    watched.apply(a, coolFor(1_000, clock.now))
+    watched.apply(b, coolFor(60_000, clock.now))
+    changed.length = 0
+    clock.now += 2_000
+    watched.sweep()
+    expect(watched.health(a).cooldowns).toEqual({})
+    expect(Object.keys(watched.health(b).cooldowns)).toEqual([MODEL])
+    expect(changed).toEqual([a.id])
+  })
+
+  it('remembers which models some key served, for a day, and forgets past that', () => {
+    const { pool, clock } = poolOf(1)
+    const key = pool.keys[0]!
+    expect(pool.modelServed(MODEL)).toBe(false)
+    pool.apply(key, ok, MODEL)
+    expect(pool.modelServed(MODEL)).toBe(true)
+    expect(pool.modelServed('constructor')).toBe(false)
+    clock.now += 86_400_000
+    pool.sweep()
+    expect(pool.modelServed(MODEL)).toBe(false)
+  })
+
+  it('a passed probe stands for its time, and a reset or a disable forgets it', () => {
+    const { pool, clock } = poolOf(1)
+    const key = pool.keys[0]!
+    pool.notePassed(key, MODEL, 60_000)
+    expect(pool.passedRecently(key, MODEL)).toBe(true)
+    clock.now += 60_001
+    expect(pool.passedRecently(key, MODEL)).toBe(false)
+    pool.notePassed(key, MODEL, 60_000)
+    pool.reset(key)
+    expect(pool.passedRecently(key, MODEL)).toBe(false)
+    pool.notePassed(key, MODEL, 60_000)
+    pool.apply(key, disable)
+    expect(pool.passedRecently(key, MODEL)).toBe(false)
+  })
+
+  it('a model named after an Object.prototype member finds no cooldown', () => {
+    const { pool } = poolOf(2)
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) expect(pool.pick(name)).toBeDefined()
+    expect(pool.unavailable('constructor').status).toBe(503)
+  })
+
+  it('a confirm verdict changes nothing until it is settled', () => {
+    const { pool } = poolOf(1)
+    const key = pool.keys[0]!
+    pool.apply(key, judgeAttempt({ operation: 'generateContent', model: MODEL, now: 0, status: 403, body: { error: { code: 403, message: 'x', status: 'PERMISSION_DENIED' } } }))
+    expect(pool.health(key)).toEqual({ strikes: 0, cooldowns: {} })
   })
 })

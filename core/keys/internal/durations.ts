@@ -29,22 +29,6 @@ export function parseRetryAfterHeader(value: string | undefined, now: number): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
-const GO_DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 }
-
-/**
- * "... Please retry in 38.90923309s." → ms. The delay is printed like a Go duration, so "1m2.5s" and
- * "523.3ms" are read too.
- */
-export function parseMessageRetryDelay(message: string): number | undefined {
-  const m = /retry in ((?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+)/i.exec(message)
-  if (!m) return undefined
-  let total = 0
-  for (const [, num, unit] of m[1]!.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gi)) {
-    total += Number(num) * GO_DURATION_UNITS[unit!.toLowerCase()]!
-  }
-  return total
-}
-
 /**
  * 26000 → "26s", 38909 → "39s", 95000 → "1m35s", 25_920_000 → "7h12m". Rounds up at the shown precision
  * (seconds under an hour, minutes above): a log line never promises the key back too early.

@@ -46,7 +46,8 @@ export function readError(body: unknown): UpstreamError {
   for (const d of details) {
     if (!isObject(d)) continue
     // Detail types are told apart by their fields, not only '@type': relays sometimes drop or rename '@type'.
-    if (isNonEmptyString(d.reason)) {
+    // Only ErrorInfo carries a reason; it has a domain (relays sometimes drop '@type', never the domain).
+    if (isNonEmptyString(d.reason) && (isNonEmptyString(d.domain) || String(d['@type']).endsWith('google.rpc.ErrorInfo'))) {
       out.reasons.push(d.reason)
       const meta = isObject(d.metadata) ? d.metadata : {}
       // Legacy (2024) quota errors: ErrorInfo RATE_LIMIT_EXCEEDED with metadata.quota_limit(+_value).
