@@ -1,111 +1,110 @@
-import { getRouterParam, type H3, type H3Event } from 'h3'
+import { getRouterParam, type H3 } from 'h3'
 import type { GatewayRequest, Operation, Outcome } from '../context.ts'
-import { badRequest, notFound } from '../errors.ts'
-import { parseBody, readBodyText } from './shared/body.ts'
-import { modelId, shortModelName } from './shared/models.ts'
-import { asGatewayError, credentialsOf } from './shared/request.ts'
+import { notFound } from '../errors.ts'
+import { isObject, type Json } from '../internal/json.ts'
 import { Payload } from '../payload.ts'
 import type { GeminiModel } from '../plugin.ts'
+import { parseBody } from './shared/body.ts'
+import { shortModelName } from './shared/models.ts'
+import { defineGatewayRoute, type RouteCall } from './shared/route.ts'
 import { geminiDialect } from './gemini.ts'
 import type { DialectRouteDeps } from './types.ts'
 
-type GeminiRoutesOptions = Pick<DialectRouteDeps, 'run' | 'pluginModels' | 'maxBodyBytes'>
-
-const ACTIONS: Record<string, Operation> = {
-  generateContent: 'generateContent',
-  streamGenerateContent: 'streamGenerateContent',
-  countTokens: 'countTokens',
-  embedContent: 'embedContent',
-  batchEmbedContents: 'batchEmbedContents',
-}
-
+const ACTIONS: ReadonlyMap<string, Operation> = new Map(
+  (['generateContent', 'streamGenerateContent', 'countTokens', 'embedContent', 'batchEmbedContents'] as const).map((action) => [action, action]),
+)
 
 /** The native Gemini API, under /v1beta and /gemini/v1beta (gemini-balance served both). */
-export function registerGeminiRoutes(app: H3, options: DialectRouteDeps): void {
-  const filtered = new Set(options.config.filteredModels)
+export function registerGeminiRoutes(app: H3, deps: DialectRouteDeps): void {
+  const route = (handler: (call: RouteCall) => Promise<Response>) => defineGatewayRoute(geminiDialect, deps.guards, handler)
   for (const prefix of ['/v1beta', '/gemini/v1beta']) {
-    app.get(`${prefix}/models`, (event) => listModels(event, options, filtered))
-    app.get(`${prefix}/models/:model`, (event) => getModel(event, options, filtered))
-    app.post(`${prefix}/models/:modelAction`, (event) => generate(event, options))
+    app.get(`${prefix}/models`, route((call) => listModels(call, deps)))
+    app.get(`${prefix}/models/:model`, route((call) => getModel(call, deps)))
+    app.post(`${prefix}/models/:modelAction`, route((call) => generate(call, deps)))
   }
 }
 
-function baseRequest(event: H3Event, operation: Operation, model: string): GatewayRequest {
-  return { operation, model, upstreamModel: model, stream: false, body: {}, dialect: 'gemini', credentials: credentialsOf(event) }
+function baseRequest(call: RouteCall, operation: Operation, model: string): GatewayRequest {
+  return { operation, model, upstreamModel: model, stream: false, body: {}, dialect: 'gemini', credentials: call.credentials }
 }
 
-function modelParam(raw: string | undefined): string {
-  const given = decodeURIComponent(raw ?? '')
-  const model = modelId(given)
-  if (!model) throw badRequest(`Invalid model name "${given.slice(0, 64)}".`)
-  return model
+async function generate(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
+  const [rawModel = '', action = ''] = (getRouterParam(call.event, 'modelAction') ?? '').split(':')
+  const operation = ACTIONS.get(action)
+  if (!operation) throw notFound(`Method "${action.slice(0, 64)}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`)
+  const request = baseRequest(call, operation, call.model(decodeURIComponent(rawModel)))
+  request.stream = operation === 'streamGenerateContent'
+  const text = await call.text()
+  request.body = parseBody(text)
+  // The client's exact bytes go upstream unless the gateway had to fill something in.
+  if (!(operation === 'batchEmbedContents' && fillBatchModels(request.body, request.model))) request.rawBody = text
+  return deps.run(call.event, request, geminiDialect)
 }
 
-async function generate(event: H3Event, options: GeminiRoutesOptions): Promise<Response> {
-  try {
-    const [rawModel, action = ''] = (getRouterParam(event, 'modelAction') ?? '').split(':')
-    const operation = ACTIONS[action]
-    if (!operation) throw notFound(`Method "${action}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`)
-    const request = baseRequest(event, operation, modelParam(rawModel))
-    request.stream = operation === 'streamGenerateContent'
-    request.rawBody = await readBodyText(event, options.maxBodyBytes)
-    request.body = parseBody(request.rawBody)
-    return await options.run(event, request, geminiDialect)
-  } catch (error) {
-    return geminiDialect.error(asGatewayError(error), event)
+/**
+ * batchEmbedContents requests name their model in every inner request; gemini-balance filled in the URL's model
+ * where one was left out, and its clients rely on it. A model the client did send is never overridden.
+ * Returns whether anything was filled in.
+ */
+function fillBatchModels(body: Json, model: string): boolean {
+  if (!Array.isArray(body.requests)) return false
+  let filled = false
+  for (const inner of body.requests) {
+    if (!isObject(inner) || (typeof inner.model === 'string' && inner.model !== '')) continue
+    inner.model = `models/${model}`
+    filled = true
   }
+  return filled
 }
 
-async function listModels(event: H3Event, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Promise<Response> {
-  const request = baseRequest(event, 'listModels', '')
+async function listModels(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
+  const request = baseRequest(call, 'listModels', '')
   const query: Record<string, string> = {}
   for (const name of ['pageSize', 'pageToken']) {
-    const value = event.url.searchParams.get(name)
+    const value = call.event.url.searchParams.get(name)
     if (value) query[name] = value
   }
   request.query = query
-  return options.run(event, request, geminiDialect, (outcome) => editList(outcome, options, filtered))
+  return deps.run(call.event, request, geminiDialect, (outcome) => editList(outcome, deps))
 }
 
 /** Filtered models leave each page; each page gains the plugin models derived from its own entries. */
-function editList(outcome: Outcome, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Outcome {
+function editList(outcome: Outcome, deps: DialectRouteDeps): Outcome {
   if (outcome.kind !== 'json' || outcome.status !== 200) return outcome
   const list = outcome.body.tryData() as { models?: GeminiModel[] } | undefined
   if (!list || !Array.isArray(list.models)) return outcome
-  const visible = list.models.filter((m) => !filtered.has(shortModelName(m.name)))
-  const extra = options.pluginModels?.(visible) ?? []
+  const visible = list.models.filter((m) => !deps.guards.filteredModels.has(shortModelName(m.name)))
+  const extra = deps.pluginModels?.(visible) ?? []
   if (visible.length === list.models.length && extra.length === 0) return outcome
   return { ...outcome, body: Payload.fromData({ ...list, models: [...visible, ...extra] }) }
 }
 
-async function getModel(event: H3Event, options: GeminiRoutesOptions, filtered: ReadonlySet<string>): Promise<Response> {
-  let model: string
-  try {
-    model = modelParam(getRouterParam(event, 'model'))
-    if (filtered.has(model)) throw notFound(`Model ${model} is not available through this gateway.`)
-  } catch (error) {
-    return geminiDialect.error(asGatewayError(error), event)
-  }
+async function getModel(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
+  const model = call.model(decodeURIComponent(getRouterParam(call.event, 'model') ?? ''))
   let answeredName: string | undefined
-  const response = await options.run(event, baseRequest(event, 'getModel', model), geminiDialect, (outcome) => {
+  const response = await deps.run(call.event, baseRequest(call, 'getModel', model), geminiDialect, (outcome) => {
     if (outcome.kind === 'json' && outcome.status === 200) answeredName = (outcome.body.tryData() as GeminiModel | undefined)?.name
     return outcome
   })
-  if (!options.pluginModels || (response.status !== 404 && (response.status !== 200 || answeredName === `models/${model}`))) return response
+  if (!deps.pluginModels || (response.status !== 404 && (response.status !== 200 || answeredName === `models/${model}`))) return response
   // Not an upstream model, or a plugin sent the call to another one: maybe one a plugin derives (an alias, a `-search` variant).
-  const derived = await findPluginModel(event, { ...options, pluginModels: options.pluginModels }, model)
+  const derived = await findPluginModel(call, deps.pluginModels, deps, model)
   return derived ? Response.json(derived) : response
 }
 
-async function findPluginModel(event: H3Event, options: GeminiRoutesOptions & Required<Pick<GeminiRoutesOptions, 'pluginModels'>>, model: string): Promise<GeminiModel | undefined> {
-  const request = baseRequest(event, 'listModels', '')
+async function findPluginModel(
+  call: RouteCall,
+  pluginModels: NonNullable<DialectRouteDeps['pluginModels']>,
+  deps: DialectRouteDeps,
+  model: string,
+): Promise<GeminiModel | undefined> {
+  const request = baseRequest(call, 'listModels', '')
   request.query = { pageSize: '1000' }
   let found: GeminiModel | undefined
-  await options.run(event, request, geminiDialect, (outcome) => {
+  await deps.run(call.event, request, geminiDialect, (outcome) => {
     const list = outcome.kind === 'json' ? (outcome.body.tryData() as { models?: GeminiModel[] } | undefined) : undefined
-    found = options.pluginModels(list?.models ?? []).find((m) => shortModelName(m.name) === model)
+    found = pluginModels(list?.models ?? []).find((m) => shortModelName(m.name) === model)
     return outcome
   })
   return found
 }
-

@@ -1,14 +1,14 @@
-import { getRouterParam, type H3, type H3Event } from 'h3'
+import { getRouterParam, type H3 } from 'h3'
 import { FastResponse } from 'srvx'
 import type { GatewayRequest, Operation } from '../context.ts'
-import { GatewayError, toGatewayError, upstreamJsonBody } from '../errors.ts'
+import { toGatewayError, upstreamJsonBody } from '../errors.ts'
 import type { Payload } from '../payload.ts'
 import { SSE_HEADERS, responseBody } from '../sse.ts'
-import { parseBody, readBodyText } from './shared/body.ts'
-import { asGatewayError, credentialsOf } from './shared/request.ts'
-import { modelId, shortModelName } from './shared/models.ts'
+import { parseBody } from './shared/body.ts'
+import { defineGatewayRoute, type RouteCall } from './shared/route.ts'
 import type { Dialect, DialectRouteDeps } from './types.ts'
 import { openaiErrorObject } from './openai/errors.ts'
+import { SSE_KEEP_ALIVE } from './shared/keep-alive.ts'
 
 const JSON_TYPE = 'application/json'
 
@@ -22,7 +22,7 @@ export const openaiPassthroughDialect: Dialect = {
   name: 'openai-passthrough',
   respond(outcome) {
     if (outcome.kind === 'json') return new FastResponse(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE } })
-    return new FastResponse(responseBody(events(outcome.chunks)), {
+    return new FastResponse(responseBody(encodeStream(outcome.chunks)), {
       headers: { ...SSE_HEADERS, 'content-type': 'text/event-stream' },
     })
   },
@@ -32,9 +32,9 @@ export const openaiPassthroughDialect: Dialect = {
   },
 }
 
-async function* events(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+async function* encodeStream(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
   try {
-    for await (const chunk of chunks) yield `data: ${chunk.text}\n\n`
+    for await (const chunk of chunks) yield chunk.keepAlive ? SSE_KEEP_ALIVE : `data: ${chunk.text}\n\n`
   } catch (error) {
     // Past the first byte the status is sent; the failure becomes an error event instead of a fake [DONE].
     yield `data: ${JSON.stringify(openaiErrorObject(toGatewayError(error)))}\n\n`
@@ -51,20 +51,11 @@ const ROUTES: [method: 'get' | 'post', path: string, operation: Operation][] = [
 
 export function registerOpenAIPassthroughRoutes(app: H3, deps: DialectRouteDeps): void {
   for (const [method, path, operation] of ROUTES) {
-    app[method](`/openai/v1${path}`, (event) => forward(event, operation, deps))
+    app[method](`/openai/v1${path}`, defineGatewayRoute(openaiPassthroughDialect, deps.guards, (call) => forward(call, operation, deps)))
   }
 }
 
-async function forward(event: H3Event, operation: Operation, deps: DialectRouteDeps): Promise<Response> {
-  try {
-    const request = await decode(event, operation, deps.maxBodyBytes)
-    return await deps.run(event, request, openaiPassthroughDialect)
-  } catch (error) {
-    return openaiPassthroughDialect.error(asGatewayError(error), event)
-  }
-}
-
-async function decode(event: H3Event, operation: Operation, maxBodyBytes: number): Promise<GatewayRequest> {
+async function forward(call: RouteCall, operation: Operation, deps: DialectRouteDeps): Promise<Response> {
   const request: GatewayRequest = {
     operation,
     model: '',
@@ -72,23 +63,17 @@ async function decode(event: H3Event, operation: Operation, maxBodyBytes: number
     stream: false,
     body: {},
     dialect: 'openai-passthrough',
-    credentials: credentialsOf(event),
+    credentials: call.credentials,
   }
   if (operation === 'openai.model') {
     // The id goes into the upstream URL path: only a plain model id may pass.
-    const given = decodeURIComponent(getRouterParam(event, 'model') ?? '')
-    const model = modelId(given)
-    if (!model) throw new GatewayError(400, `Invalid model name "${given.slice(0, 64)}".`, { param: 'model' })
-    request.model = request.upstreamModel = model
-    return request
+    request.model = request.upstreamModel = call.model(decodeURIComponent(getRouterParam(call.event, 'model') ?? ''), 'model')
+  } else if (call.event.req.method === 'POST') {
+    request.rawBody = await call.text()
+    request.body = parseBody(request.rawBody)
+    // Google accepts "models/x" and "x"; filters, cooldowns and logs use the bare id, the body keeps what the client sent.
+    request.model = request.upstreamModel = call.model(request.body.model, 'model')
+    request.stream = request.body.stream === true
   }
-  if (event.req.method !== 'POST') return request
-  request.rawBody = await readBodyText(event, maxBodyBytes)
-  request.body = parseBody(request.rawBody)
-  const model = request.body.model
-  if (typeof model !== 'string' || model === '') throw new GatewayError(400, 'you must provide a model parameter', { param: 'model' })
-  // Google accepts "models/x" and "x"; filters and logs use the bare id, the body keeps what the client sent.
-  request.model = request.upstreamModel = shortModelName(model)
-  request.stream = request.body.stream === true
-  return request
+  return deps.run(call.event, request, openaiPassthroughDialect)
 }

@@ -5,6 +5,7 @@ import type { GatewayError } from '../errors.ts'
 import type { GeminiModel } from '../plugin.ts'
 import type { RunRequest } from '../run.ts'
 import type { FetchedMedia } from './shared/media.ts'
+import type { RouteGuards } from './shared/route.ts'
 
 /**
  * An API shape the gateway speaks. Decoding is done by the dialect's routes (they build the canonical request);
@@ -22,7 +23,8 @@ export interface DialectRouteDeps {
   config: ResolvedConfig
   /** Extra models the plugins derive from one page of the upstream list; absent when no plugin adds models. */
   pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]
-  maxBodyBytes: number
+  /** Auth, model filter and body limits every route applies before its own work (see shared/route.ts). */
+  guards: RouteGuards
   /** Fetches an http(s) media URL from a message (SSRF-guarded, size and time capped). */
   fetchMedia: (url: string, signal?: AbortSignal) => Promise<FetchedMedia>
 }

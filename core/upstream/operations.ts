@@ -7,8 +7,10 @@ import type { Operation, Usage } from '../context.ts'
  */
 export interface OperationSpec {
   method: 'GET' | 'POST'
-  /** Path below BASE_URL. */
+  /** Path below BASE_URL, or an absolute http(s) URL for an operation that lives elsewhere. */
   path(model: string, stream: boolean): string
+  /** Whether `path` puts the model into the URL (it must then be a plain model id). */
+  modelInPath: boolean
   auth: 'goog-api-key' | 'bearer'
   /** Whether a stream event closes the answer (tested on the raw event text, no parse). */
   ends(eventText: string): boolean
@@ -24,7 +26,7 @@ const geminiEnds = (text: string) => text.includes('Reason"') && (text.includes(
 const openaiEnds = (text: string) => text === '[DONE]' || /"finish_reason":\s*"/.test(text)
 
 /** Gemini reports usage on every stream event, cumulatively: the last one that has it is the total. */
-function geminiUsage(body: any): Usage | undefined {
+function usageOfGeminiBody(body: any): Usage | undefined {
   const usage = body?.usageMetadata
   if (!usage || typeof usage !== 'object') return undefined
   return {
@@ -35,7 +37,7 @@ function geminiUsage(body: any): Usage | undefined {
   }
 }
 
-function openaiUsage(body: any): Usage | undefined {
+function usageOfOpenAIBody(body: any): Usage | undefined {
   const usage = body?.usage
   if (!usage || typeof usage !== 'object') return undefined
   return {
@@ -46,44 +48,60 @@ function openaiUsage(body: any): Usage | undefined {
   }
 }
 
-const native = (action: string): OperationSpec => ({
+/** An operation of the native REST API: `POST {BASE_URL}/models/{model}:{action}` with x-goog-api-key, Gemini's wire format. */
+export const nativeOperation = (action: string): OperationSpec => ({
   method: 'POST',
   path: (model) => `/models/${model}:${action}`,
+  modelInPath: true,
   auth: 'goog-api-key',
   ends: geminiEnds,
   // Every Gemini event carries the running totals; no need to look: the last event is the answer.
   carriesUsage: () => true,
-  usage: geminiUsage,
+  usage: usageOfGeminiBody,
 })
 
 const openai = (method: 'GET' | 'POST', path: string): OperationSpec => ({
   method,
   path: () => `/openai/${path}`,
+  modelInPath: false,
   auth: 'bearer',
   ends: openaiEnds,
   // OpenAI chunks may say `"usage": null` until the last one.
   carriesUsage: (text) => text.includes('"usage"') && /"usage":\s*\{/.test(text),
-  usage: openaiUsage,
+  usage: usageOfOpenAIBody,
 })
 
-const OPERATIONS: Record<string, OperationSpec> = {
-  generateContent: native('generateContent'),
-  streamGenerateContent: { ...native('streamGenerateContent'), path: (model) => `/models/${model}:streamGenerateContent?alt=sse` },
-  countTokens: native('countTokens'),
-  embedContent: native('embedContent'),
-  batchEmbedContents: native('batchEmbedContents'),
-  predict: native('predict'),
-  listModels: { ...native(''), method: 'GET', path: () => '/models' },
-  getModel: { ...native(''), method: 'GET', path: (model) => `/models/${model}` },
-  'openai.chat': openai('POST', 'chat/completions'),
-  'openai.embeddings': openai('POST', 'embeddings'),
-  'openai.images': openai('POST', 'images/generations'),
-  'openai.models': openai('GET', 'models'),
-  'openai.model': { ...openai('GET', 'models'), path: (model) => `/openai/models/${model}` },
-}
+// A Map: an operation name never finds an inherited property (`constructor`, `toString`) of a plain object.
+const OPERATIONS: ReadonlyMap<string, OperationSpec> = new Map([
+  ['generateContent', nativeOperation('generateContent')],
+  ['streamGenerateContent', { ...nativeOperation('streamGenerateContent'), path: (model) => `/models/${model}:streamGenerateContent?alt=sse` }],
+  ['countTokens', nativeOperation('countTokens')],
+  ['embedContent', nativeOperation('embedContent')],
+  ['batchEmbedContents', nativeOperation('batchEmbedContents')],
+  ['listModels', { ...nativeOperation(''), method: 'GET', path: () => '/models', modelInPath: false }],
+  ['getModel', { ...nativeOperation(''), method: 'GET', path: (model) => `/models/${model}` }],
+  ['openai.chat', openai('POST', 'chat/completions')],
+  ['openai.embeddings', openai('POST', 'embeddings')],
+  ['openai.images', openai('POST', 'images/generations')],
+  ['openai.models', openai('GET', 'models')],
+  ['openai.model', { ...openai('GET', 'models'), path: (model) => `/openai/models/${model}`, modelInPath: true }],
+])
 
-export function operationSpec(operation: Operation): OperationSpec {
-  const spec = OPERATIONS[operation]
-  if (!spec) throw new Error(`unknown upstream operation "${operation}"`)
-  return spec
+/** Finds an operation's spec; throws for a name nobody declared (a bug of the caller, not the client's). */
+export type OperationTable = (operation: Operation) => OperationSpec
+
+/** The core operations plus the ones plugins declare; a plugin cannot redefine a core operation or another's. */
+export function createOperationTable(extra: readonly Readonly<Record<string, OperationSpec>>[] = []): OperationTable {
+  const table = new Map(OPERATIONS)
+  for (const operations of extra) {
+    for (const [name, spec] of Object.entries(operations)) {
+      if (table.has(name)) throw new Error(`upstream operation "${name}" is declared twice`)
+      table.set(name, spec)
+    }
+  }
+  return (operation) => {
+    const spec = table.get(operation)
+    if (!spec) throw new Error(`unknown upstream operation "${operation}"`)
+    return spec
+  }
 }

@@ -1,8 +1,8 @@
-import type { H3, H3Event } from 'h3'
+import type { H3 } from 'h3'
 import type { GatewayRequest, Operation } from '../../context.ts'
 import type { Json } from '../../internal/json.ts'
-import { parseBody, readBodyText } from '../shared/body.ts'
-import { asGatewayError, credentialsOf, mediaPreparer, type PendingMedia } from '../shared/request.ts'
+import { mediaPreparer, type PendingMedia } from '../shared/request.ts'
+import { defineGatewayRoute, type RouteCall } from '../shared/route.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { anthropicDialect } from './dialect.ts'
 import { decodeCountTokensRequest, decodeMessagesRequest } from './request.ts'
@@ -12,50 +12,44 @@ import { decodeCountTokensRequest, decodeMessagesRequest } from './request.ts'
  * canonical Gemini request and run through the same pipeline as every other dialect.
  */
 export function registerAnthropicRoutes(app: H3, deps: DialectRouteDeps): void {
-  app.post('/v1/messages', (event) => messages(event, deps))
-  app.post('/v1/messages/count_tokens', (event) => countTokens(event, deps))
+  const route = (handler: (call: RouteCall) => Promise<Response>) =>
+    defineGatewayRoute(anthropicDialect, deps.guards, handler, { credentialHeaders: ['x-api-key'] })
+  app.post('/v1/messages', route((call) => messages(call, deps)))
+  app.post('/v1/messages/count_tokens', route((call) => countTokens(call, deps)))
 }
 
-async function messages(event: H3Event, deps: DialectRouteDeps): Promise<Response> {
-  try {
-    const decoded = decodeMessagesRequest(parseBody(await readBodyText(event, deps.maxBodyBytes)))
-    const operation = decoded.stream ? 'streamGenerateContent' : 'generateContent'
-    const request = anthropicRequest(event, deps, operation, decoded, { model: decoded.model, thinking: decoded.thinking })
-    return await deps.run(event, request, anthropicDialect)
-  } catch (error) {
-    return anthropicDialect.error(asGatewayError(error), event)
-  }
+async function messages(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
+  const decoded = decodeMessagesRequest(await call.json())
+  const operation = decoded.stream ? 'streamGenerateContent' : 'generateContent'
+  const request = anthropicRequest(call, deps, operation, decoded, { model: decoded.model, thinking: decoded.thinking })
+  return deps.run(call.event, request, anthropicDialect)
 }
 
-async function countTokens(event: H3Event, deps: DialectRouteDeps): Promise<Response> {
-  try {
-    const raw = parseBody(await readBodyText(event, deps.maxBodyBytes))
-    let request: GatewayRequest | undefined
-    const decoded = decodeCountTokensRequest(raw, () => request!.upstreamModel)
-    request = anthropicRequest(event, deps, 'countTokens', decoded, { model: decoded.model })
-    return await deps.run(event, request, anthropicDialect)
-  } catch (error) {
-    return anthropicDialect.error(asGatewayError(error), event)
-  }
+async function countTokens(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
+  let request: GatewayRequest | undefined
+  const decoded = decodeCountTokensRequest(await call.json(), () => request!.upstreamModel)
+  request = anthropicRequest(call, deps, 'countTokens', decoded, { model: decoded.model })
+  return deps.run(call.event, request, anthropicDialect)
 }
 
 /** The canonical request of one call. Anthropic clients send `x-api-key` or a Bearer token; Google-style keys work too. */
 function anthropicRequest(
-  event: H3Event,
+  call: RouteCall,
   deps: DialectRouteDeps,
   operation: Operation,
   decoded: { model: string; body: Json; media: PendingMedia[] },
   dialectOptions: Record<string, unknown>,
 ): GatewayRequest {
+  const model = call.model(decoded.model, 'model')
   return {
     operation,
-    model: decoded.model,
-    upstreamModel: decoded.model,
+    model,
+    upstreamModel: model,
     stream: operation === 'streamGenerateContent',
     body: decoded.body,
     dialect: anthropicDialect.name,
     dialectOptions,
-    credentials: credentialsOf(event, 'x-api-key'),
+    credentials: call.credentials,
     prepare: mediaPreparer(decoded.media, deps),
   }
 }

@@ -1,5 +1,6 @@
 import { isObject, type Json } from '../../internal/json.ts'
 import { parseDataUrl } from '../shared/media.ts'
+import { mimeFromFileName } from '../shared/mime.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { describe, invalid, missing } from './validate.ts'
 
@@ -88,16 +89,15 @@ function mediaPart(item: Json, p: string, media: PendingMedia[]): Json {
 }
 
 function filePart(file: Json, p: string, media: PendingMedia[]): Json {
-  const filename = typeof file.filename === 'string' ? file.filename : undefined
+  const mimeType = typeof file.filename === 'string' ? mimeFromFileName(file.filename) : undefined
   if (typeof file.file_data === 'string' && file.file_data !== '') {
     const data = file.file_data
     if (data.startsWith('data:') || /^https?:\/\//i.test(data)) return fromUrl(data, `${p}.file.file_data`, media)
-    return inline(data, mimeFromName(filename) ?? 'application/pdf')
+    return inline(data, mimeType ?? 'application/pdf')
   }
   if (typeof file.file_url === 'string' && file.file_url !== '') return fromUrl(file.file_url, `${p}.file.file_url`, media)
   if (typeof file.file_id === 'string' && file.file_id !== '') {
     const fileData: Json = { fileUri: filesUri(file.file_id) }
-    const mimeType = mimeFromName(filename)
     if (mimeType) fileData.mimeType = mimeType
     return { fileData }
   }
@@ -129,15 +129,4 @@ function fromUrl(url: string, param: string, media: PendingMedia[]): Json {
 function filesUri(id: string): string {
   if (/^https?:\/\//i.test(id)) return id
   return GEMINI_FILES + id.replace(/^files\//, '')
-}
-
-const MIME_BY_EXTENSION: Record<string, string> = {
-  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', html: 'text/html', json: 'application/json',
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif',
-  mp3: 'audio/mp3', wav: 'audio/wav', flac: 'audio/flac', ogg: 'audio/ogg', mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime',
-}
-
-function mimeFromName(name: string | undefined): string | undefined {
-  const extension = name?.split('.').pop()?.toLowerCase()
-  return extension ? MIME_BY_EXTENSION[extension] : undefined
 }

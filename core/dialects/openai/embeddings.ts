@@ -6,6 +6,9 @@ import { describe, invalid, missing, optNumber, optString } from './validate.ts'
 /** Gemini takes at most 100 requests per batchEmbedContents call; longer inputs are split into several calls. */
 export const EMBED_BATCH = 100
 
+/** Inputs one OpenAI embeddings request may carry (OpenAI's own limit); each 100 of them is one upstream call. */
+export const MAX_EMBEDDING_INPUTS = 2048
+
 export interface EmbeddingsOptions {
   kind: 'embeddings'
   /** The model string as the client sent it. */
@@ -38,6 +41,7 @@ export function decodeEmbeddingsRequest(body: Json): DecodedEmbeddings {
     throw invalid('input', 'token arrays are not supported: Gemini embeds text. Send the input as a string or a list of strings.')
   } else throw invalid('input', `expected a string or an array of strings, got ${describe(input)}.`)
   if (inputs.length === 0) throw invalid('input', 'expected at least one input.')
+  if (inputs.length > MAX_EMBEDDING_INPUTS) throw invalid('input', `${inputs.length} inputs given; at most ${MAX_EMBEDDING_INPUTS} are allowed per request.`)
   const empty = inputs.findIndex((text) => text === '')
   if (empty >= 0) throw invalid(inputs.length === 1 ? 'input' : `input[${empty}]`, 'inputs must not be empty strings.')
 

@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../../internal/json.ts'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/body.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { toolResultObject } from '../shared/tools.ts'
 import { contentParts } from './content.ts'
@@ -145,6 +146,7 @@ function parseArguments(raw: unknown, param: string): Json {
     throw invalid(param, 'the arguments are not valid JSON.')
   }
   if (!isObject(value)) throw invalid(param, 'the arguments must be a JSON object.')
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw invalid(param, `the arguments nest deeper than ${MAX_JSON_DEPTH} levels.`)
   return value
 }
 

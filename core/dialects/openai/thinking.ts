@@ -45,14 +45,14 @@ function familyOf(model: string): 'gemini3' | 'budget' | 'none' {
   return 'budget'
 }
 
-const THINKING_KEYS: Record<string, string> = {
-  thinking_budget: 'thinkingBudget',
-  include_thoughts: 'includeThoughts',
-  thinking_level: 'thinkingLevel',
-}
+// A Map: the keys are the client's, and `constructor` must not find Object's (a function as a field name).
+const THINKING_KEYS: ReadonlyMap<string, string> = new Map([
+  ['thinking_budget', 'thinkingBudget'],
+  ['include_thoughts', 'includeThoughts'],
+  ['thinking_level', 'thinkingLevel'],
+])
 
+/** Other keys pass through as sent; fromEntries keeps a `__proto__` key a plain field instead of setting the prototype. */
 function camelThinking(config: Json): Json {
-  const out: Json = {}
-  for (const [key, value] of Object.entries(config)) out[THINKING_KEYS[key] ?? key] = value
-  return out
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [THINKING_KEYS.get(key) ?? key, value]))
 }

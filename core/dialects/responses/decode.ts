@@ -103,12 +103,13 @@ function decodeTools(tools: unknown): Json[] {
   return declarations.length > 0 ? [{ functionDeclarations: declarations }, ...out] : out
 }
 
-const MODES: Record<string, string> = { auto: 'AUTO', none: 'NONE', required: 'ANY' }
+// Maps, like the effort table below: the key is the client's, and `constructor` or `toString` must find nothing.
+const MODES: ReadonlyMap<string, string> = new Map([['auto', 'AUTO'], ['none', 'NONE'], ['required', 'ANY']])
 
 function decodeToolChoice(choice: unknown): Json | undefined {
   if (!given(choice)) return undefined
   if (typeof choice === 'string') {
-    const mode = MODES[choice]
+    const mode = MODES.get(choice)
     if (!mode) throw badRequest('`tool_choice` must be auto, none, required or an object.', 'tool_choice')
     return { functionCallingConfig: { mode } }
   }
@@ -149,8 +150,15 @@ function decodeGenerationConfig(body: Json, model: string): Json {
   return config
 }
 
-const LEVELS: Record<string, string> = { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' }
-const BUDGETS: Record<string, number> = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576, xhigh: 24576 }
+/** reasoning.effort → Gemini 3's thinkingLevel and earlier models' thinkingBudget. */
+const EFFORTS: ReadonlyMap<string, { level: string; budget: number }> = new Map([
+  ['none', { level: 'minimal', budget: 0 }],
+  ['minimal', { level: 'minimal', budget: 512 }],
+  ['low', { level: 'low', budget: 1024 }],
+  ['medium', { level: 'medium', budget: 8192 }],
+  ['high', { level: 'high', budget: 24576 }],
+  ['xhigh', { level: 'high', budget: 24576 }],
+])
 
 /**
  * reasoning.effort → thinkingLevel on Gemini 3 models, thinkingBudget on earlier ones; summaries (thought parts) are
@@ -161,9 +169,10 @@ function thinkingConfig(reasoning: unknown, model: string): Json | undefined {
   const config: Json = {}
   const effort = reasoning.effort
   if (given(effort)) {
-    if (typeof effort !== 'string' || !(effort in BUDGETS)) throw badRequest('reasoning.effort must be one of none, minimal, low, medium, high, xhigh.', 'reasoning.effort')
-    if (/gemini-3/i.test(model)) config.thinkingLevel = LEVELS[effort]
-    else config.thinkingBudget = BUDGETS[effort]
+    const mapped = typeof effort === 'string' ? EFFORTS.get(effort) : undefined
+    if (!mapped) throw badRequest('reasoning.effort must be one of none, minimal, low, medium, high, xhigh.', 'reasoning.effort')
+    if (/gemini-3/i.test(model)) config.thinkingLevel = mapped.level
+    else config.thinkingBudget = mapped.budget
   }
   if ((given(effort) && effort !== 'none') || given(reasoning.summary)) config.includeThoughts = true
   return Object.keys(config).length > 0 ? config : undefined

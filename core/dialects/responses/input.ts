@@ -1,6 +1,8 @@
 import { badRequest } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/body.ts'
 import { parseDataUrl } from '../shared/media.ts'
+import { mimeFromFileName } from '../shared/mime.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { toolResultObject } from '../shared/tools.ts'
 import { decodeSignature } from './signature.ts'
@@ -181,7 +183,7 @@ function file(content: Json, param: string, media: PendingMedia[]): Part {
   if (typeof content.file_data === 'string' && content.file_data !== '') {
     const data = content.file_data
     if (data.startsWith('data:')) return mediaPart(data, `${param}.file_data`, media)
-    const mimeType = mimeFromName(content.filename)
+    const mimeType = typeof content.filename === 'string' ? mimeFromFileName(content.filename) : undefined
     if (!mimeType) throw badRequest(`${param}.file_data: send a data: URL (data:<mime>;base64,...) or a filename with a known extension.`, `${param}.file_data`)
     return { inlineData: { mimeType, data } }
   }
@@ -203,17 +205,6 @@ function mediaPart(url: string, param: string, media: PendingMedia[]): Part {
   return part
 }
 
-const FILE_TYPES: Record<string, string> = {
-  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', html: 'text/html', csv: 'text/csv', json: 'application/json',
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif',
-  mp3: 'audio/mpeg', wav: 'audio/wav', mp4: 'video/mp4',
-}
-
-function mimeFromName(name: unknown): string | undefined {
-  if (typeof name !== 'string') return undefined
-  return FILE_TYPES[name.split('.').pop()?.toLowerCase() ?? '']
-}
-
 function functionCall(item: Json, param: string): Part {
   if (typeof item.name !== 'string' || item.name === '') throw badRequest(`${param}.name is required.`, `${param}.name`)
   const call: Json = { name: item.name, args: parseArguments(item.arguments, `${param}.arguments`) }
@@ -232,6 +223,7 @@ function parseArguments(text: unknown, param: string): Json {
     throw badRequest(`${param} is not valid JSON.`, param)
   }
   if (!isObject(value)) throw badRequest(`${param} must encode a JSON object.`, param)
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw badRequest(`${param} nests deeper than ${MAX_JSON_DEPTH} levels.`, param)
   return value
 }
 

@@ -1,10 +1,9 @@
-import type { H3, H3Event } from 'h3'
+import type { H3 } from 'h3'
 import type { GatewayRequest } from '../../context.ts'
 import { notFound } from '../../errors.ts'
 import type { Json } from '../../internal/json.ts'
-import { openaiErrorResponse } from '../openai/errors.ts'
-import { parseBody, readBodyText } from '../shared/body.ts'
-import { asGatewayError, credentialsOf, mediaPreparer } from '../shared/request.ts'
+import { mediaPreparer } from '../shared/request.ts'
+import { defineGatewayRoute, type RouteCall } from '../shared/route.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { decodeResponsesRequest, type DecodedRequest } from './decode.ts'
 import { responsesDialect } from './dialect.ts'
@@ -16,9 +15,11 @@ const STATELESS = 'This gateway is stateless: responses are not stored, so they 
  * and count input tokens. The stored-response routes answer a clear OpenAI-shaped 404 instead of a generic one.
  */
 export function registerResponsesRoutes(app: H3, deps: DialectRouteDeps): void {
+  const route = (handler: (call: RouteCall) => Promise<Response>) => defineGatewayRoute(responsesDialect, deps.guards, handler)
+  const stored = route(() => Promise.reject(notFound(STATELESS)))
   for (const prefix of ['/v1', '/hf/v1']) {
-    app.post(`${prefix}/responses`, (event) => create(event, deps, 'response'))
-    app.post(`${prefix}/responses/input_tokens`, (event) => create(event, deps, 'input_tokens'))
+    app.post(`${prefix}/responses`, route((call) => create(call, deps, 'response')))
+    app.post(`${prefix}/responses/input_tokens`, route((call) => create(call, deps, 'input_tokens')))
     app.get(`${prefix}/responses/:id`, stored)
     app.delete(`${prefix}/responses/:id`, stored)
     app.get(`${prefix}/responses/:id/input_items`, stored)
@@ -26,29 +27,24 @@ export function registerResponsesRoutes(app: H3, deps: DialectRouteDeps): void {
   }
 }
 
-const stored = () => openaiErrorResponse(notFound(STATELESS))
-
-async function create(event: H3Event, deps: DialectRouteDeps, kind: 'response' | 'input_tokens'): Promise<Response> {
-  try {
-    const body = parseBody(await readBodyText(event, deps.maxBodyBytes))
-    if (kind === 'input_tokens') body.stream = false
-    const decoded = decodeResponsesRequest(body)
-    decoded.options.kind = kind
-    const request: GatewayRequest = {
-      operation: kind === 'input_tokens' ? 'countTokens' : decoded.stream ? 'streamGenerateContent' : 'generateContent',
-      model: decoded.model,
-      upstreamModel: decoded.model,
-      stream: decoded.stream,
-      body: kind === 'input_tokens' ? countTokensBody(decoded) : decoded.body,
-      dialect: responsesDialect.name,
-      dialectOptions: { ...decoded.options },
-      credentials: credentialsOf(event),
-      prepare: mediaPreparer(decoded.media, deps),
-    }
-    return await deps.run(event, request, responsesDialect)
-  } catch (error) {
-    return responsesDialect.error(asGatewayError(error), event)
+async function create(call: RouteCall, deps: DialectRouteDeps, kind: 'response' | 'input_tokens'): Promise<Response> {
+  const body = await call.json()
+  if (kind === 'input_tokens') body.stream = false
+  const decoded = decodeResponsesRequest(body)
+  decoded.options.kind = kind
+  const model = call.model(decoded.model, 'model')
+  const request: GatewayRequest = {
+    operation: kind === 'input_tokens' ? 'countTokens' : decoded.stream ? 'streamGenerateContent' : 'generateContent',
+    model,
+    upstreamModel: model,
+    stream: decoded.stream,
+    body: kind === 'input_tokens' ? countTokensBody(decoded) : decoded.body,
+    dialect: responsesDialect.name,
+    dialectOptions: { ...decoded.options },
+    credentials: call.credentials,
+    prepare: mediaPreparer(decoded.media, deps),
   }
+  return deps.run(call.event, request, responsesDialect)
 }
 
 /** countTokens takes the whole generate request (system instruction, tools and all) wrapped with its model. */

@@ -4,6 +4,7 @@ import { GatewayError } from '../../errors.ts'
 import type { Json } from '../../internal/json.ts'
 import { bearerToken } from '../../stages/auth.ts'
 import type { DialectRouteDeps } from '../types.ts'
+import { DEFAULT_MEDIA_LIMITS, formatSize, type MediaLimits } from './media.ts'
 
 /**
  * Every credential the client presented: the dialect's own headers (Anthropic's `x-api-key`), a Bearer token,
@@ -23,7 +24,7 @@ export function credentialsOf(event: H3Event, ...extraHeaders: string[]): (strin
  * A route's own refusals (GatewayErrors) are answered in its dialect's shape; anything else is a bug, rethrown for
  * the app's onError to log and answer as a 500.
  */
-export function asGatewayError(error: unknown): GatewayError {
+export function gatewayErrorOrRethrow(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error
   throw error
 }
@@ -39,24 +40,47 @@ export interface PendingMedia {
 }
 
 /**
- * The request's `prepare`: fetches every pending URL (SSRF-guarded, in parallel) into its part. It runs after auth,
- * so an unauthenticated caller makes the gateway fetch nothing. Undefined when there is nothing to fetch.
+ * The request's `prepare`: fetches every pending URL (SSRF-guarded) into its part. It runs after auth, so an
+ * unauthenticated caller makes the gateway fetch nothing. The request's media are bounded: a number of URLs (more
+ * is refused before any fetch starts), a total size, and fetches in flight at once; the first failure, or the
+ * client leaving, aborts the fetches in flight and starts no more. Undefined when there is nothing to fetch.
  */
-export function mediaPreparer(media: readonly PendingMedia[], deps: Pick<DialectRouteDeps, 'fetchMedia'>): ((ctx: RequestContext) => Promise<void>) | undefined {
+export function mediaPreparer(
+  media: readonly PendingMedia[],
+  deps: Pick<DialectRouteDeps, 'fetchMedia'> & { mediaLimits?: MediaLimits },
+): ((ctx: RequestContext) => Promise<void>) | undefined {
   if (media.length === 0) return undefined
+  const limits = deps.mediaLimits ?? DEFAULT_MEDIA_LIMITS
   return async (ctx) => {
-    await Promise.all(
-      media.map(async ({ part, url, param, fallbackMimeType }) => {
-        let fetched
+    if (media.length > limits.maxUrls) {
+      const param = media[limits.maxUrls]!.param
+      throw new GatewayError(400, `${param}: this request links ${media.length} media URLs; at most ${limits.maxUrls} are fetched per request (MEDIA_FETCH_MAX_URLS).`, { param })
+    }
+    const stop = new AbortController()
+    const signal = AbortSignal.any([ctx.signal, stop.signal])
+    let failure: unknown
+    let total = 0
+    let next = 0
+    const worker = async () => {
+      while (!signal.aborted && next < media.length) {
+        const { part, url, param, fallbackMimeType } = media[next++]!
         try {
-          fetched = await deps.fetchMedia(url, ctx.signal)
+          const fetched = await deps.fetchMedia(url, signal)
+          total += Buffer.byteLength(fetched.data, 'base64')
+          if (total > limits.maxTotalBytes) {
+            throw new GatewayError(413, `The media of this request add up to more than ${formatSize(limits.maxTotalBytes)} (MEDIA_FETCH_TOTAL_MAX_MB).`)
+          }
+          const untyped = fetched.mimeType === '' || fetched.mimeType === 'application/octet-stream'
+          part.inlineData = { mimeType: fallbackMimeType && untyped ? fallbackMimeType : fetched.mimeType, data: fetched.data }
         } catch (error) {
-          const failure = asGatewayError(error)
-          throw new GatewayError(failure.status, `${param}: ${failure.message}`, { param, headers: failure.headers, cause: error })
+          if (failure !== undefined) continue
+          failure = error instanceof GatewayError ? new GatewayError(error.status, `${param}: ${error.message}`, { param, headers: error.headers, cause: error }) : error
+          stop.abort()
         }
-        const untyped = fetched.mimeType === '' || fetched.mimeType === 'application/octet-stream'
-        part.inlineData = { mimeType: fallbackMimeType && untyped ? fallbackMimeType : fetched.mimeType, data: fetched.data }
-      }),
-    )
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(limits.concurrency, media.length) }, worker))
+    if (ctx.signal.aborted) throw new GatewayError(499, 'The client closed the request.')
+    if (failure !== undefined) throw failure
   }
 }

@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../../internal/json.ts'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './body.ts'
 
 /**
  * Tool declarations shared by the OpenAI, Anthropic and Responses codecs. Gemini takes a full JSON Schema in
@@ -35,33 +36,10 @@ export function toolResultObject(text: string): Json {
   if (text.trimStart().startsWith('{')) {
     try {
       const value = JSON.parse(text)
-      if (isObject(value)) return value
+      if (isObject(value) && !nestsDeeperThan(value, MAX_JSON_DEPTH)) return value
     } catch {
       // plain text that happens to start with a brace
     }
   }
   return { output: text }
-}
-
-/** The usage block of a Gemini answer in the neutral form every codec maps from. */
-export interface GeminiUsage {
-  prompt: number
-  completion: number
-  thoughts: number
-  cached: number
-  total: number
-}
-
-export function geminiUsage(usageMetadata: any): GeminiUsage | undefined {
-  if (!usageMetadata || typeof usageMetadata !== 'object') return undefined
-  const prompt = usageMetadata.promptTokenCount ?? 0
-  const completion = usageMetadata.candidatesTokenCount ?? 0
-  const thoughts = usageMetadata.thoughtsTokenCount ?? 0
-  return {
-    prompt,
-    completion,
-    thoughts,
-    cached: usageMetadata.cachedContentTokenCount ?? 0,
-    total: usageMetadata.totalTokenCount ?? prompt + completion + thoughts,
-  }
 }

@@ -1,0 +1,81 @@
+import type { EventHandler, H3Event } from 'h3'
+import type { ClientIdentity } from '../../context.ts'
+import { GatewayError, notFound } from '../../errors.ts'
+import type { Json } from '../../internal/json.ts'
+import { unauthorized, type Authenticator } from '../../stages/auth.ts'
+import type { Dialect } from '../types.ts'
+import { parseBody, readBodyText } from './body.ts'
+import { modelId } from './models.ts'
+import { credentialsOf, gatewayErrorOrRethrow } from './request.ts'
+
+/** What every gateway route needs before its own work: who may call, what may be asked for, how much may be sent. */
+export interface RouteGuards {
+  authenticate: Authenticator
+  /** FILTERED_MODELS. */
+  filteredModels: ReadonlySet<string>
+  maxBodyBytes: number
+}
+
+/** One authenticated call of a route: the client, its credentials, and the body and model readers. */
+export interface RouteCall {
+  event: H3Event
+  client: ClientIdentity
+  /** Every credential presented; the pipeline's auth stage checks them again (plugins may run requests too). */
+  credentials: (string | undefined)[]
+  /** The body as text, size-capped; read at most once. */
+  text(): Promise<string>
+  /** The body as a JSON object, size- and depth-capped; `{}` for an empty body. */
+  json(): Promise<Json>
+  /**
+   * A model id as the client named it (`x` or `models/x`), refused with 400 when it is not a plain id and with 404
+   * when the operator filtered it out. `param` names the field for dialects that report it.
+   */
+  model(raw: unknown, param?: string): string
+}
+
+export interface RouteOptions {
+  /** Headers carrying a credential in this dialect besides Bearer, x-goog-api-key and ?key= (Anthropic's x-api-key). */
+  credentialHeaders?: string[]
+}
+
+/**
+ * Wraps a route handler with what every route of the gateway does the same way: the client token is checked
+ * before a byte of the body is read, and every refusal (a GatewayError) is answered in the route's dialect.
+ * Anything else thrown is a bug, left to the app's onError (logged, opaque 500).
+ */
+export function defineGatewayRoute(
+  dialect: Dialect,
+  guards: RouteGuards,
+  handler: (call: RouteCall) => Promise<Response>,
+  options: RouteOptions = {},
+): EventHandler<Response> {
+  const headers = options.credentialHeaders ?? []
+  return async (event) => {
+    const credentials = credentialsOf(event, ...headers)
+    const client = guards.authenticate(credentials)
+    if (!client) return dialect.error(unauthorized(credentials), event)
+    try {
+      return await handler(routeCall(event, client, credentials, guards))
+    } catch (error) {
+      return dialect.error(gatewayErrorOrRethrow(error), event)
+    }
+  }
+}
+
+function routeCall(event: H3Event, client: ClientIdentity, credentials: (string | undefined)[], guards: RouteGuards): RouteCall {
+  const text = () => readBodyText(event, guards.maxBodyBytes)
+  return {
+    event,
+    client,
+    credentials,
+    text,
+    json: async () => parseBody(await text()),
+    model(raw, param) {
+      const given = typeof raw === 'string' ? raw : ''
+      const id = modelId(given)
+      if (!id) throw new GatewayError(400, given ? `Invalid model name "${given.slice(0, 64)}".` : 'A model is required.', { param })
+      if (guards.filteredModels.has(id)) throw notFound(`Model ${id} is not available through this gateway.`)
+      return id
+    },
+  }
+}
