@@ -1,5 +1,6 @@
 // storage/: the bottom layer. It imports nothing from core/ or plugins/.
-export { openDatabase, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, type DatabaseOptions, type GatewayDatabase } from './db.ts'
+export { openDatabase, openDatabaseWhenReachable, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, type DatabaseOptions, type GatewayDatabase, type ReconnectOptions } from './db.ts'
+export { obtainDeploymentSecret, DEPLOYMENT_SECRET_FILE, DEPLOYMENT_SECRET_SETTING, type DeploymentSecret, type DeploymentSecretOptions } from './deployment-secret.ts'
 export { migrate, MIGRATIONS, type Migration } from './migrations.ts'
 export {
   createLogWriter,

@@ -1,8 +1,12 @@
 import { loadConfig } from 'c12'
 import * as v from 'valibot'
 import { isObject } from '../internal/json.ts'
+import { checkPipelineOrder } from '../pipeline.ts'
+import type { Plugin } from '../plugin.ts'
+import { PluginOptionsError, resolvePluginOptions } from '../plugins/options.ts'
 import { ConfigSchema, type GatewayConfig, type ResolvedConfig } from './schema.ts'
 import { ENV_BINDINGS, EnvParseError, readEnvOverrides } from './env.ts'
+import { checkTokenStrength } from './tokens.ts'
 
 /** Where an effective value came from; the admin UI shows it beside each setting. */
 export type ConfigSource = 'default' | 'file' | `env:${string}` | 'override'
@@ -65,11 +69,41 @@ export async function loadGatewayConfig(options: LoadOptions = {}): Promise<Load
   const result = v.safeParse(ConfigSchema, merged)
   if (!result.success) throw new ConfigError(describeIssues(result.issues, sources))
 
-  const config = { ...result.output, authToken: result.output.authToken ?? result.output.allowedTokens[0]! }
+  const parsed = result.output
+  const authToken = parsed.authToken ?? parsed.allowedTokens[0]!
+  // AUTH_TOKEN alone is the one client token, as in gemini-balance.
+  const config = { ...parsed, authToken, allowedTokens: parsed.allowedTokens.length > 0 ? parsed.allowedTokens : [authToken] }
   if (!sources.authToken) sources.authToken = sources.allowedTokens ?? 'default'
+  if (parsed.allowedTokens.length === 0) sources.allowedTokens = sources.authToken
+  if (config.pipeline) {
+    try {
+      checkPipelineOrder(config.pipeline)
+    } catch (error) {
+      throw new ConfigError(`  ${sources.pipeline === 'file' ? 'pipeline (gateway.config.ts)' : 'pipeline'}: ${(error as Error).message.replace(/^pipeline: /, '')}`)
+    }
+  }
+  config.plugins = resolvePlugins(config.plugins as Plugin[], options.env ?? process.env)
+  const { errors } = checkTokenStrength(config)
+  if (errors.length > 0) throw new ConfigError(errors.map((error) => `  ${error}`).join('\n'))
   for (const key of Object.keys(config)) sources[key] ??= 'default'
   const existing = configFile && fileConfig && Object.keys(fileConfig).length > 0 ? configFile : undefined
   return { config, sources, configFile: existing }
+}
+
+/** Each plugin with its options as it will run with them (environment applied), or one ConfigError naming every problem. */
+function resolvePlugins(plugins: readonly Plugin[], env: Record<string, string | undefined>): Plugin[] {
+  const problems: string[] = []
+  const resolved = plugins.map((plugin) => {
+    try {
+      return { definition: plugin.definition, options: resolvePluginOptions(plugin, env) }
+    } catch (error) {
+      if (!(error instanceof PluginOptionsError)) throw error
+      problems.push(...error.problems)
+      return plugin
+    }
+  })
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'))
+  return resolved
 }
 
 function mergeLayer(
@@ -111,7 +145,24 @@ function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, 
         : source
           ? `${path} (from ${source === 'file' ? 'gateway.config.ts' : source})`
           : `${path}${envName ? ` / ${envName}` : ''} (not set)`
-      return `  ${where}: ${issue.message}`
+      return `  ${where}: ${holdsSecret(field) ? secretSafeMessage(issue) : issue.message}`
     })
     .join('\n')
+}
+
+const SECRET_FIELDS = ENV_BINDINGS.filter((binding) => binding.secret).map((binding) => binding.path)
+
+/** A secret field, or a group holding one (an issue about the whole group could show the secret inside it). */
+const holdsSecret = (field: string) => SECRET_FIELDS.some((secret) => secret === field || secret.startsWith(`${field}.`))
+
+/**
+ * valibot's own messages quote the value they refused ('Invalid URL: Received "http://user:pass@..."'). For a
+ * secret, a message that shows the value is rebuilt from what was expected, which is never secret.
+ */
+function secretSafeMessage(issue: v.BaseIssue<unknown>): string {
+  const input = issue.input
+  const shown = [issue.received, typeof input === 'string' || typeof input === 'number' ? String(input) : undefined]
+  if (!shown.some((value) => value && issue.message.includes(value))) return issue.message
+  const what = issue.kind === 'schema' ? `expected ${issue.expected}` : `failed the ${issue.type} check`
+  return `invalid value, ${what} (the value is not shown: it is a secret)`
 }

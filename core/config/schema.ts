@@ -6,12 +6,23 @@ import type { StageName } from '../pipeline.ts'
  * The gateway's settings after defaults, the config file and the environment have been merged.
  * Every field is documented in the README's config table; the environment names live in env.ts.
  */
-const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535))
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1))
-const nonNegative = v.pipe(v.number(), v.minValue(0))
 const nonEmptyString = v.pipe(v.string(), v.trim(), v.minLength(1))
-const httpUrl = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'must start with http:// or https://'))
-const proxyUrl = v.pipe(v.string(), v.url(), v.regex(/^(https?|socks5h?):\/\//, 'must be an http://, https:// or socks5:// URL'))
+const httpUrl = v.pipe(v.string(), v.url('must be a URL'), v.regex(/^https?:\/\//, 'must start with http:// or https://'))
+const proxyUrl = v.pipe(v.string(), v.url('must be a URL'), v.regex(/^(https?|socks5h?):\/\//, 'must be an http://, https:// or socks5:// URL'))
+
+/**
+ * Every number has a ceiling as well as a floor: a huge value would otherwise overflow a timer (Node fires a
+ * setInterval beyond 2^31-1 ms every millisecond) or a size computation, and is a typo anyway.
+ */
+const between = (min: number, max: number) =>
+  v.pipe(v.number(), v.minValue(min, `must be between ${min} and ${max}`), v.maxValue(max, `must be between ${min} and ${max}`))
+const wholeBetween = (min: number, max: number) => v.pipe(v.number(), v.integer('must be a whole number'), between(min, max))
+const port = wholeBetween(0, 65535)
+const DAY_SECONDS = 86_400
+
+/** gemini-balance's documentation writes enum values in upper case (LOG_LEVEL=INFO); any case is accepted. */
+const anyCase = <const T extends string>(options: readonly T[]) =>
+  v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(options, `must be one of ${options.join(', ')} (any case)`))
 
 const SafetySetting = v.looseObject({ category: nonEmptyString, threshold: nonEmptyString })
 
@@ -23,22 +34,24 @@ export const DEFAULT_FILTERED_MODELS = [
   'embedding-gecko-001',
 ]
 
-export const ConfigSchema = v.strictObject({
+export const ConfigSchema = v.pipe(v.strictObject({
   host: v.optional(nonEmptyString, '0.0.0.0'),
   port: v.optional(port, 8000),
   dataDir: v.optional(nonEmptyString, './data'),
 
   apiKeys: v.optional(v.array(nonEmptyString), []),
-  allowedTokens: v.pipe(v.optional(v.array(nonEmptyString), []), v.minLength(1, 'at least one client token is required; the gateway refuses to serve openly')),
+  /** Client tokens; when empty, AUTH_TOKEN alone is the one client token, as in gemini-balance. */
+  allowedTokens: v.optional(v.array(nonEmptyString), []),
   /** The admin token; defaults to the first allowed token, as in gemini-balance. */
   authToken: v.optional(nonEmptyString),
 
   baseUrl: v.optional(httpUrl, 'https://generativelanguage.googleapis.com/v1beta'),
-  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 300),
-  maxFailures: v.optional(positiveInt, 3),
-  maxRetries: v.optional(positiveInt, 3),
-  checkIntervalHours: v.optional(nonNegative, 1),
-  keyCheckConcurrency: v.optional(positiveInt, 4),
+  timeoutSeconds: v.optional(between(1, DAY_SECONDS), 300),
+  maxFailures: v.optional(wholeBetween(1, 1000), 3),
+  maxRetries: v.optional(wholeBetween(1, 100), 3),
+  /** 0 turns the re-check off; at most 30 days. */
+  checkIntervalHours: v.optional(between(0, 24 * 30), 1),
+  keyCheckConcurrency: v.optional(wholeBetween(1, 256), 4),
   testModel: v.optional(nonEmptyString, 'gemini-2.5-flash-lite'),
   proxies: v.optional(v.array(proxyUrl), []),
   proxiesUseConsistencyHash: v.optional(v.boolean(), true),
@@ -47,15 +60,15 @@ export const ConfigSchema = v.strictObject({
   safetySettings: v.optional(v.array(SafetySetting)),
   /** Replace the client's safetySettings with `safetySettings` instead of only filling them in when absent. */
   forceSafetySettings: v.optional(v.boolean(), false),
-  maxRequestBodyMb: v.optional(v.pipe(v.number(), v.minValue(1)), 25),
+  maxRequestBodyMb: v.optional(between(1, 2048), 25),
   /** Media URLs in OpenAI/Anthropic messages are fetched by the gateway: how long, how big, and whether private addresses are allowed. */
-  mediaFetchTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 15),
-  mediaFetchMaxMb: v.optional(v.pipe(v.number(), v.minValue(1)), 20),
+  mediaFetchTimeoutSeconds: v.optional(between(1, DAY_SECONDS), 15),
+  mediaFetchMaxMb: v.optional(between(1, 1024), 20),
   mediaFetchAllowPrivate: v.optional(v.boolean(), false),
 
   database: v.optional(
     v.strictObject({
-      type: v.optional(v.picklist(['sqlite', 'mysql']), 'sqlite'),
+      type: v.optional(anyCase(['sqlite', 'mysql']), 'sqlite'),
       sqliteDatabase: v.optional(nonEmptyString, 'gemgate.db'),
       mysqlHost: v.optional(nonEmptyString, 'localhost'),
       mysqlPort: v.optional(port, 3306),
@@ -68,32 +81,41 @@ export const ConfigSchema = v.strictObject({
   ),
   redisUrl: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'))),
 
-  logLevel: v.optional(v.picklist(['debug', 'info', 'warning', 'warn', 'error', 'critical', 'silent']), 'info'),
+  logLevel: v.optional(anyCase(['debug', 'info', 'warning', 'warn', 'error', 'critical', 'silent']), 'info'),
   errorLogRecordRequestBody: v.optional(v.boolean(), false),
   autoDeleteErrorLogsEnabled: v.optional(v.boolean(), true),
-  autoDeleteErrorLogsDays: v.optional(positiveInt, 7),
+  autoDeleteErrorLogsDays: v.optional(wholeBetween(1, 3650), 7),
   autoDeleteRequestLogsEnabled: v.optional(v.boolean(), true),
-  autoDeleteRequestLogsDays: v.optional(positiveInt, 30),
+  autoDeleteRequestLogsDays: v.optional(wholeBetween(1, 3650), 30),
 
   streamOptimizer: v.optional(
     v.strictObject({
       enabled: v.optional(v.boolean(), false),
-      minDelay: v.optional(nonNegative, 0.016),
-      maxDelay: v.optional(nonNegative, 0.024),
-      shortTextThreshold: v.optional(positiveInt, 10),
-      longTextThreshold: v.optional(positiveInt, 50),
-      chunkSize: v.optional(positiveInt, 5),
+      /** Seconds between pieces. */
+      minDelay: v.optional(between(0, 10), 0.016),
+      maxDelay: v.optional(between(0, 10), 0.024),
+      shortTextThreshold: v.optional(wholeBetween(1, 1_000_000), 10),
+      longTextThreshold: v.optional(wholeBetween(1, 1_000_000), 50),
+      chunkSize: v.optional(wholeBetween(1, 1_000_000), 5),
     }),
     {},
   ),
 
   /** Feature plugins, in the order their hooks run. */
-  plugins: v.optional(v.array(v.custom<Plugin>((p) => typeof p === 'object' && p !== null && typeof (p as Plugin).name === 'string', 'must be a plugin made with definePlugin')), []),
+  plugins: v.optional(v.array(v.custom<Plugin>((p) => typeof p === 'object' && p !== null && typeof (p as Plugin).definition?.name === 'string', 'must be a plugin made with definePlugin, listed as name() or name({ ...options })')), []),
   /** Pipeline stages, outermost first; see core/pipeline.ts for the default order. */
   pipeline: v.optional(v.array(v.custom<StageName>((s) => typeof s === 'string', 'must be a stage name'))),
-})
+}), v.forward(
+  v.partialCheck(
+    [['allowedTokens'], ['authToken']],
+    (config) => config.allowedTokens.length > 0 || config.authToken !== undefined,
+    'at least one client token is required (ALLOWED_TOKENS, or AUTH_TOKEN alone); the gateway refuses to serve openly',
+  ),
+  ['allowedTokens'],
+))
 
 export type GatewayConfig = v.InferInput<typeof ConfigSchema>
+/** After loading: authToken is always set, and allowedTokens holds at least one token (AUTH_TOKEN when none was given). */
 export type ResolvedConfig = v.InferOutput<typeof ConfigSchema> & { authToken: string }
 
 /** Typed identity for gateway.config.ts; c12 loads the file, this only gives editors the types. */

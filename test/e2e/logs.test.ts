@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import mysql2 from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { keyId } from '../../core/keys/pool.ts'
 import { MYSQL } from '../storage/backends.ts'
 import { KEYS, TOKEN, post, startGateway, userText, type Running } from './harness.ts'
 
@@ -52,7 +51,7 @@ describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (bac
     expect(ok).toMatchObject({ attempt: 2, status: 200, failure_class: 'ok', prompt_tokens: 5, total_tokens: expect.any(Number) })
     expect(ok.request_id).toBe(failed.request_id)
     expect(Number(ok.latency_ms)).toBeGreaterThanOrEqual(0)
-    expect(KEYS.map(keyId)).toContain(ok.key_id)
+    expect(KEYS.map(gw.gateway.idOf)).toContain(ok.key_id)
     const errors = await rows('error_logs')
     expect(errors).toHaveLength(1)
     expect(errors[0]!.error_body).toContain('The model is overloaded')
@@ -69,7 +68,7 @@ describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (bac
   it('never stores a raw key or client token', async () => {
     const dump = JSON.stringify([...(await rows('request_logs')), ...(await rows('error_logs'))])
     for (const secret of [...KEYS, TOKEN]) expect(dump).not.toContain(secret)
-    expect(dump).toContain(keyId(KEYS[0]!))
+    expect(dump).toContain(gw.gateway.idOf(KEYS[0]!))
   })
 })
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { keyId } from '../../core/keys/pool.ts'
+import { createIdHasher } from '../../core/identity.ts'
 import { rendezvousProxy } from '../../core/upstream/proxies.ts'
 import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
 import { KEYS, post, startGateway, userText } from './harness.ts'
@@ -58,6 +58,7 @@ describe('outbound proxies', () => {
 
   it('rendezvous hashing keeps each key on its proxy and moves only the keys that must move', () => {
     const proxies = ['http://p1:1', 'http://p2:2', 'http://p3:3', 'http://p4:4']
+    const keyId = createIdHasher('test-deployment-secret-of-32-chars')
     const ids = Array.from({ length: 400 }, (_, i) => keyId(`AIzaSy-key-${i}`))
     const before = new Map(ids.map((id) => [id, rendezvousProxy(id, proxies)]))
     expect(new Set(before.values()).size).toBe(4)

@@ -5,15 +5,16 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { startFakeUpstream } from '../fake-upstream/index.ts'
+import { recordChild } from '../secrets/child.ts'
 
 /** `npm start` with bad configuration: a clear message naming the variable, and a non-zero exit. */
 describe('start-up', () => {
-  const start = (env: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'serve.ts'], {
-      env: { PATH: process.env.PATH, DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-start-')), ...env },
-      encoding: 'utf8',
-      timeout: 15_000,
-    })
+  const start = (env: Record<string, string>) => {
+    const childEnv = { PATH: process.env.PATH, DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-start-')), ...env }
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'serve.ts'], { env: childEnv, encoding: 'utf8', timeout: 15_000 })
+    recordChild(childEnv, run) // for the leak check (test/secrets)
+    return run
+  }
 
   it('refuses to start without ALLOWED_TOKENS', () => {
     const run = start({ API_KEYS: 'k1' })
@@ -29,6 +30,44 @@ describe('start-up', () => {
     const second = start({ API_KEYS: 'k1', ALLOWED_TOKENS: 'sk', PROXIES: 'ftp://nope:1' })
     expect(second.status).toBe(1)
     expect(second.stderr).toMatch(/PROXIES \(environment variable, config field proxies\.0\): must be an http:\/\/, https:\/\/ or socks5:\/\/ URL/)
+  })
+
+  it('refuses a number out of its range, naming the range', () => {
+    const run = start({ API_KEYS: 'k1', ALLOWED_TOKENS: 'sk', CHECK_INTERVAL_HOURS: '1000' })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('CHECK_INTERVAL_HOURS (environment variable, config field checkIntervalHours): must be between 0 and 720')
+  })
+
+  it('refuses the token placeholder of .env.example', () => {
+    const run = start({ API_KEYS: 'k1', ALLOWED_TOKENS: '["CHANGE-ME-long-random-client-token"]' })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('is the placeholder from .env.example')
+  })
+})
+
+describe('a gemini-balance .env', () => {
+  it('LOG_LEVEL=INFO and AUTH_TOKEN alone: serves with that token, and warns once that it is short', async () => {
+    const upstream = await startFakeUpstream()
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'serve.ts'], {
+      env: { PATH: process.env.PATH, API_KEYS: 'k1', AUTH_TOKEN: 'sk-short', LOG_LEVEL: 'INFO', BASE_URL: upstream.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-gb-')) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    try {
+      const url = `http://127.0.0.1:${port}`
+      for (let i = 0; i < 100 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100))
+      const ask = (token: string) => fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent?key=${token}`, { method: 'POST', body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }) })
+      expect((await ask('sk-short')).status).toBe(200)
+      expect((await ask('sk-other')).status).toBe(401)
+      expect(output.match(/client token sk\.\.\. is 8 characters long/g)).toHaveLength(1)
+      expect(output).not.toContain('sk-short')
+    } finally {
+      child.kill('SIGKILL')
+      await upstream.close()
+    }
   })
 })
 

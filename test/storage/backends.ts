@@ -19,6 +19,8 @@ export interface Backend {
   /** Called once per file (afterAll). */
   teardown(): Promise<void>
   open(): Promise<GatewayDatabase>
+  /** What open() opens. */
+  options(): DatabaseOptions
   /** Opens a fresh, empty database (a new SQLite file / wipes the MariaDB one) — for migration tests. */
   openFresh(): Promise<GatewayDatabase>
   /** Another connection takes the write lock on `table` and holds it until the returned function is called. */
@@ -43,6 +45,7 @@ function sqliteBackend(): Backend {
       rmSync(dir, { recursive: true, force: true })
     },
     open: () => openDatabase({ type: 'sqlite', path, busyTimeoutMs: 50 }),
+    options: () => ({ type: 'sqlite', path, busyTimeoutMs: 50 }),
     openFresh: () => openDatabase({ type: 'sqlite', path: join(dir, `fresh-${++fresh}.sqlite3`), busyTimeoutMs: 50 }),
     async holdWriteLock() {
       const other = new Sqlite(path, { timeout: 1000 })
@@ -113,6 +116,7 @@ function mysqlBackend(): Backend {
       await admin.end()
     },
     open: () => openDatabase(options()),
+    options,
     async openFresh() {
       await admin.query(`DROP DATABASE IF EXISTS ${database}`)
       await admin.query(`CREATE DATABASE ${database}`)

@@ -1,9 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { parseEnvValue, readEnvOverrides } from '../../core/config/env.ts'
+import { ENV_BINDINGS, parseEnvValue, readEnvOverrides } from '../../core/config/env.ts'
 import { ConfigError, loadGatewayConfig } from '../../core/config/load.ts'
+import type { GatewayConfig } from '../../core/config/schema.ts'
+import { checkTokenStrength, PLACEHOLDER_TOKENS } from '../../core/config/tokens.ts'
+import { createIdHasher } from '../../core/identity.ts'
+import { KeyPool } from '../../core/keys/pool.ts'
+import { scheduleRecheck } from '../../core/keys/recheck.ts'
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'gemgate-config-'))
 const load = (env: Record<string, string>, cwd = emptyDir()) => loadGatewayConfig({ cwd, env, dotenv: false })
@@ -94,7 +100,7 @@ describe('loading the config', () => {
       MAX_FAILURES: '10',
       CHECK_INTERVAL_HOURS: '1',
       TIMEZONE: 'Asia/Shanghai',
-      LOG_LEVEL: 'INFO'.toLowerCase(),
+      LOG_LEVEL: 'INFO', // upper case, as gemini-balance's README writes it
       AUTO_DELETE_REQUEST_LOGS_ENABLED: 'false',
       STREAM_OPTIMIZER_ENABLED: 'false',
       CUSTOM_HEADERS: '{}',
@@ -104,6 +110,7 @@ describe('loading the config', () => {
     expect(config.maxFailures).toBe(10)
     expect(config.safetySettings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'OFF' }])
     expect(config.autoDeleteRequestLogsEnabled).toBe(false)
+    expect(config.logLevel).toBe('info')
   })
 
   it('refuses to start without client tokens rather than serve openly', async () => {
@@ -154,6 +161,156 @@ describe('loading the config', () => {
       expect(sources.allowedTokens).toBe('env:ALLOWED_TOKENS')
     } finally {
       process.env = saved
+    }
+  })
+})
+
+const TOKEN = 'sk-a-long-enough-client-token'
+const failure = (env: Record<string, string>, overrides?: Partial<GatewayConfig>) =>
+  loadGatewayConfig({ cwd: emptyDir(), env: { ALLOWED_TOKENS: TOKEN, ...env }, dotenv: false, overrides }).then(
+    () => expect.unreachable('the config loaded'),
+    (error: Error) => {
+      expect(error).toBeInstanceOf(ConfigError)
+      return error.message
+    },
+  )
+
+describe('number bounds', () => {
+  it.each([
+    ['PORT', '65536', '0 and 65535'],
+    ['MYSQL_PORT', '65536', '0 and 65535'],
+    ['TIME_OUT', '86401', '1 and 86400'],
+    ['MAX_FAILURES', '1001', '1 and 1000'],
+    ['MAX_RETRIES', '101', '1 and 100'],
+    ['MAX_RETRIES', '0', '1 and 100'],
+    ['CHECK_INTERVAL_HOURS', '1000', '0 and 720'],
+    ['CHECK_INTERVAL_HOURS', '-1', '0 and 720'],
+    ['KEY_CHECK_CONCURRENCY', '257', '1 and 256'],
+    ['MAX_REQUEST_BODY_MB', '2049', '1 and 2048'],
+    ['MEDIA_FETCH_TIMEOUT', '1e9', '1 and 86400'],
+    ['MEDIA_FETCH_MAX_MB', '1025', '1 and 1024'],
+    ['AUTO_DELETE_ERROR_LOGS_DAYS', '3651', '1 and 3650'],
+    ['AUTO_DELETE_REQUEST_LOGS_DAYS', '3651', '1 and 3650'],
+    ['STREAM_MIN_DELAY', '11', '0 and 10'],
+    ['STREAM_MAX_DELAY', '10.5', '0 and 10'],
+    ['STREAM_SHORT_TEXT_THRESHOLD', '1000001', '1 and 1000000'],
+    ['STREAM_LONG_TEXT_THRESHOLD', '1000001', '1 and 1000000'],
+    ['STREAM_CHUNK_SIZE', '1000001', '1 and 1000000'],
+  ])('%s=%s stops the start, naming the variable and the range', async (name, value, range) => {
+    const message = await failure({ [name]: value })
+    expect(message).toMatch(new RegExp(`${name} \\(environment variable, config field [\\w.]+\\): must be between ${range}`))
+  })
+
+  it('every number variable has a ceiling', async () => {
+    const numeric = ENV_BINDINGS.filter((binding) => binding.kind === 'int' || binding.kind === 'number')
+    expect(numeric.length).toBeGreaterThan(15)
+    const message = await failure(Object.fromEntries(numeric.map((binding) => [binding.env, '1000000000000'])))
+    for (const binding of numeric) expect(message).toMatch(new RegExp(`${binding.env} \\(environment variable[^\\n]*must be between`))
+  })
+
+  it('the largest allowed values load', async () => {
+    const { config } = await load({
+      ALLOWED_TOKENS: TOKEN, TIME_OUT: '86400', MAX_RETRIES: '100', CHECK_INTERVAL_HOURS: '720', KEY_CHECK_CONCURRENCY: '256',
+      MAX_REQUEST_BODY_MB: '2048', MEDIA_FETCH_MAX_MB: '1024', AUTO_DELETE_REQUEST_LOGS_DAYS: '3650', STREAM_MAX_DELAY: '10',
+    })
+    expect(config).toMatchObject({ timeoutSeconds: 86400, maxRetries: 100, checkIntervalHours: 720, maxRequestBodyMb: 2048 })
+  })
+
+  it('a 30-day re-check interval does not overflow the timer into firing every millisecond', async () => {
+    const pool = new KeyPool(['AIzaSy-disabled-key-000000000000'], { maxFailures: 1, idOf: createIdHasher('test-deployment-secret-of-32-chars') })
+    pool.apply(pool.keys[0]!, { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' })
+    let checks = 0
+    const recheck = scheduleRecheck({
+      pool,
+      intervalHours: 720, // 2.59e9 ms: past setInterval's 2^31-1 limit
+      concurrency: 1,
+      check: async () => {
+        checks++
+        return { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' }
+      },
+    })
+    await sleep(50)
+    recheck.stop()
+    expect(checks).toBe(0)
+  })
+})
+
+describe('secrets in error messages', () => {
+  // Each value is invalid for its field and would be echoed by valibot's own message.
+  it.each<[string, Record<string, string>, Partial<GatewayConfig> | undefined, string]>([
+    ['apiKeys', {}, { apiKeys: 'AIzaSy-SECRET-KEY-not-a-list' as never }, 'SECRET-KEY'],
+    ['allowedTokens', { ALLOWED_TOKENS: '' }, { allowedTokens: 'sk-SECRET-TOKEN-not-a-list' as never }, 'SECRET-TOKEN'],
+    ['authToken', {}, { authToken: 31415926535897 as never }, '31415926535897'],
+    ['proxies', { PROXIES: 'http://user:SECRETPASS@' }, undefined, 'SECRETPASS'],
+    ['proxies', {}, { proxies: ['http://user:SECRETPASS@[::1'] }, 'SECRETPASS'],
+    ['customHeaders', { CUSTOM_HEADERS: '"Bearer SECRET-HEADER"' }, undefined, 'SECRET-HEADER'],
+    ['customHeaders', { CUSTOM_HEADERS: '{"Authorization": 27182818284590}' }, undefined, '27182818284590'],
+    ['database.mysqlPassword', {}, { database: { mysqlPassword: 16180339887498 as never } }, '16180339887498'],
+    ['database', {}, { database: 'mysql://root:SECRETPW@db' as never }, 'SECRETPW'],
+    ['redisUrl', { REDIS_URL: 'http://:SECRETPW@redis' }, undefined, 'SECRETPW'],
+    ['redisUrl', {}, { redisUrl: 14142135623730 as never }, '14142135623730'],
+  ])('a bad %s is named without its value', async (field, env, overrides, secret) => {
+    const message = await failure(env, overrides)
+    expect(message).toContain(field)
+    expect(message).not.toContain(secret)
+  })
+
+  it('non-secret values are still shown', async () => {
+    expect(await failure({}, { testModel: 31415926535897 as never })).toContain('31415926535897')
+  })
+})
+
+describe('gemini-balance compatibility', () => {
+  it.each([
+    ['LOG_LEVEL', 'INFO', 'logLevel', 'info'],
+    ['LOG_LEVEL', 'Warning', 'logLevel', 'warning'],
+    ['DATABASE_TYPE', 'MYSQL', 'database', { type: 'mysql' }],
+    ['DATABASE_TYPE', ' SQLite ', 'database', { type: 'sqlite' }],
+  ])('%s=%s is read in any case', async (name, value, field, expected) => {
+    const { config } = await load({ ALLOWED_TOKENS: TOKEN, [name]: value })
+    expect(config).toMatchObject({ [field]: expected })
+  })
+
+  it('AUTH_TOKEN alone is the one client token', async () => {
+    const { config, sources } = await load({ AUTH_TOKEN: 'sk-admin-and-only-token' })
+    expect(config.allowedTokens).toEqual(['sk-admin-and-only-token'])
+    expect(config.authToken).toBe('sk-admin-and-only-token')
+    expect(sources.allowedTokens).toBe('env:AUTH_TOKEN')
+    expect((await load({ AUTH_TOKEN: 'sk-admin-and-only-token', ALLOWED_TOKENS: '[]' })).config.allowedTokens).toEqual(['sk-admin-and-only-token'])
+  })
+})
+
+describe('token strength', () => {
+  const check = (allowedTokens: string[], authToken = allowedTokens[0]!) => checkTokenStrength({ allowedTokens, authToken })
+
+  it.each([
+    { tokens: ['sk-a-long-enough-client-token'], auth: undefined, warnings: [], errors: [] },
+    { tokens: ['sk-123456'], auth: undefined, warnings: [/client token sk\.\.\. is 9 characters/], errors: [] },
+    { tokens: ['sk-a-long-enough-client-token'], auth: 'admin', warnings: [/AUTH_TOKEN a\.\.\. is 5 characters/], errors: [] },
+    { tokens: ['fifteen-chars-x', 'sixteen-chars-xy'], auth: undefined, warnings: [/fi\.\.\.-x is 15 characters/], errors: [] },
+    { tokens: ['sk-choose-a-long-random-token'], auth: undefined, warnings: [], errors: [/client token "sk-choose-a-long-random-token" is the placeholder/] },
+    { tokens: ['sk-a-long-enough-client-token'], auth: 'CHANGE-ME-long-random-client-token', warnings: [], errors: [/AUTH_TOKEN .* placeholder/] },
+  ])('$tokens / $auth', ({ tokens, auth, warnings, errors }) => {
+    const result = check(tokens, auth)
+    expect(result.warnings).toHaveLength(warnings.length)
+    warnings.forEach((pattern, i) => expect(result.warnings[i]).toMatch(pattern))
+    expect(result.errors).toHaveLength(errors.length)
+    errors.forEach((pattern, i) => expect(result.errors[i]).toMatch(pattern))
+  })
+
+  it('a warning never shows more than a third of the token', () => {
+    const [warning] = check(['abcdefghijklmno']).warnings
+    expect(warning).toContain('ab...no')
+    expect(warning).not.toContain('abc')
+  })
+
+  it('refuses every token placeholder of .env.example, at start', async () => {
+    const example = readFileSync(join(import.meta.dirname, '../../.env.example'), 'utf8')
+    const tokens = [...example.matchAll(/^#?\s*(?:ALLOWED_TOKENS|AUTH_TOKEN)=(\S+)/gm)].flatMap((match) => parseEnvValue('list', match[1]!) as string[])
+    expect(tokens.length).toBeGreaterThan(0)
+    for (const token of tokens) {
+      expect(PLACEHOLDER_TOKENS).toContain(token)
+      expect(await failure({ ALLOWED_TOKENS: token })).toContain('placeholder from .env.example')
     }
   })
 })
