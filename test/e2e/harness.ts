@@ -10,6 +10,8 @@ import { loadGatewayConfig } from '../../core/config/load.ts'
 import { createGateway, type Gateway } from '../../core/gateway.ts'
 import { createLogger } from '../../core/logger.ts'
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../fake-upstream/index.ts'
+import { recordDatabase, recordLogs, recordResponses, registerGateway } from '../secrets/gateway.ts'
+import { flushRecording } from '../secrets/recorder.ts'
 
 export const TOKEN = 'sk-gemgate-test'
 export const KEYS = ['AIzaSy-test-key-one-0000000000000001', 'AIzaSy-test-key-two-0000000000000002', 'AIzaSy-test-key-three-00000000000003']
@@ -50,12 +52,14 @@ export async function startGateway(
     },
     overrides: options.config,
   })
-  const gateway = await createGateway(config, { logger: createLogger(config.logLevel) }).catch(async (error) => {
+  registerGateway(config) // for the leak check (test/secrets)
+  const gateway = await createGateway(config, { logger: recordLogs(createLogger(config.logLevel)) }).catch(async (error) => {
     if (!options.upstreamInstance) await upstream.close()
     throw error
   })
   const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
   await server.ready()
+  recordResponses(server)
   const url = server.url!.replace(/\/$/, '')
   return {
     url,
@@ -71,6 +75,8 @@ export async function startGateway(
       await server.close(true)
       await gateway.close()
       if (!options.upstreamInstance) await upstream.close()
+      await recordDatabase(config)
+      flushRecording()
     },
   }
 }

@@ -186,7 +186,7 @@ const METHOD_FOR_ACTION: Record<string, string> = {
 
 /** The 404 for calling `action` on `id`, or undefined when the model supports it. */
 export function checkModelAction(id: string, action: string): FakeError | undefined {
-  const retiredFor = RETIRED_MODELS[id]
+  const retiredFor = Object.hasOwn(RETIRED_MODELS, id) ? RETIRED_MODELS[id] : undefined // "constructor" is no model
   if (retiredFor !== undefined) return modelRetired(id, retiredFor)
   const method = METHOD_FOR_ACTION[action] ?? action
   const model = byId.get(id)

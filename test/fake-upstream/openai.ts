@@ -8,6 +8,7 @@ import type { Json } from './responses.ts'
 import { countWords, embedValues, isObject, newResponseId } from './responses.ts'
 import { sendError, sendJson, sendStream } from './respond.ts'
 import type { Behaviour } from './types.ts'
+import { checkOpenAIFields } from './validate.ts'
 
 export interface OpenAICall {
   ex: Exchange
@@ -17,6 +18,8 @@ export interface OpenAICall {
   body: string
   parsed: { ok: true; value: unknown } | { ok: false; error: Error }
   behaviour: Behaviour
+  /** Refuse unknown top-level fields as Google does. */
+  strict: boolean
   streamChunks: number
   chunkIntervalMs: number
 }
@@ -45,6 +48,8 @@ export async function handleOpenAI(call: OpenAICall): Promise<void> {
   if (method === 'GET') return entry.handler(call, {})
   if (!call.parsed.ok) return sendError(ex, invalidJson(call.body, call.parsed.error))
   if (!isObject(call.parsed.value)) return sendError(ex, badRequest('Invalid JSON payload received. Root element must be a message.'))
+  const unknown = call.strict ? checkOpenAIFields(route, call.parsed.value) : undefined
+  if (unknown !== undefined) return sendError(ex, unknown)
   return entry.handler(call, call.parsed.value)
 }
 

@@ -11,6 +11,11 @@ export interface FakeUpstreamOptions {
   port?: number
   /** Keep every request in `requests` (default true). The benchmark turns it off so memory stays flat. */
   recordRequests?: boolean
+  /**
+   * Refuse bodies as Google does (default true): 400 for an unknown or wrongly typed top-level field (the name
+   * echoed), 403 for a Files API URI (the fake holds no files). False accepts any body.
+   */
+  strictRequests?: boolean
 }
 
 export type Behaviour =
