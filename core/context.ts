@@ -1,9 +1,20 @@
-import type { ResolvedConfig } from './config/schema.ts'
-import type { FailureClass, Operation } from './keys/judge.ts'
+import { randomUUID } from 'node:crypto'
+import type { ConsolaInstance } from 'consola'
+import type { FailureClass } from './keys/judge.ts'
+import type { KeyPool } from './keys/pool.ts'
 import type { Payload } from './payload.ts'
 import type { ServiceRegistry } from './services.ts'
 
-export type { Operation }
+/** What a request asks of Google: a native method, an OpenAI-layer call (`openai.chat`), or a plugin's own. */
+export type Operation =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'embedContent'
+  | 'batchEmbedContents'
+  | 'listModels'
+  | 'getModel'
+  | (string & {})
 
 /** Who is calling: never the token itself, only a stable hash id and a masked label. */
 export interface ClientIdentity {
@@ -19,12 +30,14 @@ export interface GatewayRequest {
   operation: Operation
   /** The model the client asked for, possibly with a plugin suffix (`gemini-2.5-flash-search`). */
   model: string
-  /** The model sent upstream; plugins may rewrite it. Starts equal to `model`. */
+  /** The model sent upstream: `model` without its variant suffixes; plugins may rewrite it. */
   upstreamModel: string
+  /** The variant suffixes `model` carried (`-search`, `-non-thinking`), set by the model-filter stage. */
+  variants?: ReadonlySet<string>
   stream: boolean
   /** Gemini request body (generateContent, countTokens, embedContent, ... shape). Empty for GETs. */
   body: Record<string, any>
-  /** The client's exact body text; forwarded as-is while `bodyChanged` is false. */
+  /** The client's exact body text; forwarded as-is until a stage or plugin touches `body`. */
   rawBody?: string
   /** Upstream query parameters that belong to the operation (pageSize, pageToken). */
   query?: Record<string, string>
@@ -32,7 +45,7 @@ export interface GatewayRequest {
   dialect: string
   /**
    * Decoding work that must wait until the client is authenticated (fetching image URLs from messages, ...).
-   * The transform stage runs it first; it may edit `body` (and sets ctx.bodyChanged itself if rawBody is set).
+   * The transform stage runs it first; it may edit `body`.
    */
   prepare?: (ctx: RequestContext) => Promise<void>
   /** What the dialect needs later to encode the answer (the client's model name, include_usage, tool names...). */
@@ -73,20 +86,47 @@ export interface RequestContext {
   readonly request: GatewayRequest
   /** Aborted when the client goes away; pass it to anything slow. */
   readonly signal: AbortSignal
-  readonly config: ResolvedConfig
   readonly services: ServiceRegistry
   client?: ClientIdentity
+  /** The pool key-select draws from: the gateway's, unless a plugin put one of its own here (a paid key). */
+  pool?: KeyPool
   /** The key of the attempt in flight; key-select sets it before each call to the upstream stage. */
   key?: { id: string; label: string; secret: string }
   readonly attempts: AttemptRecord[]
-  /** True once the first byte of the answer went to the client: from then on nothing is retried. */
-  committed: boolean
-  /** Set by any stage that edits `request.body`, so the upstream stage re-serialises it. */
+  /** The gateway sets it when `request.body` was touched, so the upstream stage re-serialises it. */
   bodyChanged: boolean
-  /** Token usage of the answer, when the upstream reported it. */
-  usage?: Usage
   /** Scratch space for plugins, keyed by plugin name. */
   readonly state: Record<string, unknown>
   /** Runs once the answer has fully left (stream ended, failed or was cancelled). */
   onFinish(callback: (error?: unknown) => void): void
+}
+
+/** A fresh request context plus the function that runs its finish callbacks (once). */
+export function createContext(
+  request: GatewayRequest,
+  deps: { services: ServiceRegistry; logger: ConsolaInstance },
+  signal: AbortSignal,
+): { ctx: RequestContext; finish: (error?: unknown) => void } {
+  const finishers: ((error?: unknown) => void)[] = []
+  const ctx: RequestContext = {
+    id: randomUUID(),
+    startedAt: performance.now(),
+    request,
+    signal,
+    services: deps.services,
+    attempts: [],
+    bodyChanged: false,
+    state: {},
+    onFinish: (callback) => void finishers.push(callback),
+  }
+  const finish = (error?: unknown) => {
+    for (const callback of finishers.splice(0)) {
+      try {
+        callback(error)
+      } catch (failure) {
+        deps.logger.error('a finish callback failed', failure)
+      }
+    }
+  }
+  return { ctx, finish }
 }

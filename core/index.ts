@@ -1,9 +1,37 @@
-/** gemgate's public API: what gateway.config.ts and custom plugins import. */
+/** gemgate's public API: what gateway.config.ts and plugins import, as `gemgate` (package exports) or by path. */
 export { defineConfig, type GatewayConfig, type ResolvedConfig } from './config/schema.ts'
-export { definePlugin, type Plugin, type PluginContext, type GeminiModel, type GeminiResponse, type UpstreamAttempt, type UpstreamCall } from './plugin.ts'
-export type { GatewayRequest, RequestContext, Outcome, Usage, ClientIdentity } from './context.ts'
-export { GatewayError } from './errors.ts'
+export {
+  definePlugin,
+  type EnvOption,
+  type GeminiModel,
+  type GeminiResponse,
+  type ModelVariant,
+  type Plugin,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginFactory,
+  type PluginHooks,
+  type PluginRequest,
+  type PluginRouter,
+  type PluginSettings,
+  type PluginStage,
+} from './plugin.ts'
+export type { GatewayRequest, RequestContext, Operation, Outcome, JsonOutcome, StreamOutcome, Usage, ClientIdentity } from './context.ts'
+export type { RouteCall } from './dialects/shared/route.ts'
+export { modelId } from './dialects/shared/models.ts'
+export type { Dialect } from './dialects/types.ts'
+export { geminiDialect } from './dialects/gemini.ts'
+export { openaiDialect } from './dialects/openai/dialect.ts'
+export { anthropicDialect } from './dialects/anthropic/dialect.ts'
+export { responsesDialect } from './dialects/responses/dialect.ts'
+export { GatewayError, badRequest, notFound } from './errors.ts'
 export { Payload } from './payload.ts'
 export type { StageName } from './pipeline.ts'
+export { nativeOperation, type OperationSpec } from './upstream/operations.ts'
+export type { UpstreamAttempt, UpstreamCall } from './upstream/types.ts'
+export type { KeyPool } from './keys/pool.ts'
+export type { ServiceRegistry } from './services.ts'
+export { addBuiltinTool, asksForImages, generationConfigOf, hasImageParts, isObject, partsOf, refusesBuiltinTools, type Json } from './gemini/body.ts'
+export { dataUrl, imageUrl, type InlineImage, type Uploader } from './gemini/uploads.ts'
 export { createGateway, type Gateway } from './gateway.ts'
 export { loadGatewayConfig } from './config/load.ts'

@@ -22,6 +22,16 @@ export class Payload<T = any> {
     return new Payload<T>(undefined, data, true)
   }
 
+  /**
+   * A stream's keep-alive: no content, only a sign of life while an answer is being made (fake streaming). Every
+   * dialect sends it as its wire's heartbeat; key-select never takes it for the answer, and chunk hooks never see it.
+   */
+  static readonly keepAlive: Payload<never> = new Payload<never>('', undefined, true)
+
+  get keepAlive(): boolean {
+    return (this as Payload<unknown>) === Payload.keepAlive
+  }
+
   get text(): string {
     return (this.#text ??= JSON.stringify(this.#data))
   }

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
 import type { H3Event } from 'h3'
-import type { ResolvedConfig } from './config/schema.ts'
-import type { GatewayRequest, Outcome, RequestContext } from './context.ts'
+import { createContext, type GatewayRequest, type Outcome, type RequestContext } from './context.ts'
 import type { Dialect } from './dialects/types.ts'
 import { toGatewayError } from './errors.ts'
 import type { Payload } from './payload.ts'
@@ -11,7 +9,6 @@ import type { ServiceRegistry } from './services.ts'
 
 export interface RunnerDeps {
   pipeline: Pipeline
-  config: ResolvedConfig
   services: ServiceRegistry
   logger: ConsolaInstance
 }
@@ -19,9 +16,21 @@ export interface RunnerDeps {
 /** Runs one decoded request through the pipeline and encodes the outcome in the request's dialect. */
 export type RunRequest = (event: H3Event, request: GatewayRequest, dialect: Dialect, after?: (outcome: Outcome, ctx: RequestContext) => Outcome) => Promise<Response>
 
-export function createRunner({ pipeline, config, services, logger }: RunnerDeps): RunRequest {
-  return async (event, request, dialect, after) => {
-    const { ctx, finish } = createContext(request, { config, services, logger }, event.req.signal)
+/**
+ * Runs one request through the pipeline and hands back what came out, for a route that encodes the answer itself
+ * (a plugin's). Failures are thrown as GatewayErrors; the request's finish callbacks (its log rows) run when a JSON
+ * answer is back, or when the stream has been read to its end, broken off or cancelled.
+ */
+export type RunOutcome = (signal: AbortSignal, request: GatewayRequest) => Promise<Outcome>
+
+export interface Runner {
+  respond: RunRequest
+  outcome: RunOutcome
+}
+
+export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner {
+  const run = async (signal: AbortSignal, request: GatewayRequest, after?: (outcome: Outcome, ctx: RequestContext) => Outcome) => {
+    const { ctx, finish } = createContext(request, { services, logger }, signal)
     let outcome: Outcome
     try {
       outcome = await pipeline(ctx)
@@ -30,46 +39,24 @@ export function createRunner({ pipeline, config, services, logger }: RunnerDeps)
       const failure = toGatewayError(error)
       if (failure.status === 500) logger.error(`request ${ctx.id} failed`, error)
       finish(error)
-      return dialect.error(failure, event)
+      throw failure
     }
-    if (outcome.kind === 'json') {
-      finish()
-      return dialect.respond(outcome, ctx, event)
-    }
-    return dialect.respond({ kind: 'stream', chunks: finishing(outcome.chunks, finish) }, ctx, event)
+    if (outcome.kind === 'json') finish()
+    else outcome = { kind: 'stream', chunks: finishing(outcome.chunks, finish) }
+    return { ctx, outcome }
   }
-}
-
-/** A fresh request context plus the function that runs its finish callbacks (once). */
-export function createContext(
-  request: GatewayRequest,
-  deps: Omit<RunnerDeps, 'pipeline'>,
-  signal: AbortSignal,
-): { ctx: RequestContext; finish: (error?: unknown) => void } {
-  const finishers: ((error?: unknown) => void)[] = []
-  const ctx: RequestContext = {
-    id: randomUUID(),
-    startedAt: performance.now(),
-    request,
-    signal,
-    config: deps.config,
-    services: deps.services,
-    attempts: [],
-    committed: false,
-    bodyChanged: false,
-    state: {},
-    onFinish: (callback) => void finishers.push(callback),
-  }
-  const finish = (error?: unknown) => {
-    for (const callback of finishers.splice(0)) {
+  return {
+    async respond(event, request, dialect, after) {
+      let ran
       try {
-        callback(error)
-      } catch (failure) {
-        deps.logger.error('a finish callback failed', failure)
+        ran = await run(event.req.signal, request, after)
+      } catch (error) {
+        return dialect.error(toGatewayError(error), event)
       }
-    }
+      return dialect.respond(ran.outcome, ran.ctx, event)
+    },
+    outcome: async (signal, request) => (await run(signal, request)).outcome,
   }
-  return { ctx, finish }
 }
 
 /** Calls `finish` exactly once when the stream ends, breaks, or the client cancels it. */

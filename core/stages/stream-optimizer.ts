@@ -52,6 +52,11 @@ function soleText(chunk: GeminiResponse): string | undefined {
 function smooth(outcome: StreamOutcome, o: StreamOptimizerOptions, ctx: RequestContext): StreamOutcome {
   async function* pieces(): AsyncGenerator<Payload> {
     for await (const chunk of outcome.chunks) {
+      // A keep-alive (fake streaming) has no data; it goes on as it is.
+      if (chunk.keepAlive) {
+        yield chunk
+        continue
+      }
       const data = chunk.data as GeminiResponse
       const text = soleText(data)
       if (!text) {

@@ -1,7 +1,7 @@
-import type { RequestContext, StreamOutcome } from '../context.ts'
+import type { GatewayRequest, RequestContext, StreamOutcome } from '../context.ts'
 import { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
-import type { GeminiResponse, Plugin } from '../plugin.ts'
+import type { GeminiResponse, PluginHooks } from '../plugin.ts'
 
 export interface TransformOptions {
   /** SAFETY_SETTINGS: filled in when the client sent none, or always when `force` is set. */
@@ -9,14 +9,17 @@ export interface TransformOptions {
   forceSafetySettings?: boolean
 }
 
+type Hooks = Pick<PluginHooks, 'transformRequest' | 'rewritesAnswer' | 'transformResponse' | 'transformChunk'>
+
 const GENERATES = new Set(['generateContent', 'streamGenerateContent'])
 
 /**
  * Request rewrites on the way in (config-level safety settings, then each plugin's transformRequest) and answer
  * rewrites on the way out (transformResponse / transformChunk). With no rewrite configured the stage is a
- * pass-through and bodies and chunks travel as the text they arrived as.
+ * pass-through and bodies and chunks travel as the text they arrived as; hooks that return no promise keep the
+ * answer on the synchronous path.
  */
-export function transformStage(plugins: readonly Plugin[], options: TransformOptions = {}): Stage {
+export function transformStage(plugins: readonly Hooks[], options: TransformOptions = {}): Stage {
   const requestHooks = plugins.filter((p) => p.transformRequest)
   const responseHooks = plugins.filter((p) => p.transformResponse)
   const chunkHooks = plugins.filter((p) => p.transformChunk)
@@ -27,20 +30,60 @@ export function transformStage(plugins: readonly Plugin[], options: TransformOpt
     const request = ctx.request
     const generates = GENERATES.has(request.operation)
     if (request.prepare) await request.prepare(ctx)
-    if (safetySettings && generates) applySafetySettings(ctx, safetySettings, forceSafetySettings)
-    for (const plugin of requestHooks) await plugin.transformRequest!(request, ctx)
+    // Speech models take no safety settings (gemini-balance left them off for every `tts` model, too).
+    if (safetySettings && generates && !request.upstreamModel.includes('tts')) applySafetySettings(ctx, safetySettings, forceSafetySettings)
+    if (requestHooks.length > 0) await runRequestHooks(requestHooks, request, ctx)
     if (!rewritesAnswers) return next()
 
+    if (!generates) return next()
+    const responses = wanted(responseHooks, request, ctx)
+    const chunks = wanted(chunkHooks, request, ctx)
     const outcome = await next()
-    if (!generates) return outcome
-    if (outcome.kind === 'json' && responseHooks.length > 0 && outcome.status === 200) {
+    if (outcome.kind === 'json' && responses.length > 0 && outcome.status === 200) {
       let body = outcome.body.data as GeminiResponse
-      for (const plugin of responseHooks) body = plugin.transformResponse!(body, ctx) ?? body
+      for (const plugin of responses) {
+        const result = plugin.transformResponse!(body, ctx)
+        body = (isPromise(result) ? await result : result) ?? body
+      }
       return { ...outcome, body: Payload.fromData(body) }
     }
-    if (outcome.kind === 'stream' && chunkHooks.length > 0) return rewriteChunks(outcome, chunkHooks, ctx)
+    if (outcome.kind === 'stream' && chunks.length > 0) return rewriteChunks(outcome, chunks, ctx)
     return outcome
   })
+}
+
+/** The hooks whose plugins want this request's answer (all of them when every plugin says nothing). */
+function wanted(hooks: readonly Hooks[], request: GatewayRequest, ctx: RequestContext): readonly Hooks[] {
+  return hooks.some((plugin) => plugin.rewritesAnswer) ? hooks.filter((plugin) => plugin.rewritesAnswer?.(request, ctx) ?? true) : hooks
+}
+
+/**
+ * Runs the plugins' request hooks with `request.body` watched: a hook that reads or replaces the body marks it
+ * changed, so the edited body is what Google gets. No hook can edit it and forget to say so; a request no hook
+ * looked inside keeps the client's exact bytes.
+ */
+async function runRequestHooks(hooks: readonly Hooks[], request: GatewayRequest, ctx: RequestContext): Promise<void> {
+  let body = request.body
+  Object.defineProperty(request, 'body', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      ctx.bodyChanged = true
+      return body
+    },
+    set(value) {
+      ctx.bodyChanged = true
+      body = value
+    },
+  })
+  try {
+    for (const plugin of hooks) {
+      const result = plugin.transformRequest!(request, ctx)
+      if (isPromise(result)) await result
+    }
+  } finally {
+    Object.defineProperty(request, 'body', { configurable: true, enumerable: true, writable: true, value: body })
+  }
 }
 
 function applySafetySettings(ctx: RequestContext, settings: readonly unknown[], force: boolean): void {
@@ -52,14 +95,19 @@ function applySafetySettings(ctx: RequestContext, settings: readonly unknown[], 
   ctx.bodyChanged = true
 }
 
-function rewriteChunks(outcome: StreamOutcome, hooks: readonly Plugin[], ctx: RequestContext): StreamOutcome {
+function rewriteChunks(outcome: StreamOutcome, hooks: readonly Hooks[], ctx: RequestContext): StreamOutcome {
   async function* rewritten(): AsyncGenerator<Payload> {
     for await (const chunk of outcome.chunks) {
+      if (chunk.keepAlive) {
+        yield chunk
+        continue
+      }
       let pending: GeminiResponse[] = [chunk.data]
       for (const plugin of hooks) {
         const next: GeminiResponse[] = []
         for (const item of pending) {
-          const result = plugin.transformChunk!(item, ctx)
+          const returned = plugin.transformChunk!(item, ctx)
+          const result = isPromise(returned) ? await returned : returned
           if (result === null) continue
           if (result === undefined) next.push(item)
           else if (Array.isArray(result)) next.push(...result)
@@ -72,3 +120,5 @@ function rewriteChunks(outcome: StreamOutcome, hooks: readonly Plugin[], ctx: Re
   }
   return { kind: 'stream', chunks: rewritten() }
 }
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function'

@@ -9,22 +9,25 @@ describe('plugins', () => {
   const seen: string[] = []
   const shout = definePlugin({
     name: 'shout',
-    transformResponse(response) {
-      response.candidates[0].content.parts[0].text = response.candidates[0].content.parts[0].text.toUpperCase()
-    },
-    transformChunk(chunk) {
-      const part = chunk.candidates?.[0]?.content?.parts?.[0]
-      if (part?.text) part.text = part.text.toUpperCase()
-      return chunk
-    },
-    wrapUpstream: (call) => (attempt, ctx) => {
-      seen.push(`${attempt.operation}:${attempt.model}`)
-      return call(attempt, ctx)
-    },
+    summary: 'test: upper-cases answers',
+    setup: () => ({
+      transformResponse(response) {
+        response.candidates[0].content.parts[0].text = response.candidates[0].content.parts[0].text.toUpperCase()
+      },
+      transformChunk(chunk) {
+        const part = chunk.candidates?.[0]?.content?.parts?.[0]
+        if (part?.text) part.text = part.text.toUpperCase()
+        return chunk
+      },
+      wrapUpstream: (call) => (attempt, ctx) => {
+        seen.push(`${attempt.operation}:${attempt.model}`)
+        return call(attempt, ctx)
+      },
+    }),
   })
 
   beforeAll(async () => {
-    gw = await startGateway({ config: { plugins: [modelAlias({ fast: 'gemini-2.5-flash-lite' }), shout] } })
+    gw = await startGateway({ config: { plugins: [modelAlias({ aliases: { fast: 'gemini-2.5-flash-lite' } }), shout()] } })
   })
   afterAll(() => gw.close())
 

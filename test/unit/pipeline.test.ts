@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Outcome, RequestContext } from '../../core/context.ts'
 import { Payload } from '../../core/payload.ts'
 import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, defineStage, type StageName } from '../../core/pipeline.ts'
+import { createIdHasher } from '../../core/identity.ts'
 import { authStage, bearerToken, createAuthenticator } from '../../core/stages/auth.ts'
 import { modelFilterStage } from '../../core/stages/model-filter.ts'
 import { pieceDelay, splitText } from '../../core/stages/stream-optimizer.ts'
@@ -14,10 +15,8 @@ function contextFor(request: Partial<RequestContext['request']> = {}): RequestCo
     startedAt: 0,
     request: { operation: 'generateContent', model: 'm', upstreamModel: 'm', stream: false, body: {}, dialect: 'gemini', credentials: [], ...request },
     signal: new AbortController().signal,
-    config: {} as RequestContext['config'],
     services: {} as RequestContext['services'],
     attempts: [],
-    committed: false,
     bodyChanged: false,
     state: {},
     onFinish: () => {},
@@ -57,13 +56,23 @@ describe('pipeline runner', () => {
     expect(() => checkPipelineOrder(['auth', 'upstream'])).toThrow(/key-select/)
     expect(() => checkPipelineOrder(['auth', 'auth', 'key-select', 'upstream'])).toThrow(/twice/)
   })
+
+  it.each<[string, string[], RegExp]>([
+    ['auth left out', ['log', 'transform', 'key-select', 'upstream'], /"auth" is required/],
+    ['auth after transform', ['transform', 'auth', 'key-select', 'upstream'], /"auth" must come before "transform"/],
+    ['auth after key-select', ['key-select', 'auth', 'upstream'], /"auth" must come before "key-select"|last/],
+    ['a typo', ['auth', 'tranform', 'key-select', 'upstream'], /unknown stage "tranform"/],
+    ['an empty name', ['auth', '', 'key-select', 'upstream'], /unknown stage ""/],
+  ])('refuses a pipeline with %s, naming the problem', (_name, order, message) => {
+    expect(() => checkPipelineOrder(order)).toThrow(message)
+  })
 })
 
 describe('stages', () => {
   const ok = () => Promise.resolve(answer('through'))
 
   it('auth: accepts any presented credential that matches, refuses others with 401', async () => {
-    const auth = authStage(createAuthenticator(['sk-good']))
+    const auth = authStage(createAuthenticator(['sk-good'], createIdHasher('test-deployment-secret-of-32-chars')))
     const ctx = contextFor({ credentials: [undefined, 'sk-bad', 'sk-good'] })
     await expect(auth.run(ctx, ok)).resolves.toMatchObject({ kind: 'json' })
     expect(ctx.client?.label).toBe('sk...')
@@ -97,6 +106,11 @@ describe('stages', () => {
     const count = contextFor({ operation: 'countTokens', body: {} })
     await fill.run(count, ok)
     expect(count.request.body).toEqual({})
+    // Speech models take none, forced or not.
+    const speech = contextFor({ model: 'gemini-2.5-flash-preview-tts', upstreamModel: 'gemini-2.5-flash-preview-tts', body: { contents: [] } })
+    await transformStage([], { safetySettings: settings, forceSafetySettings: true }).run(speech, ok)
+    expect(speech.request.body).toEqual({ contents: [] })
+    expect(speech.bodyChanged).toBe(false)
   })
 
   it('stream optimizer: delay shrinks on a log scale; long texts go in chunks, short ones per character', () => {

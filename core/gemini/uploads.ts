@@ -1,0 +1,63 @@
+import type { ConsolaInstance } from 'consola'
+
+/** The 'uploader' service an uploader plugin provides (looked up as `services.get<Uploader>('uploader')`): the image's public URL. */
+export interface Uploader {
+  upload(bytes: Uint8Array, mimeType: string, signal?: AbortSignal): Promise<string>
+}
+
+export interface InlineImage {
+  mimeType: string
+  /** Base64, as Gemini sends it. */
+  data: string
+}
+
+export const dataUrl = (image: InlineImage): string => `data:${image.mimeType};base64,${image.data}`
+
+/**
+ * The image's URL from the uploader, or its data URL when the upload fails, takes too long or returns no http(s)
+ * URL: an upload never fails an answer (gemini-balance failed the whole chat). The reason is logged.
+ */
+export async function imageUrl(
+  image: InlineImage,
+  uploader: Uploader,
+  options: { signal: AbortSignal; timeoutMs: number; logger: ConsolaInstance },
+): Promise<string> {
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+  try {
+    // Raced against the signal too: an uploader that ignores it still cannot hold the answer past the timeout.
+    return publicUrl(await untilAborted(uploader.upload(Buffer.from(image.data, 'base64'), image.mimeType, signal), signal))
+  } catch (error) {
+    // A client that left needs no image; only a real failure is worth an operator's attention.
+    if (!options.signal.aborted) options.logger.warn(`image upload failed, answering with a data URL instead: ${reasonOf(error)}`)
+    return dataUrl(image)
+  }
+}
+
+/** The uploader's answer as a URL safe inside markdown `(...)`, or an error saying what it returned instead. */
+function publicUrl(answer: unknown): string {
+  let url: URL | undefined
+  try {
+    url = typeof answer === 'string' ? new URL(answer) : undefined
+  } catch {
+    url = undefined
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new Error(`the uploader returned ${typeof answer === 'string' ? JSON.stringify(answer.slice(0, 80)) : typeof answer}, not an http(s) URL`)
+  }
+  return url.href.replace(/\(/g, '%28').replace(/\)/g, '%29')
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let stop: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(signal.reason ?? new Error('aborted'))
+    if (signal.aborted) stop()
+    else signal.addEventListener('abort', stop, { once: true })
+  })
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop!))
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return 'no answer within the upload timeout'
+  return String(error instanceof Error ? error.message : error).slice(0, 300)
+}

@@ -1,0 +1,86 @@
+import type { ConsolaInstance } from 'consola'
+import { prefixStorage, type Storage } from 'unstorage'
+import type { KeyPool } from '../keys/pool.ts'
+import type { ModelVariant, Plugin, PluginContext, PluginHooks, PluginSettings } from '../plugin.ts'
+import type { ServiceRegistry } from '../services.ts'
+import { resolvePluginOptions } from './options.ts'
+
+export interface PluginHostDeps {
+  logger: ConsolaInstance
+  services: ServiceRegistry
+  state: Storage
+  settings: PluginSettings
+  run: PluginContext['run']
+  createKeyPool(secrets: readonly string[]): KeyPool
+}
+
+/** The plugins of one gateway, set up: their hooks in list order, and what the gateway needs from them together. */
+export interface StartedPlugins {
+  readonly hooks: readonly (PluginHooks & { name: string })[]
+  readonly variants: readonly ModelVariant[]
+  /** Disposes every plugin, last set up first. */
+  dispose(): Promise<void>
+}
+
+/**
+ * Resolves every plugin's options (all problems at once, before any setup runs), then sets the plugins up in list
+ * order. When one setup throws, the ones already set up are disposed before the error goes on.
+ */
+export async function startPlugins(plugins: readonly Plugin[], deps: PluginHostDeps): Promise<StartedPlugins> {
+  const names = new Set<string>()
+  for (const { definition } of plugins) {
+    if (names.has(definition.name)) throw new Error(`plugin "${definition.name}" is listed twice in gateway.config.ts`)
+    names.add(definition.name)
+  }
+  // loadGatewayConfig applied the environment already; here the options are checked (and defaulted) once more, for
+  // a gateway built from config made in code.
+  const options = plugins.map((plugin) => resolvePluginOptions(plugin, {}))
+
+  const started: (PluginHooks & { name: string })[] = []
+  const dispose = async () => {
+    for (const plugin of [...started].reverse()) {
+      try {
+        await plugin.dispose?.()
+      } catch (error) {
+        deps.logger.error(`plugin "${plugin.name}" failed to dispose`, error)
+      }
+    }
+  }
+  try {
+    for (const [index, { definition }] of plugins.entries()) {
+      const hooks = await definition.setup(options[index]!, contextFor(definition.name, deps))
+      started.push({ ...hooks, name: definition.name })
+    }
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+  return { hooks: started, variants: collectVariants(started), dispose }
+}
+
+function contextFor(name: string, deps: PluginHostDeps): PluginContext {
+  return {
+    name,
+    logger: deps.logger.withTag(name),
+    services: deps.services,
+    state: prefixStorage(deps.state, `plugins:${name}`),
+    settings: deps.settings,
+    run: deps.run,
+    createKeyPool: deps.createKeyPool,
+  }
+}
+
+function collectVariants(hooks: readonly (PluginHooks & { name: string })[]): ModelVariant[] {
+  const owner = new Map<string, string>()
+  const variants: ModelVariant[] = []
+  for (const plugin of hooks) {
+    for (const variant of plugin.variants ?? []) {
+      if (!/^-[a-z0-9][a-z0-9-]*$/.test(variant.suffix)) throw new Error(`plugin "${plugin.name}": variant suffix "${variant.suffix}" must look like "-name"`)
+      const taken = owner.get(variant.suffix)
+      if (taken) throw new Error(`plugins "${taken}" and "${plugin.name}" both serve the model suffix "${variant.suffix}"`)
+      owner.set(variant.suffix, plugin.name)
+      variants.push(variant)
+    }
+  }
+  return variants
+}

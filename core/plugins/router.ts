@@ -1,0 +1,15 @@
+import type { H3 } from 'h3'
+import type { PluginRouter } from '../plugin.ts'
+import { defineGatewayRoute, type RouteGuards } from '../dialects/shared/route.ts'
+
+/** Plugin routes get what core routes get: auth before the body is read, errors in their dialect's shape. */
+export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
+  return {
+    app,
+    add(method, path, dialect, handler) {
+      const route = defineGatewayRoute(dialect, guards, handler)
+      // gemini-balance served every /v1 route under /hf/v1 as well; clients configured that way keep working.
+      for (const at of path.startsWith('/v1/') ? [path, `/hf${path}`] : [path]) app.on(method, at, route)
+    },
+  }
+}

@@ -1,0 +1,55 @@
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { loadGatewayConfig } from '../../core/config/load.ts'
+import type { Plugin } from '../../core/index.ts'
+import { BUNDLED_PLUGINS } from '../../plugins/index.ts'
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+
+/** gemini-balance's feature variables, as its README documents them, with non-default values. */
+const GEMINI_BALANCE_ENV = {
+  API_KEYS: '["AIzaSy-default-config-key-000000000001"]',
+  ALLOWED_TOKENS: '["sk-default-config-token-0001"]',
+  SEARCH_MODELS: '["gemini-2.5-pro"]',
+  SHOW_SEARCH_LINK: 'false',
+  THINKING_MODELS: '["gemini-2.5-flash"]',
+  THINKING_BUDGET_MAP: '{"gemini-2.5-flash": 2048}',
+  SHOW_THINKING_PROCESS: 'false',
+  TOOLS_CODE_EXECUTION_ENABLED: 'true',
+  URL_CONTEXT_ENABLED: 'true',
+  URL_CONTEXT_MODELS: '["gemini-2.5-pro"]',
+  IMAGE_MODELS: '["gemini-2.0-flash-exp"]',
+  CREATE_IMAGE_MODEL: 'imagen-4.0-generate-001',
+  PAID_KEY: 'AIzaSy-default-config-paid-00000000002',
+  TTS_MODEL: 'gemini-2.5-pro-preview-tts',
+  TTS_VOICE_NAME: 'Kore',
+  TTS_SPEED: 'fast',
+  FAKE_STREAM_ENABLED: 'true',
+  FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS: '3',
+  URL_NORMALIZATION_ENABLED: 'true',
+}
+
+/** The repo's gateway.config.ts: every bundled plugin listed, switched on by gemini-balance's variables. */
+describe('the default gateway.config.ts', () => {
+  it('lists every bundled plugin that takes no setup of the user\'s own', async () => {
+    const { config } = await loadGatewayConfig({ cwd: REPO, dotenv: false, env: { ALLOWED_TOKENS: '["sk-default-config-token-0001"]' } })
+    const listed = (config.plugins as Plugin[]).map((plugin) => plugin.definition.name)
+    const bundled = BUNDLED_PLUGINS.map((plugin) => plugin.definition.name).filter((name) => name !== 'model-alias')
+    expect(listed).toEqual(bundled)
+  })
+
+  it('with a gemini-balance .env, the same features are on as in gemini-balance', async () => {
+    const { config } = await loadGatewayConfig({ cwd: REPO, dotenv: false, env: GEMINI_BALANCE_ENV })
+    const options = Object.fromEntries((config.plugins as Plugin[]).map((plugin) => [plugin.definition.name, plugin.options]))
+    expect(options).toEqual({
+      'url-normalization': { enabled: true },
+      search: { models: ['gemini-2.5-pro'], showLink: false },
+      thinking: { models: ['gemini-2.5-flash'], budgets: { 'gemini-2.5-flash': 2048 }, showThoughts: false },
+      tools: { codeExecution: true, urlContext: true, urlContextModels: ['gemini-2.5-pro'] },
+      'image-chat': { models: ['gemini-2.0-flash-exp'], uploadTimeoutSeconds: 30 },
+      'image-generation': { model: 'imagen-4.0-generate-001', paidKey: GEMINI_BALANCE_ENV.PAID_KEY, uploadTimeoutSeconds: 30 },
+      speech: { model: 'gemini-2.5-pro-preview-tts', voice: 'Kore', speed: 'fast' },
+      'fake-stream': { enabled: true, emptyDataIntervalSeconds: 3 },
+    })
+  })
+})
