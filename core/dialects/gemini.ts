@@ -17,7 +17,7 @@ export const geminiDialect: Dialect = {
     if (outcome.kind === 'json') {
       return new FastResponse(outcome.body.text, { status: outcome.status, headers: { 'content-type': JSON_TYPE, ...outcome.headers } })
     }
-    const sse = new URL(event.req.url).searchParams.get('alt') === 'sse'
+    const sse = event.url.searchParams.get('alt') === 'sse'
     const pieces = sse ? sseEvents(outcome.chunks) : jsonArray(outcome.chunks)
     return new FastResponse(responseBody(pieces), {
       status: 200,
@@ -45,7 +45,8 @@ function errorObject(error: unknown) {
 
 async function* sseEvents(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
   try {
-    for await (const chunk of chunks) yield `data: ${chunk.text}\r\n\r\n`
+    // A keep-alive is an SSE comment: the official SDKs (@google/genai) read only the events that start with `data:`.
+    for await (const chunk of chunks) yield chunk.keepAlive ? ': keep-alive\r\n\r\n' : `data: ${chunk.text}\r\n\r\n`
   } catch (error) {
     // After the first byte a failure cannot change the status; it ends the stream as an error event that the
     // official SDKs raise as an API error, never as a clean end.
@@ -53,10 +54,21 @@ async function* sseEvents(chunks: AsyncIterable<Payload>): AsyncGenerator<string
   }
 }
 
+/**
+ * The JSON array Google streams without alt=sse: `[` before the first element, `\n,\n` between elements, `\n]` at the
+ * end. A keep-alive is a newline, whitespace that leaves the text a valid JSON array; the first one opens the array, so
+ * a client that checks the first byte sees `[` as it would from Google.
+ */
 async function* jsonArray(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+  // What goes before the next element: `[` while nothing is sent, '' once a keep-alive opened the array.
   let separator = '['
   try {
     for await (const chunk of chunks) {
+      if (chunk.keepAlive) {
+        yield separator === '[' ? '[\n' : '\n'
+        if (separator === '[') separator = ''
+        continue
+      }
       yield separator + chunk.text
       separator = '\n,\n'
     }

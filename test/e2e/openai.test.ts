@@ -66,7 +66,8 @@ describe('OpenAI converted API', () => {
     expect(completion.model).toBe('gemini-2.5-flash')
     expect(completion.choices[0]!.message.content).toBe('Echo: Hello gateway')
     expect(completion.choices[0]!.finish_reason).toBe('stop')
-    expect(completion.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 3, total_tokens: 9 })
+    // reasoning_effort asks for thought summaries: their tokens count as completion tokens, as OpenAI counts reasoning.
+    expect(completion.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 11, total_tokens: 17, completion_tokens_details: { reasoning_tokens: 8 } })
 
     const seen = gw.upstream.requests.at(-1)!
     expect(seen.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent')

@@ -111,9 +111,9 @@ describe('anthropic request → gemini body', () => {
       },
     },
     {
-      name: 'thinking disabled adds nothing',
+      name: 'thinking disabled asks for no thoughts (and says the client decided)',
       request: base({ thinking: { type: 'disabled' } }),
-      body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 100 } },
+      body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 100, thinkingConfig: { includeThoughts: false } } },
     },
     {
       name: 'multi-turn tool use: ids, names, signatures, results (string, blocks, error), images in results',

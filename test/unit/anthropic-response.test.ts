@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { anthropicErrorBody, anthropicErrorType } from '../../core/dialects/anthropic/errors.ts'
-import { toMessage } from '../../core/dialects/anthropic/response.ts'
+import { encodeAnswer } from '../../core/dialects/anthropic/response.ts'
 import { parseToolUseId } from '../../core/dialects/anthropic/tool-ids.ts'
 import { GatewayError } from '../../core/errors.ts'
 
@@ -17,7 +17,7 @@ const usage = { input_tokens: 11, cache_creation_input_tokens: 0, cache_read_inp
 
 describe('gemini answer → anthropic message', () => {
   it('plain text', () => {
-    expect(toMessage(answer([{ text: 'Paris' }]), options)).toEqual({
+    expect(encodeAnswer(answer([{ text: 'Paris' }]), options)).toEqual({
       id: 'msg_xlWYafXAOKSf1e8PpcODiAg',
       type: 'message',
       role: 'assistant',
@@ -86,20 +86,20 @@ describe('gemini answer → anthropic message', () => {
     {
       name: 'code execution parts become fenced text',
       answer: answer([{ executableCode: { language: 'PYTHON', code: 'print(1)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } }, { text: 'Done.' }]),
-      content: [{ type: 'text', text: '\n```python\nprint(1)\n```\n\n```\n1\n\n```\nDone.' }],
+      content: [{ type: 'text', text: '\n\n```python\nprint(1)\n```\n\n\n```output\n1\n```\nDone.' }],
       stop: 'end_turn',
     },
   ]
   for (const c of cases) {
     it(c.name, () => {
-      const message = toMessage(c.answer, { ...options, thinking: c.thinking ?? false })
+      const message = encodeAnswer(c.answer, { ...options, thinking: c.thinking ?? false })
       expect(message.content).toEqual(c.content)
       expect(message.stop_reason).toBe(c.stop)
     })
   }
 
   it('function calls → tool_use blocks with the call id and signature carried in the tool id; stop_reason tool_use', () => {
-    const message = toMessage(
+    const message = encodeAnswer(
       answer([
         { text: 'Let me check.' },
         { functionCall: { name: 'sum', args: { a: 2, b: 3 }, id: '3ae8iwca' }, thoughtSignature: 'EukBCuYBAb4+9vt/vxx=' },
@@ -119,7 +119,7 @@ describe('gemini answer → anthropic message', () => {
   })
 
   it('blocked prompt → refusal with the reason, empty content', () => {
-    const message = toMessage({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 638, totalTokenCount: 638 } }, options)
+    const message = encodeAnswer({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 638, totalTokenCount: 638 } }, options)
     expect(message).toMatchObject({
       content: [],
       stop_reason: 'refusal',
@@ -130,7 +130,7 @@ describe('gemini answer → anthropic message', () => {
   })
 
   it('cached tokens are reported as cache reads, apart from input_tokens', () => {
-    const message = toMessage(answer([{ text: 'x' }], 'STOP', { usageMetadata: { promptTokenCount: 12013, cachedContentTokenCount: 11243, candidatesTokenCount: 15, thoughtsTokenCount: 73 } }), options)
+    const message = encodeAnswer(answer([{ text: 'x' }], 'STOP', { usageMetadata: { promptTokenCount: 12013, cachedContentTokenCount: 11243, candidatesTokenCount: 15, thoughtsTokenCount: 73 } }), options)
     expect(message.usage).toEqual({ input_tokens: 770, cache_creation_input_tokens: 0, cache_read_input_tokens: 11243, output_tokens: 88, output_tokens_details: { thinking_tokens: 73 } })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { anthropicEvents } from '../../core/dialects/anthropic/stream.ts'
+import { encodeStream } from '../../core/dialects/anthropic/stream.ts'
 import { parseToolUseId } from '../../core/dialects/anthropic/tool-ids.ts'
 import { GatewayError } from '../../core/errors.ts'
 import { Payload } from '../../core/payload.ts'
@@ -15,7 +15,7 @@ function chunk(parts: unknown[] | undefined, extra: { finishReason?: string; usa
 }
 
 async function* source(items: unknown[], failure?: Error): AsyncGenerator<Payload> {
-  for (const item of items) yield Payload.fromText(JSON.stringify(item))
+  for (const item of items) yield item instanceof Payload ? item : Payload.fromText(JSON.stringify(item))
   if (failure) throw failure
 }
 
@@ -27,7 +27,7 @@ interface Event {
 async function run(items: unknown[], failure?: Error, opts = options): Promise<{ events: Event[]; writes: number; text: string }> {
   let text = ''
   let writes = 0
-  for await (const piece of anthropicEvents(source(items, failure), opts)) {
+  for await (const piece of encodeStream(source(items, failure), opts)) {
     text += piece
     writes++
   }
@@ -168,6 +168,44 @@ describe('gemini stream → anthropic SSE', () => {
     expect(events.map((e) => e.event)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'error'])
     expect(events.at(-1)!.data).toEqual({ type: 'error', error: { type: 'api_error', message: 'The Gemini stream broke after 1 chunk(s) (ECONNRESET); the answer is incomplete.' } })
     expect(text).not.toContain('message_stop')
+  })
+
+  describe('keep-alives', () => {
+    const K = Payload.keepAlive
+    const answer = [chunk([{ text: 'Hel' }]), chunk([{ text: 'lo' }], { finishReason: 'STOP' })]
+
+    it("are Anthropic's ping event at the start (before message_start), in the middle and at the end; nothing else changes", async () => {
+      const { events, text } = await run([K, answer[0], K, K, answer[1], K])
+      expect(text.startsWith('event: ping\ndata: {"type":"ping"}\n\nevent: message_start\n')).toBe(true)
+      expect(events.map((e) => e.event)).toEqual([
+        'ping',
+        'message_start',
+        'content_block_start',
+        'content_block_delta',
+        'ping',
+        'ping',
+        'content_block_delta',
+        'ping',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ])
+      expect(events.filter((e) => e.event === 'ping').map((e) => e.data)).toEqual(Array(4).fill({ type: 'ping' }))
+      // message_start still carries the first real chunk's id and usage: a ping started nothing
+      const plain = await run(answer)
+      expect(events.filter((e) => e.event !== 'ping')).toEqual(plain.events)
+    })
+
+    it('a stream of keep-alives only: pings, then one complete empty message', async () => {
+      const { events } = await run([K, K])
+      expect(events.map((e) => e.event)).toEqual(['ping', 'ping', 'message_start', 'message_delta', 'message_stop'])
+    })
+
+    it('a keep-alive before a failure: the ping, then the error event, no message_stop', async () => {
+      const { events } = await run([answer[0], K], new GatewayError(502, 'broken'))
+      expect(events.map((e) => e.event).slice(-2)).toEqual(['ping', 'error'])
+      expect(events.map((e) => e.event)).not.toContain('message_stop')
+    })
   })
 
   it('an overloaded failure mid-stream is an overloaded_error; a bug is an opaque api_error', async () => {

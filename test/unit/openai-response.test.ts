@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toChatCompletion, finishReason } from '../../core/dialects/openai/response.ts'
+import { encodeAnswer, finishReason } from '../../core/dialects/openai/response.ts'
 import type { ChatOptions } from '../../core/dialects/openai/request.ts'
 import { openaiErrorObject } from '../../core/dialects/openai/errors.ts'
 import { float32Base64, toEmbeddingsResponse } from '../../core/dialects/openai/embeddings.ts'
@@ -82,7 +82,7 @@ const cases: { name: string; in: Record<string, unknown>; choices: unknown[]; us
       { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } },
       { inlineData: { mimeType: 'image/png', data: 'iVBO' } },
     ])]),
-    choices: [{ index: 0, message: { role: 'assistant', content: '\n```python\nprint(1)\n```\n\n```output\n1\n```\n\n![image](data:image/png;base64,iVBO)\n', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    choices: [{ index: 0, message: { role: 'assistant', content: '\n\n```python\nprint(1)\n```\n\n\n```output\n1\n```\n\n![image](data:image/png;base64,iVBO)\n', refusal: null }, logprobs: null, finish_reason: 'stop' }],
   },
   {
     name: 'logprobs',
@@ -99,26 +99,26 @@ const cases: { name: string; in: Record<string, unknown>; choices: unknown[]; us
 describe('Gemini answer → chat.completion', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const completion = toChatCompletion(c.in, options)
+      const completion = encodeAnswer(c.in, options)
       expect(completion.choices).toEqual(c.choices)
       if (c.usage) expect(completion.usage).toEqual(c.usage)
     })
   }
 
   it('the envelope: chatcmpl id from the responseId, created, the model the client asked for', () => {
-    const completion = toChatCompletion(answer([candidate([{ text: 'x' }])]), options)
+    const completion = encodeAnswer(answer([candidate([{ text: 'x' }])]), options)
     expect(completion).toMatchObject({ id: 'chatcmpl-resp123', object: 'chat.completion', model: 'my-model' })
     expect(Math.abs(completion.created - Date.now() / 1000)).toBeLessThan(5)
     expect(completion.usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })
   })
 
   it('cached and tool-use prompt tokens', () => {
-    const completion = toChatCompletion(answer([candidate([{ text: 'x' }])], { usageMetadata: { promptTokenCount: 100, cachedContentTokenCount: 80, toolUsePromptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 115 } }), options)
+    const completion = encodeAnswer(answer([candidate([{ text: 'x' }])], { usageMetadata: { promptTokenCount: 100, cachedContentTokenCount: 80, toolUsePromptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 115 } }), options)
     expect(completion.usage).toEqual({ prompt_tokens: 110, completion_tokens: 5, total_tokens: 115, prompt_tokens_details: { cached_tokens: 80 }, completion_tokens_details: { reasoning_tokens: 0 } })
   })
 
   it('tool calls without a Gemini id get a fresh call_ id', () => {
-    const completion = toChatCompletion(answer([candidate([{ functionCall: { name: 'f', args: {} } }])]), options)
+    const completion = encodeAnswer(answer([candidate([{ functionCall: { name: 'f', args: {} } }])]), options)
     expect(completion.choices[0].message.tool_calls[0].id).toMatch(/^call_[0-9a-f]{24}$/)
   })
 

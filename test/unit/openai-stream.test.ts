@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChatOptions } from '../../core/dialects/openai/request.ts'
-import { encodeChatStream } from '../../core/dialects/openai/stream.ts'
+import { encodeStream } from '../../core/dialects/openai/stream.ts'
 import { GatewayError } from '../../core/errors.ts'
 import { Payload } from '../../core/payload.ts'
 
@@ -14,14 +14,22 @@ const chunk = (parts: unknown[] | undefined, extra: Record<string, unknown> = {}
 })
 
 async function* from(items: unknown[], failure?: Error): AsyncGenerator<Payload> {
-  for (const item of items) yield typeof item === 'string' ? Payload.fromText(item) : Payload.fromData(item)
+  for (const item of items) yield item instanceof Payload ? item : typeof item === 'string' ? Payload.fromText(item) : Payload.fromData(item)
   if (failure) throw failure
+}
+
+async function streamText(items: unknown[], opts = options(), failure?: Error): Promise<string> {
+  let text = ''
+  for await (const piece of encodeStream(from(items, failure), opts)) text += piece
+  return text
 }
 
 /** The SSE text, as a list of parsed events (or '[DONE]'), with the framing checked on the way. */
 async function events(items: unknown[], opts = options(), failure?: Error): Promise<unknown[]> {
-  let text = ''
-  for await (const piece of encodeChatStream(from(items, failure), opts)) text += piece
+  return parse(await streamText(items, opts, failure))
+}
+
+function parse(text: string): unknown[] {
   expect(text.endsWith('\n\n')).toBe(true)
   return text.slice(0, -2).split('\n\n').map((event) => {
     expect(event.startsWith('data: ')).toBe(true)
@@ -142,10 +150,40 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
     ])
   })
 
-  it('a chunk without candidates (a heartbeat) is an SSE comment, not an event', async () => {
-    let text = ''
-    for await (const piece of encodeChatStream(from([{ usageMetadata: { promptTokenCount: 1 } }, chunk([{ text: 'a' }], { finishReason: 'STOP' })]), options())) text += piece
-    expect(text.startsWith(': keep-alive\n\ndata: {')).toBe(true)
+  it('a chunk without candidates (usage only) writes nothing and leaves the role to the first real delta', async () => {
+    const out = await events([{ usageMetadata: { promptTokenCount: 1 }, responseId: 'R1' }, chunk([{ text: 'a' }], { finishReason: 'STOP' })])
+    expect(out).toEqual([choice({ role: 'assistant', content: 'a' }), choice({}, 'stop'), '[DONE]'])
+  })
+
+  describe('keep-alives', () => {
+    const KEEP_ALIVE = ': keep-alive\n\n'
+    const answer = [chunk([{ text: 'Hel' }]), chunk([{ text: 'lo' }], { finishReason: 'STOP' })]
+    const expected = [choice({ role: 'assistant', content: 'Hel' }), choice({ content: 'lo' }), choice({}, 'stop'), '[DONE]']
+
+    it('are SSE comments at the start, in the middle and at the end, and change no event: the role waits for the first real delta', async () => {
+      const text = await streamText([Payload.keepAlive, answer[0], Payload.keepAlive, Payload.keepAlive, answer[1], Payload.keepAlive])
+      expect(text.startsWith(KEEP_ALIVE + 'data: {')).toBe(true)
+      expect(text.split(KEEP_ALIVE).length - 1).toBe(4)
+      // the last one comes after the upstream's last chunk (which closed the choice), before [DONE]
+      expect(text.slice(text.lastIndexOf(KEEP_ALIVE))).toBe(KEEP_ALIVE + 'data: [DONE]\n\n')
+      expect(parse(text.replaceAll(KEEP_ALIVE, ''))).toEqual(expected)
+    })
+
+    it('a stream of keep-alives only still closes with the role, a real finish_reason and usage', async () => {
+      const text = await streamText([Payload.keepAlive, Payload.keepAlive], options({ includeUsage: true }))
+      expect(text.startsWith(KEEP_ALIVE + KEEP_ALIVE + 'data: ')).toBe(true)
+      expect(parse(text.replaceAll(KEEP_ALIVE, ''))).toEqual([
+        { ...choice({ role: 'assistant', content: '' }, 'stop'), id: expect.stringMatching(/^chatcmpl-/), usage: null },
+        { ...env, id: expect.stringMatching(/^chatcmpl-/), choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } },
+        '[DONE]',
+      ])
+    })
+
+    it('a keep-alive before a failure: the comment, then the error event, no [DONE]', async () => {
+      const text = await streamText([answer[0], Payload.keepAlive], options(), new GatewayError(502, 'broken'))
+      expect(text).toContain(KEEP_ALIVE + 'data: {"error":')
+      expect(text).not.toContain('[DONE]')
+    })
   })
 
   it('chunk ids are stable across the stream and usage is null on every chunk when include_usage is on', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { openaiErrorObject } from '../../core/dialects/openai/errors.ts'
 import type { ResponsesOptions } from '../../core/dialects/responses/decode.ts'
-import { encodeResponse } from '../../core/dialects/responses/response.ts'
+import { encodeAnswer } from '../../core/dialects/responses/response.ts'
 import { GatewayError } from '../../core/errors.ts'
 
 const OPTIONS: ResponsesOptions = { kind: 'response', model: 'gemini-2.5-flash', createdAt: 1767225600, echo: { instructions: null, tools: [], tool_choice: 'auto' } }
@@ -29,7 +29,7 @@ const message = (id: string, text: string, status = 'completed') => ({
 
 describe('Gemini answer → Response object', () => {
   it('plain text, with usage and the request settings repeated', () => {
-    const { response, finish } = encodeResponse(answer([{ text: 'Paris' }]), OPTIONS, counterIds())
+    const { response, finish } = encodeAnswer(answer([{ text: 'Paris' }]), OPTIONS, counterIds())
     expect(finish.status).toBe('completed')
     expect(response).toMatchObject({
       id: 'resp_abcDEF123',
@@ -104,24 +104,24 @@ describe('Gemini answer → Response object', () => {
       'images and code execution become text',
       [{ executableCode: { language: 'PYTHON', code: 'print(1)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } }, { inlineData: { mimeType: 'image/png', data: 'AAA' } }],
       'STOP',
-      [message('msg_1', '\n\n```python\nprint(1)\n```\n\n\n\n```\n1\n\n```\n\n\n\n![image](data:image/png;base64,AAA)\n\n')],
+      [message('msg_1', '\n\n```python\nprint(1)\n```\n\n\n```output\n1\n```\n\n\n![image](data:image/png;base64,AAA)\n\n')],
     ],
   ]
 
   it.each(cases)('%s', (_name, parts, finishReason, output, extra = {}) => {
-    const { response } = encodeResponse(answer(parts, finishReason), OPTIONS, counterIds())
+    const { response } = encodeAnswer(answer(parts, finishReason), OPTIONS, counterIds())
     expect(response.output).toEqual(output)
     expect(response).toMatchObject(extra)
   })
 
   it('usage: cached and thinking tokens', () => {
     const usage = { promptTokenCount: 12013, candidatesTokenCount: 15, totalTokenCount: 12101, cachedContentTokenCount: 11243, thoughtsTokenCount: 73 }
-    const { response } = encodeResponse(answer([{ text: 'x' }], 'STOP', usage), OPTIONS, counterIds())
+    const { response } = encodeAnswer(answer([{ text: 'x' }], 'STOP', usage), OPTIONS, counterIds())
     expect(response.usage).toEqual({ input_tokens: 12013, input_tokens_details: { cached_tokens: 11243 }, output_tokens: 88, output_tokens_details: { reasoning_tokens: 73 }, total_tokens: 12101 })
   })
 
   it('a blocked prompt is an incomplete answer with content_filter', () => {
-    const { response } = encodeResponse({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } }, OPTIONS, counterIds())
+    const { response } = encodeAnswer({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } }, OPTIONS, counterIds())
     expect(response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' }, output: [], usage: { input_tokens: 7, output_tokens: 0, total_tokens: 7 } })
   })
 })

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ResponsesOptions } from '../../core/dialects/responses/decode.ts'
 import { encodeStream } from '../../core/dialects/responses/stream.ts'
 import { GatewayError } from '../../core/errors.ts'
@@ -14,11 +14,11 @@ function counterIds() {
 type Event = Record<string, any>
 
 /** Runs chunks (a thrown Error stands for the upstream breaking there) through the encoder; returns the parsed events. */
-async function run(chunks: (Record<string, unknown> | Error | string)[]): Promise<{ events: Event[]; writes: number }> {
+async function run(chunks: (Record<string, unknown> | Error | string | Payload)[]): Promise<{ events: Event[]; writes: number; text: string }> {
   async function* source(): AsyncGenerator<Payload> {
     for (const chunk of chunks) {
       if (chunk instanceof Error) throw chunk
-      yield typeof chunk === 'string' ? Payload.fromText(chunk) : Payload.fromData(chunk)
+      yield chunk instanceof Payload ? chunk : typeof chunk === 'string' ? Payload.fromText(chunk) : Payload.fromData(chunk)
     }
   }
   let text = ''
@@ -29,7 +29,7 @@ async function run(chunks: (Record<string, unknown> | Error | string)[]): Promis
   }
   const events = text
     .split('\n\n')
-    .filter(Boolean)
+    .filter((frame) => frame !== '' && frame !== KEEP_ALIVE)
     .map((frame) => {
       const [eventLine, dataLine, ...rest] = frame.split('\n')
       expect(rest).toEqual([])
@@ -38,8 +38,10 @@ async function run(chunks: (Record<string, unknown> | Error | string)[]): Promis
       return data
     })
   events.forEach((event, i) => expect(event.sequence_number).toBe(i))
-  return { events, writes }
+  return { events, writes, text }
 }
+
+const KEEP_ALIVE = ': keep-alive'
 
 const chunk = (parts: unknown[], finishReason?: string, usage: Record<string, number> = { promptTokenCount: 4, totalTokenCount: 4 }) => ({
   candidates: [{ content: { parts, role: 'model' }, ...(finishReason ? { finishReason } : {}), index: 0 }],
@@ -173,6 +175,36 @@ describe('Gemini stream → Responses events', () => {
     const { events } = await run([chunk([{ text: 'a' }]), '{not json'])
     expect(events.at(-2)!.type).toBe('response.failed')
     expect(events.at(-1)!.message).toMatch(/not JSON/)
+  })
+
+  describe('keep-alives', () => {
+    const K = Payload.keepAlive
+    const answer = [chunk([{ text: 'Hel' }]), chunk([{ text: 'lo' }], 'STOP')]
+    afterEach(() => vi.useRealTimers())
+
+    it('are SSE comments at the start (before response.created), in the middle and at the end; no event or number changes', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 1) })
+      const { events, text } = await run([K, answer[0], K, K, answer[1], K])
+      expect(text.startsWith(': keep-alive\n\nevent: response.created\n')).toBe(true)
+      expect(text.split(': keep-alive\n\n').length - 1).toBe(4)
+      // after the upstream's last chunk, before the closing events
+      expect(text.slice(text.lastIndexOf(': keep-alive\n\n'))).toMatch(/^: keep-alive\n\nevent: response.output_text.done\n/)
+      // the same events, ids and sequence numbers (run() checks they count up from 0) as without keep-alives
+      expect(events).toEqual((await run(answer)).events)
+      expect(events[0]!.response.id).toBe('resp_rid')
+    })
+
+    it('a stream of keep-alives only still ends with a terminal event', async () => {
+      const { events, text } = await run([K, K])
+      expect(text.startsWith(': keep-alive\n\n: keep-alive\n\nevent: response.created\n')).toBe(true)
+      expect(events.map((e) => e.type)).toEqual(['response.created', 'response.in_progress', 'response.completed'])
+    })
+
+    it('a keep-alive before a failure: the comment, then response.failed and error', async () => {
+      const { events, text } = await run([answer[0], K, new GatewayError(502, 'broken')])
+      expect(text).toContain(': keep-alive\n\nevent: response.failed\n')
+      expect(events.map((e) => e.type).slice(-2)).toEqual(['response.failed', 'error'])
+    })
   })
 
   it('a blocked prompt → response.incomplete with content_filter', async () => {

@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../../internal/json.ts'
+import { codeExecutionMarkdown } from '../shared/code-execution.ts'
 import { toolUseId } from './tool-ids.ts'
 
 /**
@@ -15,7 +16,7 @@ import { toolUseId } from './tool-ids.ts'
  *                         → a thinking block with empty text and that signature, right after the text, when the
  *                           client asked for thinking (a client that did not gets no thinking blocks; Gemini does
  *                           not require that signature back)
- *   executableCode / codeExecutionResult → fenced text
+ *   executableCode / codeExecutionResult → fenced markdown in a text block (see shared/code-execution.ts)
  */
 
 export type BlockEvent =
@@ -57,14 +58,8 @@ export class BlockBuilder {
       }
       return
     }
-    if (isObject(p.executableCode) && typeof p.executableCode.code === 'string') {
-      const language = typeof p.executableCode.language === 'string' ? p.executableCode.language.toLowerCase() : ''
-      this.#text(`\n\`\`\`${language === 'language_unspecified' ? '' : language}\n${p.executableCode.code}\n\`\`\`\n`, out)
-      return
-    }
-    if (isObject(p.codeExecutionResult) && typeof p.codeExecutionResult.output === 'string') {
-      this.#text(`\n\`\`\`\n${p.codeExecutionResult.output}\n\`\`\`\n`, out)
-    }
+    const markdown = codeExecutionMarkdown(p)
+    if (markdown !== undefined) this.#text(markdown, out)
     // inlineData (generated images, audio) and unknown part kinds have no Anthropic content block.
   }
 

@@ -151,8 +151,9 @@ function decodeGenerationConfig(raw: Json): { config: Json; thinking: boolean } 
 
 /**
  * enabled {budget_tokens} → thinkingBudget + includeThoughts; adaptive / between_tools → includeThoughts with the
- * model's own (dynamic) budget; disabled → nothing (Gemini 2.5 Pro and 3 cannot switch thinking off, and without
- * includeThoughts no thought reaches the client). display "omitted" keeps the thinking but not the summaries.
+ * model's own (dynamic) budget; disabled → includeThoughts false only (Gemini 2.5 Pro and 3 cannot switch thinking
+ * off; saying so, rather than nothing, lets a plugin see that the client decided). display "omitted" keeps the
+ * thinking but not the summaries.
  */
 function decodeThinking(thinking: unknown): { config?: Json; requested: boolean } {
   if (thinking === undefined || thinking === null) return { requested: false }
@@ -165,7 +166,7 @@ function decodeThinking(thinking: unknown): { config?: Json; requested: boolean 
     case 'between_tools':
       return { config: { includeThoughts }, requested: true }
     case 'disabled':
-      return { requested: false }
+      return { config: { includeThoughts: false }, requested: false }
     default:
       throw invalid('thinking.type', "Input should be 'enabled', 'adaptive' or 'disabled'")
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Json } from '../../internal/json.ts'
-import { geminiUsage } from '../shared/tools.ts'
+import { tokenCounts } from '../shared/usage.ts'
 import { BlockBuilder, foldBlocks, type BlockEvent } from './blocks.ts'
 
 /** What the encoders need from the request: the client's model name and whether it asked for thinking. */
@@ -12,7 +12,7 @@ export interface AnswerOptions {
 /**
  * A Gemini generateContent answer → an Anthropic Message. Only the first candidate is used (Anthropic has no `n`).
  */
-export function toMessage(answer: Json, options: AnswerOptions): Json {
+export function encodeAnswer(answer: Json, options: AnswerOptions): Json {
   const builder = new BlockBuilder({ thinking: options.thinking, wholeToolInput: true })
   const events: BlockEvent[] = []
   const candidate = firstCandidate(answer)
@@ -78,7 +78,7 @@ const refusal = (explanation: string): StopInfo => ({ stop_reason: 'refusal', st
  * promptTokenCount includes its cached tokens. output_tokens includes thinking, as Anthropic bills it.
  */
 export function anthropicUsage(usageMetadata: unknown): Json {
-  const usage = geminiUsage(usageMetadata)
+  const usage = tokenCounts(usageMetadata)
   const cached = usage?.cached ?? 0
   return {
     input_tokens: Math.max(0, (usage?.prompt ?? 0) - cached),

@@ -14,10 +14,15 @@ import { anthropicUsage, firstCandidate, messageId, stopReason, type AnswerOptio
  *   content_block_stop, per block with its index
  *   message_delta (stop_reason, final usage) · message_stop
  *
+ * A keep-alive is Anthropic's own `ping` event and changes nothing else. One that comes before the first chunk goes
+ * out before message_start: message_start carries the message id and input usage, which only that chunk has, and the
+ * official SDKs drop every ping before they look at the order of events (Anthropic's API sends its pings after
+ * message_start, but documents them as possible anywhere in the stream).
+ *
  * A failure after the first byte (the chunk iterator throws) ends the stream with an `error` event and no
  * message_stop: the official SDKs raise it, nothing passes it off as a finished answer.
  */
-export async function* anthropicEvents(chunks: AsyncIterable<Payload>, options: AnswerOptions): AsyncGenerator<string> {
+export async function* encodeStream(chunks: AsyncIterable<Payload>, options: AnswerOptions): AsyncGenerator<string> {
   const builder = new BlockBuilder({ thinking: options.thinking })
   let started = false
   let usage: unknown
@@ -26,6 +31,10 @@ export async function* anthropicEvents(chunks: AsyncIterable<Payload>, options: 
   const events: BlockEvent[] = []
   try {
     for await (const chunk of chunks) {
+      if (chunk.keepAlive) {
+        yield PING
+        continue
+      }
       const data = chunk.data as Json
       let out = ''
       if (!started) {
@@ -89,3 +98,5 @@ function drain(events: BlockEvent[]): string {
 }
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+
+const PING = sse('ping', { type: 'ping' })

@@ -6,8 +6,8 @@ import type { Dialect } from '../types.ts'
 import type { EmbeddingsOptions } from './embeddings.ts'
 import { openaiErrorResponse } from './errors.ts'
 import type { ChatOptions } from './request.ts'
-import { toChatCompletion } from './response.ts'
-import { encodeChatStream } from './stream.ts'
+import { encodeAnswer } from './response.ts'
+import { encodeStream } from './stream.ts'
 
 /** What the routes put in GatewayRequest.dialectOptions; model lists carry none (they are converted in `after`). */
 export type OpenAIDialectOptions = ChatOptions | EmbeddingsOptions
@@ -24,13 +24,13 @@ export const openaiDialect: Dialect = {
     const options = ctx.request.dialectOptions as OpenAIDialectOptions | undefined
     if (outcome.kind === 'stream') {
       const chat = options?.kind === 'chat' ? options : { kind: 'chat' as const, model: ctx.request.model, n: 1, includeUsage: false }
-      return new FastResponse(responseBody(encodeChatStream(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
+      return new FastResponse(responseBody(encodeStream(outcome.chunks, chat)), { status: 200, headers: SSE_HEADERS })
     }
     if (outcome.status < 200 || outcome.status > 299) return openaiErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))
     if (options?.kind === 'chat') {
       const answer = outcome.body.tryData()
       if (!isObject(answer)) return openaiErrorResponse(new GatewayError(502, 'Gemini sent an answer that is not JSON.'))
-      return new FastResponse(JSON.stringify(toChatCompletion(answer, options)), { status: 200, headers: { ...JSON_HEADERS, ...outcome.headers } })
+      return new FastResponse(JSON.stringify(encodeAnswer(answer, options)), { status: 200, headers: { ...JSON_HEADERS, ...outcome.headers } })
     }
     return new FastResponse(outcome.body.text, { status: outcome.status, headers: { ...JSON_HEADERS, ...outcome.headers } })
   },

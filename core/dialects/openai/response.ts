@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { isObject, type Json } from '../../internal/json.ts'
-import { geminiUsage } from '../shared/tools.ts'
+import { codeExecutionMarkdown } from '../shared/code-execution.ts'
+import { tokenCounts } from '../shared/usage.ts'
 import { encodeToolCallId } from './ids.ts'
 import type { ChatOptions } from './request.ts'
 
@@ -59,16 +60,7 @@ function renderPart(part: Json): string {
     const { mimeType = '', fileUri = '' } = part.fileData
     return String(mimeType).startsWith('image/') ? `\n![image](${fileUri})\n` : `\n[${mimeType || 'file'}](${fileUri})\n`
   }
-  if (isObject(part.executableCode)) {
-    const language = String(part.executableCode.language ?? '').toLowerCase().replace('language_unspecified', '')
-    return `\n\`\`\`${language}\n${part.executableCode.code ?? ''}\n\`\`\`\n`
-  }
-  if (isObject(part.codeExecutionResult)) {
-    const { outcome, output = '' } = part.codeExecutionResult
-    const note = outcome && outcome !== 'OUTCOME_OK' ? `${outcome}\n` : ''
-    return `\n\`\`\`output\n${note}${String(output).replace(/\n$/, '')}\n\`\`\`\n`
-  }
-  return ''
+  return codeExecutionMarkdown(part) ?? ''
 }
 
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION'])
@@ -89,7 +81,7 @@ export function finishReason(reason: unknown, calledTools: boolean): string {
  * prompt + completion = Gemini's totalTokenCount.
  */
 export function chatUsage(meta: unknown): Json | undefined {
-  const usage = geminiUsage(meta)
+  const usage = tokenCounts(meta)
   if (!usage) return undefined
   const toolUse = Number((meta as Json).toolUsePromptTokenCount ?? 0)
   const prompt = usage.prompt + toolUse
@@ -129,7 +121,7 @@ export function completionId(responseId: unknown): string {
 export const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 /** A whole Gemini generateContent answer → chat.completion. */
-export function toChatCompletion(answer: Json, options: ChatOptions): Json {
+export function encodeAnswer(answer: Json, options: ChatOptions): Json {
   const candidates: unknown[] = Array.isArray(answer.candidates) ? answer.candidates : []
   let choices: Json[]
   if (candidates.length > 0) {

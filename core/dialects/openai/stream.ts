@@ -1,6 +1,7 @@
 import { GatewayError, toGatewayError } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
 import type { Payload } from '../../payload.ts'
+import { SSE_KEEP_ALIVE } from '../shared/keep-alive.ts'
 import { openaiErrorObject } from './errors.ts'
 import type { ChatOptions } from './request.ts'
 import { EMPTY_USAGE, chatLogprobs, chatUsage, completionId, finishReason, nowSeconds, readParts } from './response.ts'
@@ -37,12 +38,7 @@ export class ChatStreamEncoder {
     this.#id ??= completionId(data.responseId)
     if (data.usageMetadata) this.#usage = data.usageMetadata
     const candidates: unknown[] = Array.isArray(data.candidates) ? data.candidates : []
-    if (candidates.length === 0) {
-      if (isObject(data.promptFeedback) && data.promptFeedback.blockReason) return this.#blocked()
-      // A chunk without candidates (a plugin's heartbeat while it waits): an SSE comment keeps proxies and clients
-      // from timing out, and every SSE parser skips it.
-      return ': keep-alive\n\n'
-    }
+    if (candidates.length === 0) return isObject(data.promptFeedback) && data.promptFeedback.blockReason ? this.#blocked() : ''
 
     const deltas: Json[] = []
     const finishes: Json[] = []
@@ -126,11 +122,18 @@ export class ChatStreamEncoder {
   }
 }
 
-/** The SSE text of a whole stream: each Gemini chunk converted as it arrives; a failure becomes the error event. */
-export async function* encodeChatStream(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
+/**
+ * The SSE text of a whole stream: each Gemini chunk converted as it arrives; a failure becomes the error event. A
+ * keep-alive is an SSE comment and leaves the encoder alone (no role delta, no id taken from it).
+ */
+export async function* encodeStream(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
   const encoder = new ChatStreamEncoder(options)
   try {
     for await (const chunk of chunks) {
+      if (chunk.keepAlive) {
+        yield SSE_KEEP_ALIVE
+        continue
+      }
       const data = chunk.tryData()
       if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
       const events = encoder.chunk(data)

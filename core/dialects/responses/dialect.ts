@@ -6,7 +6,7 @@ import { SSE_HEADERS, responseBody } from '../../sse.ts'
 import { openaiErrorResponse } from '../openai/errors.ts'
 import type { Dialect } from '../types.ts'
 import type { ResponsesOptions } from './decode.ts'
-import { encodeResponse } from './response.ts'
+import { encodeAnswer } from './response.ts'
 import { encodeStream } from './stream.ts'
 
 const json = (value: unknown, headers: Record<string, string>) =>
@@ -31,7 +31,7 @@ export const responsesDialect: Dialect = {
     if (options.kind === 'input_tokens') {
       return json({ object: 'response.input_tokens', input_tokens: Number(answer.totalTokens ?? 0) }, headers)
     }
-    const { response, finish } = encodeResponse(answer, options)
+    const { response, finish } = encodeAnswer(answer, options)
     if (finish.status === 'failed') return openaiErrorResponse(new GatewayError(502, finish.message ?? 'Gemini failed to answer.'))
     return json(response, headers)
   },

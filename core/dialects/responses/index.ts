@@ -2,5 +2,5 @@
 export { registerResponsesRoutes } from './routes.ts'
 export { responsesDialect } from './dialect.ts'
 export { decodeResponsesRequest, type ResponsesOptions } from './decode.ts'
-export { encodeResponse } from './response.ts'
+export { encodeAnswer } from './response.ts'
 export { encodeStream } from './stream.ts'

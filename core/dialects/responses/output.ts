@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Json } from '../../internal/json.ts'
+import { codeExecutionMarkdown } from '../shared/code-execution.ts'
 import { encodeSignature, type SignatureTarget } from './signature.ts'
 
 /** Receives each stream event as it happens (type + payload without sequence_number). Absent for non-stream answers. */
@@ -239,9 +240,5 @@ function renderOther(part: Json): string | undefined {
     return mime.startsWith('image/') ? `\n\n![image](${url})\n\n` : `\n\n[${mime}](${url})\n\n`
   }
   if (part.fileData && typeof part.fileData.fileUri === 'string') return `\n\n[${part.fileData.mimeType ?? 'file'}](${part.fileData.fileUri})\n\n`
-  if (part.executableCode && typeof part.executableCode.code === 'string') {
-    return `\n\n\`\`\`${String(part.executableCode.language ?? '').toLowerCase()}\n${part.executableCode.code}\n\`\`\`\n\n`
-  }
-  if (part.codeExecutionResult && typeof part.codeExecutionResult.output === 'string') return `\n\n\`\`\`\n${part.codeExecutionResult.output}\n\`\`\`\n\n`
-  return undefined
+  return codeExecutionMarkdown(part)
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Json } from '../../internal/json.ts'
-import { geminiUsage } from '../shared/tools.ts'
+import { tokenCounts } from '../shared/usage.ts'
 import type { ResponsesOptions } from './decode.ts'
 import { finishOf, OutputBuilder, type Finish, type IdMaker } from './output.ts'
 
@@ -11,7 +11,7 @@ export function responseId(geminiId: string | undefined): string {
 
 /** Gemini usageMetadata → Responses usage; output tokens include the thinking tokens, as OpenAI counts reasoning. */
 export function usageOf(usageMetadata: unknown): Json | null {
-  const usage = geminiUsage(usageMetadata)
+  const usage = tokenCounts(usageMetadata)
   if (!usage) return null
   return {
     input_tokens: usage.prompt,
@@ -58,7 +58,7 @@ export interface EncodedAnswer {
 }
 
 /** A whole Gemini generateContent answer → a Response object (status completed, incomplete or failed). */
-export function encodeResponse(answer: Json, options: ResponsesOptions, newId?: IdMaker): EncodedAnswer {
+export function encodeAnswer(answer: Json, options: ResponsesOptions, newId?: IdMaker): EncodedAnswer {
   const builder = new OutputBuilder(undefined, newId)
   builder.add(answer)
   const finish = finishOf(builder.finishReason, builder.blockReason, builder.finishMessage)

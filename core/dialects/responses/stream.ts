@@ -1,7 +1,7 @@
-import { toGatewayError } from '../../errors.ts'
+import { GatewayError, toGatewayError } from '../../errors.ts'
 import type { Json } from '../../internal/json.ts'
 import type { Payload } from '../../payload.ts'
-import { GatewayError } from '../../errors.ts'
+import { SSE_KEEP_ALIVE } from '../shared/keep-alive.ts'
 import { openaiErrorObject, type OpenAIErrorBody } from '../openai/errors.ts'
 import type { ResponsesOptions } from './decode.ts'
 import { finishOf, OutputBuilder, type IdMaker } from './output.ts'
@@ -14,7 +14,9 @@ const TERMINAL = { completed: 'response.completed', incomplete: 'response.incomp
  * each chunk arrives: one write per upstream chunk, nothing held back. The stream always ends with a terminal event
  * that tells the truth: response.completed, response.incomplete (max_output_tokens / content_filter), or
  * response.failed followed by an `error` event when Gemini failed or the upstream broke after the first byte (the
- * official SDKs raise that `error` event as an APIError, so a broken answer never looks finished).
+ * official SDKs raise that `error` event as an APIError, so a broken answer never looks finished). A keep-alive is an
+ * SSE comment: no event, no sequence_number used, and before the first chunk no response.created (its id comes from
+ * that chunk).
  */
 export async function* encodeStream(chunks: AsyncIterable<Payload>, options: ResponsesOptions, newId?: IdMaker): AsyncGenerator<string> {
   let sequence = 0
@@ -34,6 +36,10 @@ export async function* encodeStream(chunks: AsyncIterable<Payload>, options: Res
 
   try {
     for await (const chunk of chunks) {
+      if (chunk.keepAlive) {
+        yield SSE_KEEP_ALIVE
+        continue
+      }
       const data = chunk.tryData() as Json | undefined
       if (!data || typeof data !== 'object') throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
       if (id === undefined) start(typeof data.responseId === 'string' ? data.responseId : undefined)
