@@ -1,10 +1,35 @@
 import { defineConfig } from './core/index.ts'
+import { fakeStream, imageChat, imageGeneration, search, speech, thinking, tools, urlNormalization } from './plugins/index.ts'
 
 /**
  * gemgate's config. Everything here can also come from the environment (gemini-balance's names, e.g. API_KEYS,
  * ALLOWED_TOKENS, MAX_RETRIES; see README.md), and the environment wins, so an existing .env keeps working.
- * Plugins are listed in the order their hooks run.
+ *
+ * Plugins run their hooks in the order listed. Each is switched off by deleting (or commenting out) its line; the
+ * options shown are the defaults, and the gemini-balance variable beside each option overrides it.
  */
 export default defineConfig({
-  plugins: [],
+  plugins: [
+    // Requests on sloppy paths reach the route they meant. enabled: URL_NORMALIZATION_ENABLED
+    urlNormalization({ enabled: false }),
+    // `<model>-search` answers with Google Search and lists its sources once. models: SEARCH_MODELS, showLink: SHOW_SEARCH_LINK
+    search({ models: ['gemini-2.5-flash', 'gemini-2.5-pro'], showLink: true }),
+    // `<model>-non-thinking`, budgets per model, thoughts shown or not. models: THINKING_MODELS,
+    // budgets: THINKING_BUDGET_MAP, showThoughts: SHOW_THINKING_PROCESS
+    thinking({ models: [], budgets: {}, showThoughts: true }),
+    // Code execution and URL context tools. codeExecution: TOOLS_CODE_EXECUTION_ENABLED, urlContext: URL_CONTEXT_ENABLED,
+    // urlContextModels: URL_CONTEXT_MODELS
+    tools({ codeExecution: false, urlContext: false }),
+    // `<model>-image` answers with images; images reach text clients as markdown. models: IMAGE_MODELS
+    imageChat({ models: ['gemini-2.0-flash-exp', 'gemini-2.5-flash-image-preview'] }),
+    // POST /v1/images/generations and `<model>-chat` on Imagen. model: CREATE_IMAGE_MODEL, paidKey: PAID_KEY
+    imageGeneration({ model: 'imagen-3.0-generate-002' }),
+    // POST /v1/audio/speech on a Gemini TTS model. model: TTS_MODEL, voice: TTS_VOICE_NAME, speed: TTS_SPEED
+    speech({ model: 'gemini-2.5-flash-preview-tts', voice: 'Zephyr', speed: 'normal' }),
+    // Streams answered from a non-stream call, with keep-alives meanwhile. enabled: FAKE_STREAM_ENABLED,
+    // emptyDataIntervalSeconds: FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS
+    fakeStream({ enabled: false, emptyDataIntervalSeconds: 5 }),
+    // Short model names of your own (the README's example plugin):
+    // modelAlias({ aliases: { fast: 'gemini-2.5-flash-lite' } }),
+  ],
 })

@@ -14,6 +14,10 @@ import {
 import { RETIRED_MODELS, checkModelAction, findModel, listModels } from './models.ts'
 import { sendError, sendJson, sendStream } from './respond.ts'
 import type { Behaviour } from './types.ts'
+import { checkFileReferences, checkNativeFields } from './validate.ts'
+import { withThoughtChunk, withThoughts } from './thinking.ts'
+import { toolAnswer } from './tools.ts'
+import { speechAnswer, wantsAudio } from './audio.ts'
 
 export interface NativeCall {
   ex: Exchange
@@ -27,6 +31,8 @@ export interface NativeCall {
   action: string | undefined
   /** Behaviours that shape a successful answer: 'empty', 'blocked', 'truncated-stream' (others answer normally). */
   behaviour: Behaviour
+  /** Refuse unknown/mistyped top-level fields and file references as Google does. */
+  strict: boolean
   streamChunks: number
   chunkIntervalMs: number
 }
@@ -43,7 +49,7 @@ export async function handleNative(call: NativeCall): Promise<void> {
   if (model === undefined || !rest.startsWith('models/')) return sendError(ex, routeNotFound())
   if (action === undefined) {
     if (method !== 'GET') return sendError(ex, routeNotFound())
-    const retiredFor = RETIRED_MODELS[model]
+    const retiredFor = Object.hasOwn(RETIRED_MODELS, model) ? RETIRED_MODELS[model] : undefined
     if (retiredFor !== undefined) return sendError(ex, modelRetired(model, retiredFor))
     const info = findModel(model)
     return info === undefined ? sendError(ex, modelGetNotFound(model)) : sendJson(ex, info)
@@ -52,8 +58,12 @@ export async function handleNative(call: NativeCall): Promise<void> {
 
   const request = requestObject(call)
   if ('error' in request) return sendError(ex, request.error)
+  const malformed = call.strict ? checkNativeFields(action, request.value) : undefined
+  if (malformed !== undefined) return sendError(ex, malformed)
   const unsupported = checkModelAction(model, action)
   if (unsupported !== undefined) return sendError(ex, unsupported)
+  const unreadable = call.strict ? checkFileReferences(request.value) : undefined
+  if (unreadable !== undefined) return sendError(ex, unreadable)
   return ACTIONS[action]!(call, model, request.value)
 }
 
@@ -63,9 +73,10 @@ const ACTIONS: Record<string, ActionHandler> = {
   generateContent(call, model, request) {
     const missing = checkContents(request)
     if (missing !== undefined) return sendError(call.ex, missing)
+    if (wantsAudio(request) && call.behaviour !== 'empty' && call.behaviour !== 'blocked') return sendJson(call.ex, speechAnswer(model, request), 200, GENERATE_HEADERS)
     const answer = new EchoAnswer(model, request)
     const body =
-      call.behaviour === 'empty' ? answer.empty() : call.behaviour === 'blocked' ? answer.blocked() : answer.full()
+      call.behaviour === 'empty' ? answer.empty() : call.behaviour === 'blocked' ? answer.blocked() : withThoughts(request, toolAnswer(answer, request)?.full() ?? answer.full())
     sendJson(call.ex, body, 200, GENERATE_HEADERS)
   },
 
@@ -86,10 +97,13 @@ const ACTIONS: Record<string, ActionHandler> = {
         return sendStream(call.ex, sent, item, call.chunkIntervalMs, options)
       }
       default: {
+        if (wantsAudio(request)) return sendStream(call.ex, 1, () => speechAnswer(model, request), 0, options)
         const chunks = answer.chunks(call.streamChunks)
+        const tooled = toolAnswer(answer, request)?.chunks(call.streamChunks)
         // SSE lines come pre-serialised (a string item is framed verbatim); the JSON array form pretty-prints objects.
-        const item = call.ex.framing === 'sse' ? (i: number) => chunks.line(i) : (i: number) => chunks.get(i)
-        return sendStream(call.ex, chunks.count, item, call.chunkIntervalMs, options)
+        const item = tooled ? (i: number) => tooled[i] : call.ex.framing === 'sse' ? (i: number) => chunks.line(i) : (i: number) => chunks.get(i)
+        const thinking = withThoughtChunk(request, answer, tooled?.length ?? chunks.count, item)
+        return sendStream(call.ex, thinking.count, thinking.item, call.chunkIntervalMs, options)
       }
     }
   },
@@ -117,7 +131,7 @@ function requestObject(call: NativeCall): { value: Json } | { error: FakeError }
   return { value }
 }
 
-function checkContents(request: Json): FakeError | undefined {
+export function checkContents(request: Json): FakeError | undefined {
   const contents = request.contents
   if (contents === undefined || (Array.isArray(contents) && contents.length === 0)) {
     return invalidArgument('* GenerateContentRequest.contents: contents is not specified\n')

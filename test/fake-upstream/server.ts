@@ -8,6 +8,7 @@ import type { PlanEntry } from './behaviours.ts'
 import { behaviourError, internal, missingKey, routeNotFound } from './errors.ts'
 import { Exchange, JSON_TYPE } from './exchange.ts'
 import { handleNative } from './gemini.ts'
+import { answersImages, handleImages } from './images.ts'
 import { parseJson, unaryBody } from './json.ts'
 import { handleOpenAI, wantsStream } from './openai.ts'
 import { sendError, sendScripted } from './respond.ts'
@@ -19,6 +20,7 @@ interface Settings {
   streamChunks: number
   chunkIntervalMs: number
   record: boolean
+  strict: boolean
 }
 
 interface Target {
@@ -37,6 +39,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     streamChunks: options.streamChunks ?? 3,
     chunkIntervalMs: options.chunkIntervalMs ?? 0,
     record: options.recordRequests ?? true,
+    strict: options.strictRequests ?? true,
   }
   const plans = new Plans()
   const requests: RecordedRequest[] = []
@@ -142,11 +145,13 @@ async function handle(
     body,
     parsed,
     behaviour: plan.behaviour,
+    strict: settings.strict,
     streamChunks: settings.streamChunks,
     chunkIntervalMs: settings.chunkIntervalMs,
   }
   if (target.rest === undefined) return sendError(ex, routeNotFound())
   if (target.openai) return handleOpenAI({ ...common, route: target.rest.slice('openai/'.length) })
+  if (answersImages(target.model, target.action)) return handleImages({ ...common, model: target.model!, action: target.action! })
   return handleNative({ ...common, rest: target.rest, query: target.query, model: target.model, action: target.action })
 }
 
