@@ -9,7 +9,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { measureBurst, renderBurstTable, type BurstResult } from './concurrency.ts'
 import { measureDialects, renderDialectTable } from './dialects.ts'
-import { measureLogging, renderLoggingTable, startGatewayWithoutLogs } from './logging.ts'
+import { WITHOUT_LOGS, WITHOUT_PLUGINS, measureCost, renderCostTable, startGatewayWith } from './variants.ts'
 import { measureLatency, measureThroughput, peakRssMb } from './measure.ts'
 import type { LatencyResult, RequestSpec, ThroughputResult } from './measure.ts'
 import { assertAlive, freePort, killAllNow, start, stop, stopAll, waitForHttp, waitForOutput } from './processes.ts'
@@ -104,10 +104,13 @@ async function main(): Promise<void> {
   }
   assertAlive(children)
   const dialects = await measureDialects(gatewayOrigin, 'sk-bench', gateway.pid, settings, log)
-  const quiet = await startGatewayWithoutLogs(gatewayEnv, dataDir)
-  children.push(quiet.child)
-  const logging = await measureLogging({ origin: gatewayOrigin, pid: gateway.pid }, { origin: quiet.origin, pid: quiet.child.pid }, settings, log)
-  gatewayRequests += logging.on.warmupRequests + logging.on.requests
+  const quiet = await startGatewayWith('gateway-nolog', WITHOUT_LOGS, gatewayEnv, dataDir)
+  const bareConfig = await startGatewayWith('gateway-noplugins', WITHOUT_PLUGINS, gatewayEnv, dataDir)
+  children.push(quiet.child, bareConfig.child)
+  const self = { origin: gatewayOrigin, pid: gateway.pid }
+  const logging = await measureCost(self, { origin: quiet.origin, pid: quiet.child.pid }, settings, 'logging', log)
+  const plugins = await measureCost(self, { origin: bareConfig.origin, pid: bareConfig.child.pid }, settings, 'bundled plugins', log)
+  gatewayRequests += logging.on.warmupRequests + logging.on.requests + plugins.on.warmupRequests + plugins.on.requests
   for (const { throughput } of dialects) {
     for (const run of [throughput.native, throughput.openai]) gatewayRequests += run.warmupRequests + run.requests
     gatewayRequests += 2 * (settings.latencyWarmup + settings.latencyCount)
@@ -139,7 +142,8 @@ async function main(): Promise<void> {
 
   console.log(renderTable(results, rss))
   console.log(renderDialectTable(dialects))
-  console.log(renderLoggingTable(logging))
+  console.log(renderCostTable('logging', logging, 0.1))
+  console.log(renderCostTable('bundled plugins', plugins, 0.05))
   console.log(renderBurstTable(settings.burst, burst, burstRss))
   console.log(renderNotes(results))
   console.log(`- gateway request log: ${countLogRows()} (about ${gatewayRequests} requests completed against the gateway)`)
