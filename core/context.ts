@@ -90,6 +90,8 @@ export interface RequestContext {
   client?: ClientIdentity
   /** The pool key-select draws from: the gateway's, unless a plugin put one of its own here (a paid key). */
   pool?: KeyPool
+  /** The API root the upstream call goes to: BASE_URL, unless a plugin sends this request elsewhere (Vertex Express). */
+  baseUrl?: string
   /** The key of the attempt in flight; key-select sets it before each call to the upstream stage. */
   key?: { id: string; label: string; secret: string }
   readonly attempts: AttemptRecord[]

@@ -53,9 +53,12 @@ export interface PluginContext {
    * and returns what came back. Failures are thrown as GatewayErrors, which the route answers in its dialect.
    */
   run(call: RouteCall, request: PluginRequest): Promise<Outcome>
+  /** Runs a request like `run` and answers it in `dialect`'s wire shape, stream or not, errors included. */
+  answer(call: RouteCall, request: PluginRequest, dialect: Dialect): Promise<Response>
   /**
    * A key pool of the plugin's own (a paid key, another API's keys) with the same judge, cooldowns and health as
-   * the gateway's; a hook puts it to use with `ctx.pool = thatPool` before key-select runs.
+   * the gateway's; a hook puts it to use with `ctx.pool = thatPool` (and `ctx.baseUrl` for another API root) before
+   * key-select runs.
    */
   createKeyPool(secrets: readonly string[]): KeyPool
 }

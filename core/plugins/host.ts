@@ -11,6 +11,7 @@ export interface PluginHostDeps {
   state: Storage
   settings: PluginSettings
   run: PluginContext['run']
+  answer: PluginContext['answer']
   createKeyPool(secrets: readonly string[]): KeyPool
 }
 
@@ -66,6 +67,7 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
     state: prefixStorage(deps.state, `plugins:${name}`),
     settings: deps.settings,
     run: deps.run,
+    answer: deps.answer,
     createKeyPool: deps.createKeyPool,
   }
 }

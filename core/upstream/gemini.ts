@@ -41,7 +41,7 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
     const query = ctx.request.query ? new URLSearchParams(ctx.request.query).toString() : ''
     const path = spec.path(attempt.model, attempt.stream)
     // A plugin's operation may live outside BASE_URL (an upload URL): an absolute path is taken as it is.
-    const url = (ABSOLUTE.test(path) ? path : base + path) + (query ? `?${query}` : '')
+    const url = (ABSOLUTE.test(path) ? path : (ctx.baseUrl?.replace(/\/+$/, '') ?? base) + path) + (query ? `?${query}` : '')
     const response = await options.client.send({
       method: spec.method,
       url,

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { definePlugin, GatewayError, nativeOperation, openaiDialect, Payload, type GatewayRequest, type KeyPool } from '../../core/index.ts'
+import { definePlugin, GatewayError, geminiDialect, nativeOperation, openaiDialect, Payload, type GatewayRequest, type KeyPool } from '../../core/index.ts'
+import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
 import { KEYS, TOKEN, post, startGateway, userText, type Running } from './harness.ts'
 
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent'
@@ -279,5 +280,57 @@ describe('answer hooks only for the requests a plugin wants', () => {
     expect((await unary.json()).candidates[0].content.parts[0].text).toBe('PICKED')
     expect(seen).toContain('chunk')
     expect(seen).toContain('response')
+  })
+})
+
+describe('a plugin that sends its requests to another API root with keys of its own', () => {
+  const ELSEWHERE_KEY = 'AIzaSy-elsewhere-key-of-the-plugin-00007'
+  let elsewhere: FakeUpstream
+  const relay = definePlugin({
+    name: 'relay',
+    summary: 'test: /relay/v1beta answered through another API root and pool',
+    setup(_options, ctx) {
+      const pool = ctx.createKeyPool([ELSEWHERE_KEY])
+      return {
+        transformRequest(request, rctx) {
+          if (request.dialect !== 'relay') return
+          rctx.pool = pool
+          rctx.baseUrl = elsewhere.url
+        },
+        routes(router) {
+          router.add('POST', '/relay/v1beta/models/:action', geminiDialect, async (call) =>
+            ctx.answer(call, { operation: 'generateContent', model: call.model('gemini-2.5-flash'), stream: false, body: await call.json(), dialect: 'relay' }, geminiDialect),
+          )
+        },
+      }
+    },
+  })
+  let gw: Running
+  beforeAll(async () => {
+    elsewhere = await startFakeUpstream()
+    gw = await startGateway({ config: { plugins: [relay()] } })
+  })
+  afterAll(async () => {
+    await gw.close()
+    await elsewhere.close()
+  })
+
+  it('goes to that root with that pool, and answers in the dialect the route chose', async () => {
+    const res = await post(gw, '/relay/v1beta/models/x', userText('over there'))
+    expect(res.status).toBe(200)
+    expect((await res.json()).candidates[0].content.parts[0].text).toBe('Echo: over there')
+    expect(elsewhere.requests.map((r) => r.key)).toEqual([ELSEWHERE_KEY])
+    expect(gw.upstream.requests).toHaveLength(0)
+    // The gateway's own routes keep BASE_URL and the gateway's keys.
+    await post(gw, GENERATE, userText('here'))
+    expect(gw.upstream.requests).toHaveLength(1)
+    expect(KEYS).toContain(gw.upstream.requests[0]!.key)
+  })
+
+  it('answers errors in that dialect too', async () => {
+    elsewhere.setBehaviour(ELSEWHERE_KEY, 'location', { times: 1 })
+    const res = await post(gw, '/relay/v1beta/models/x', userText('refused'))
+    expect(res.status).toBe(400)
+    expect((await res.json()).error.status).toBe('FAILED_PRECONDITION')
   })
 })
