@@ -71,7 +71,7 @@ export function queuedError(row: ErrorLogRow): QueuedError {
 
 export function insertSql(table: string, columns: readonly string[], rows: number): string {
   const group = `(${columns.map(() => '?').join(', ')})`
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array<string>(rows).fill(group).join(', ')}`
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => group).join(', ')}`
 }
 
 /** Cuts a string to at most `max` UTF-16 units without leaving half a surrogate pair behind. */

@@ -139,7 +139,7 @@ export class KeyPool {
     health.strikes = 0
     this.#enabled.add(key)
     for (const [model, entry] of this.#perModel) {
-      if (!(cooldownOf(health, model)?.until! > this.#options.now())) entry.rotation.add(key)
+      if (!this.#coolingFor(health, model)) entry.rotation.add(key)
     }
     this.#options.onChange?.(key, health)
   }
@@ -248,6 +248,11 @@ export class KeyPool {
     return { status: 503, message: `No API key could serve ${model}: every available key failed for this request.` }
   }
 
+  #coolingFor(health: KeyHealth, model: string): boolean {
+    const until = cooldownOf(health, model)?.until
+    return until !== undefined && until > this.#options.now()
+  }
+
   #noteServed(model: string, now: number): void {
     const at = this.#served.get(model)
     if (at !== undefined && now - at < SERVED_REFRESH_MS) return
@@ -271,7 +276,7 @@ export class KeyPool {
     health.cooldowns[model] = { until, reason }
     let entry = this.#perModel.get(model)
     if (!entry) {
-      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !(cooldownOf(this.#health.get(k.id)!, model)?.until! > this.#options.now()))
+      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !this.#coolingFor(this.#health.get(k.id)!, model))
       entry = { rotation: createRotation(eligible), expiries: new MinHeap() }
       this.#perModel.set(model, entry)
     }

@@ -348,6 +348,7 @@ describe('fake streaming: the client leaving', () => {
       const reader = res.body!.getReader()
       expect(new TextDecoder().decode((await reader.read()).value)).toContain(': keep-alive')
       leave.abort()
+      // oxlint-disable-next-line no-unmodified-loop-condition -- the upstream's close handler sets it
       for (let i = 0; i < 40 && closedAfter < 0; i++) await new Promise((r) => setTimeout(r, 50))
       expect(seen).toEqual([`/v1beta/models/${MODEL}:generateContent`])
       expect(closedAfter).toBeGreaterThan(800)

@@ -253,10 +253,13 @@ describe('Anthropic Messages API', () => {
   })
 
   it('errors by status in Anthropic shape: 401, 400 naming the field, 404, 429 with retry-after, 503 overloaded', async () => {
-    const fail = (c: Anthropic, body: any): Promise<APIError> => c.messages.create(body).then(
-      () => expect.unreachable('the request should fail'),
-      (e: unknown) => e as APIError,
-    )
+    const fail = (c: Anthropic, body: any): Promise<APIError> =>
+      c.messages.create(body).then(
+        () => {
+          throw new Error('the request should fail')
+        },
+        (e: unknown) => e as APIError,
+      )
 
     const unauthorized = await fail(client({ apiKey: 'nope' }), { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
     expect(unauthorized).toBeInstanceOf(Anthropic.AuthenticationError)

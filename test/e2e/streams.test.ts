@@ -128,6 +128,7 @@ describe('streaming', () => {
         req.end(JSON.stringify(userText('long story')))
         setTimeout(() => reject(new Error('no data')), 3000)
       })
+      // oxlint-disable-next-line no-unmodified-loop-condition -- the upstream's close handler sets it
       for (let i = 0; i < 20 && closedAfter < 0; i++) await new Promise((r) => setTimeout(r, 50))
       expect(closedAfter).toBeGreaterThan(200)
       expect(closedAfter).toBeLessThan(1000)

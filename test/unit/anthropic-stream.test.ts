@@ -190,7 +190,7 @@ describe('gemini stream → anthropic SSE', () => {
         'message_delta',
         'message_stop',
       ])
-      expect(events.filter((e) => e.event === 'ping').map((e) => e.data)).toEqual(Array(4).fill({ type: 'ping' }))
+      expect(events.filter((e) => e.event === 'ping').map((e) => e.data)).toEqual(Array.from({ length: 4 }, () => ({ type: 'ping' })))
       // message_start still carries the first real chunk's id and usage: a ping started nothing
       const plain = await run(answer)
       expect(events.filter((e) => e.event !== 'ping')).toEqual(plain.events)

@@ -140,7 +140,9 @@ describe('key pool', () => {
       return performance.now() - start
     }
     const small = poolOf(5).pool
-    time(pool), time(small)
+    // Warm both up first, so the comparison is not the JIT's.
+    time(pool)
+    time(small)
     expect(time(pool)).toBeLessThan(time(small) * 5 + 20)
     expect(pool.pick(MODEL)!.index).toBeGreaterThanOrEqual(4_000)
   })
