@@ -30,3 +30,10 @@ export function maskSecret(secret: string): string {
   if (secret.length >= 12) return `${secret.slice(0, 2)}...${secret.slice(-2)}`
   return `${secret.slice(0, Math.min(2, Math.floor(secret.length / 3)))}...`
 }
+
+/** Reads a token from `Authorization: Bearer <t>` (the scheme is case-insensitive). */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined
+  const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
+  return match?.[1]
+}

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
+import { transportCode } from './keys/facts.ts'
 
 /** The 'uploader' service an uploader plugin provides (looked up as `services.get<Uploader>('uploader')`): the image's public URL. */
 export interface Uploader {
@@ -60,4 +62,54 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 function reasonOf(error: unknown): string {
   if (error instanceof DOMException && error.name === 'TimeoutError') return 'no answer within the upload timeout'
   return String(error instanceof Error ? error.message : error).slice(0, 300)
+}
+
+/** One file as an uploader plugin sends it. */
+export interface UploadFile {
+  bytes: Uint8Array
+  mimeType: string
+  /** `YYYY/MM/DD/<8 hex>.<ext>`, as gemini-balance named uploads (hosts that keep folders file them by day). */
+  name: string
+}
+
+export interface UploaderSettings {
+  /** One attempt's time limit. */
+  timeoutMs: number
+  /** Larger files are refused before anything is sent. */
+  maxBytes: number
+}
+
+/**
+ * The 'uploader' service around one provider's `send`: a size cap, a time limit per attempt, and one retry when the
+ * network failed (a reset, a refused connection, a timeout) — never when the provider answered, since a refusal
+ * (bad token, quota) would only be repeated. Errors carry the provider's reason for the log.
+ */
+export function defineUploader(send: (file: UploadFile, signal: AbortSignal) => Promise<string>, settings: UploaderSettings): Uploader {
+  return {
+    async upload(bytes, mimeType, signal) {
+      if (bytes.byteLength > settings.maxBytes) throw new Error(`the image is ${bytes.byteLength} bytes, over the upload limit of ${settings.maxBytes}`)
+      const file = { bytes, mimeType, name: uploadName(mimeType) }
+      for (let attempt = 1; ; attempt++) {
+        const limit = AbortSignal.timeout(settings.timeoutMs)
+        try {
+          return await send(file, signal ? AbortSignal.any([signal, limit]) : limit)
+        } catch (error) {
+          if (attempt > 1 || signal?.aborted || !isNetworkFailure(error)) throw error
+        }
+      }
+    },
+  }
+}
+
+/** `2026/11/30/1a2b3c4d.png` */
+export function uploadName(mimeType: string, now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/')
+  const extension = /^image\/(png|jpeg|gif|webp)$/.exec(mimeType)?.[1]?.replace('jpeg', 'jpg') ?? 'bin'
+  return `${day}/${randomBytes(4).toString('hex')}.${extension}`
+}
+
+/** A failure before any answer: fetch's TypeError over a socket error, or an attempt's own timeout. */
+function isNetworkFailure(error: unknown): boolean {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return true
+  return error instanceof TypeError && transportCode(error) !== undefined
 }

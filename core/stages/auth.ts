@@ -30,13 +30,6 @@ export function createAuthenticator(tokens: readonly string[], idOf: IdOf): Auth
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 
-/** Reads a token from `Authorization: Bearer <t>` (the scheme is case-insensitive). */
-export function bearerToken(header: string | null | undefined): string | undefined {
-  if (!header) return undefined
-  const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
-  return match?.[1]
-}
-
 export function authStage(authenticate: Authenticator): Stage {
   return defineStage('auth', (ctx, next) => {
     const client = authenticate(ctx.request.credentials)

@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import type { RequestContext } from '../../context.ts'
 import { GatewayError } from '../../errors.ts'
 import type { Json } from '../../internal/json.ts'
-import { bearerToken } from '../../stages/auth.ts'
+import { bearerToken } from '../../identity.ts'
 import type { DialectRouteDeps } from '../types.ts'
 import { DEFAULT_MEDIA_LIMITS, formatSize, type MediaLimits } from './media.ts'
 
