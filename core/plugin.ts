@@ -8,6 +8,7 @@ import type { Dialect } from './dialects/types.ts'
 import type { RouteCall } from './dialects/shared/route.ts'
 import type { KeyPool } from './keys/pool.ts'
 import type { Stage, StageName } from './pipeline.ts'
+import type { GenerateContentResponse } from './gemini/types.ts'
 import type { ServiceRegistry } from './services.ts'
 import type { OperationSpec, UpstreamCall } from './upstream/types.ts'
 
@@ -22,7 +23,7 @@ export interface GeminiModel {
 }
 
 /** A Gemini GenerateContentResponse (or stream chunk) as plain JSON. */
-export type GeminiResponse = Record<string, any>
+export type GeminiResponse = GenerateContentResponse
 
 /** Settings a plugin may read. Secrets (keys, tokens, passwords) are deliberately not among them. */
 export interface PluginSettings {

@@ -75,16 +75,15 @@ function smooth(outcome: StreamOutcome, o: StreamOptimizerOptions, ctx: RequestC
   return { kind: 'stream', chunks: pieces() }
 }
 
-/** A copy of the chunk carrying one piece; usage and finishReason stay on the last piece only, so totals add up once. */
+/**
+ * A copy of the chunk carrying one piece; usage and finishReason stay on the last piece only, so totals add up once.
+ * The chunk is one `soleText` accepted: one candidate with one text part.
+ */
 function pieceOf(chunk: GeminiResponse, text: string, last: boolean): GeminiResponse {
   const { usageMetadata, ...rest } = chunk
-  const candidate = chunk.candidates[0]
+  const candidate = chunk.candidates![0]!
   const { finishReason, ...candidateRest } = candidate
-  const part = { ...candidate.content.parts[0], text }
-  const copy: GeminiResponse = { ...rest, candidates: [{ ...candidateRest, content: { ...candidate.content, parts: [part] } }] }
-  if (last) {
-    if (finishReason !== undefined) copy.candidates[0].finishReason = finishReason
-    if (usageMetadata !== undefined) copy.usageMetadata = usageMetadata
-  }
-  return copy
+  const part = { ...candidate.content!.parts![0], text }
+  const piece = { ...candidateRest, content: { ...candidate.content, parts: [part] }, ...(last && finishReason !== undefined ? { finishReason } : {}) }
+  return { ...rest, candidates: [piece], ...(last && usageMetadata !== undefined ? { usageMetadata } : {}) }
 }

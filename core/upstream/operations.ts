@@ -1,4 +1,6 @@
 import type { Operation, Usage } from '../context.ts'
+import type { GenerateContentResponse } from '../gemini/types.ts'
+import { isObject } from '../internal/json.ts'
 
 /**
  * Where each operation goes on Google's side and how its wire format looks. Native operations use the Gemini
@@ -17,7 +19,7 @@ export interface OperationSpec {
   /** Whether an event (or answer) carries token usage, tested on its raw text. */
   carriesUsage(eventText: string): boolean
   /** Token usage from a parsed answer or event. */
-  usage(body: any): Usage | undefined
+  usage(body: unknown): Usage | undefined
 }
 
 // Plain substring tests: they run on every chunk, and are several times cheaper than a regular expression.
@@ -26,9 +28,9 @@ const geminiEnds = (text: string) => text.includes('Reason"') && (text.includes(
 const openaiEnds = (text: string) => text === '[DONE]' || /"finish_reason":\s*"/.test(text)
 
 /** Gemini reports usage on every stream event, cumulatively: the last one that has it is the total. */
-function usageOfGeminiBody(body: any): Usage | undefined {
-  const usage = body?.usageMetadata
-  if (!usage || typeof usage !== 'object') return undefined
+function usageOfGeminiBody(body: unknown): Usage | undefined {
+  const usage = isObject(body) ? (body as GenerateContentResponse).usageMetadata : undefined
+  if (!isObject(usage)) return undefined
   return {
     promptTokens: usage.promptTokenCount,
     completionTokens: usage.candidatesTokenCount,
@@ -37,9 +39,9 @@ function usageOfGeminiBody(body: any): Usage | undefined {
   }
 }
 
-function usageOfOpenAIBody(body: any): Usage | undefined {
-  const usage = body?.usage
-  if (!usage || typeof usage !== 'object') return undefined
+function usageOfOpenAIBody(body: unknown): Usage | undefined {
+  const usage = isObject(body) ? body.usage : undefined
+  if (!isObject(usage)) return undefined
   return {
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens,

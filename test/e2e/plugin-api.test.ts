@@ -30,7 +30,7 @@ describe('plugin API', () => {
           // Async on purpose: the pipeline must wait for it.
           async transformResponse(response) {
             await new Promise((resolve) => setTimeout(resolve, 5))
-            response.candidates[0].content.parts[0].text += ` ${word}`
+            response.candidates![0]!.content!.parts![0]!.text += ` ${word}`
           },
           wrapUpstream: (call) => (attempt, ctx2) => {
             trail.push(`wrap ${name}`)
@@ -254,7 +254,7 @@ describe('answer hooks only for the requests a plugin wants', () => {
       },
       transformResponse(response) {
         seen.push('response')
-        response.candidates[0].content.parts[0].text = 'PICKED'
+        response.candidates![0]!.content!.parts![0]!.text = 'PICKED'
       },
     }),
   })

@@ -12,7 +12,8 @@ describe('plugins', () => {
     summary: 'test: upper-cases answers',
     setup: () => ({
       transformResponse(response) {
-        response.candidates[0].content.parts[0].text = response.candidates[0].content.parts[0].text.toUpperCase()
+        const part = response.candidates![0]!.content!.parts![0]!
+        part.text = part.text!.toUpperCase()
       },
       transformChunk(chunk) {
         const part = chunk.candidates?.[0]?.content?.parts?.[0]

@@ -1,4 +1,4 @@
-import { GatewayError, Payload, type GeminiResponse } from '../../../core/index.ts'
+import { GatewayError, Payload, type Candidate, type GeminiResponse, type Part } from '../../../core/index.ts'
 
 /** What an OpenAI-style delta makes of a part: reasoning, a tool call, or content (text, code, images). */
 type PartKind = 'thought' | 'call' | 'content'
@@ -37,10 +37,10 @@ export function answerChunks(answer: Payload): Payload[] {
 }
 
 /** One candidate's share of each event; `index` is always set, since a candidate is absent from some events. */
-function candidateEvents(candidate: GeminiResponse, position: number): GeminiResponse[] {
-  const parts: unknown = candidate?.content?.parts
+function candidateEvents(candidate: Candidate, position: number): Candidate[] {
+  const parts = candidate?.content?.parts
   if (!Array.isArray(parts) || parts.length < 2) return [candidate]
-  const runs: unknown[][] = []
+  const runs: Part[][] = []
   let previous: PartKind | undefined
   for (const part of parts) {
     const kind = kindOf(part)

@@ -8,11 +8,12 @@ import type { GeminiResponse } from '../../../core/index.ts'
 export function removeThoughts(response: GeminiResponse): void {
   if (!Array.isArray(response.candidates)) return
   for (const candidate of response.candidates) {
-    const parts: unknown = candidate?.content?.parts
-    if (!Array.isArray(parts) || !parts.some(isThought)) continue
+    const content = candidate?.content
+    const parts: unknown = content?.parts
+    if (!content || !Array.isArray(parts) || !parts.some(isThought)) continue
     const kept = parts.flatMap((part) => (!isThought(part) ? [part] : signed(part) ? [{ text: '', thoughtSignature: part.thoughtSignature }] : []))
-    if (kept.length > 0) candidate.content.parts = kept
-    else delete candidate.content.parts
+    if (kept.length > 0) content.parts = kept
+    else delete content.parts
   }
 }
 
