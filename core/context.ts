@@ -92,6 +92,12 @@ export interface RequestContext {
   pool?: KeyPool
   /** The API root the upstream call goes to: BASE_URL, unless a plugin sends this request elsewhere (Vertex Express). */
   baseUrl?: string
+  /**
+   * The one key this request may use, set by a plugin when it names a resource that belongs to that key's project (a
+   * file, a cached content, a batch): no other key can reach it, so there is no retry on another key, and when this
+   * key is disabled or cooling the client hears which resource is bound to it.
+   */
+  pinnedKey?: { id: string; resource: string }
   /** The key of the attempt in flight; key-select sets it before each call to the upstream stage. */
   key?: { id: string; label: string; secret: string }
   readonly attempts: AttemptRecord[]

@@ -99,6 +99,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     logger,
     services,
     state,
+    database,
     settings: { baseUrl: config.baseUrl, testModel: config.testModel, maxRetries: config.maxRetries, timeoutSeconds: config.timeoutSeconds, dataDir: config.dataDir },
     run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
     answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),

@@ -8,6 +8,7 @@ export {
   type ModelVariant,
   type Plugin,
   type PluginContext,
+  type PluginDatabase,
   type PluginDefinition,
   type PluginFactory,
   type PluginHooks,
@@ -37,3 +38,4 @@ export { addBuiltinTool, asksForImages, generationConfigOf, hasImageParts, isObj
 export { dataUrl, defineUploader, imageUrl, uploadName, type InlineImage, type UploadFile, type Uploader, type UploaderSettings } from './uploads.ts'
 export { createGateway, type Gateway } from './gateway.ts'
 export { loadGatewayConfig } from './config/load.ts'
+export type { Migration } from '../storage/index.ts'

@@ -9,6 +9,8 @@ import type { RouteCall } from './dialects/shared/route.ts'
 import type { KeyPool } from './keys/pool.ts'
 import type { Stage, StageName } from './pipeline.ts'
 import type { GenerateContentResponse } from './gemini/types.ts'
+import type { Database } from 'db0'
+import type { Migration } from '../storage/index.ts'
 import type { ServiceRegistry } from './services.ts'
 import type { OperationSpec, UpstreamCall } from './upstream/types.ts'
 
@@ -36,6 +38,18 @@ export interface PluginSettings {
   dataDir: string
 }
 
+/** The gateway's database for a plugin's own tables (SQLite or MySQL, the same one the logs use). */
+export interface PluginDatabase {
+  readonly db: Database
+  readonly dialect: 'sqlite' | 'mysql'
+  /**
+   * Applies the plugin's migrations (recorded under `<plugin>:<id>`, so ids need only be unique within the plugin) once
+   * the database answers, and resolves then. A database that is down at start delays this, never the gateway's start:
+   * await it before the first query, not in setup.
+   */
+  migrate(migrations: readonly Migration[]): Promise<void>
+}
+
 /** A request a plugin runs from its own route; the gateway fills in the client's credentials and the dialect. */
 export type PluginRequest = Omit<GatewayRequest, 'credentials' | 'dialect' | 'upstreamModel' | 'variants'> & { upstreamModel?: string; dialect?: string }
 
@@ -48,6 +62,7 @@ export interface PluginContext {
   readonly services: ServiceRegistry
   /** Key-value state of this plugin: memory, or Redis when the gateway shares state; keys are the plugin's own. */
   readonly state: Storage
+  readonly database: PluginDatabase
   readonly settings: PluginSettings
   /**
    * Runs a request through the pipeline from a plugin route (model filter, transforms, key choice, retries, logs)

@@ -179,6 +179,21 @@ export class KeyPool {
     return (this.#passed.get(`${key.id}\n${model}`) ?? 0) > this.#options.now()
   }
 
+  /**
+   * Why the key with this id may not serve `model` now (gone, disabled, cooling), or undefined when it may. For a
+   * request pinned to one key: the answer names no other key, and carries Retry-After while the key cools down.
+   */
+  refusePinned(id: string, model: string): Unavailable | undefined {
+    if (!this.#byId.has(id)) return { status: 503, message: 'is no longer configured' }
+    const health = this.#health.get(id)!
+    if (health.disabled) return { status: 503, message: `is disabled (${health.disabled.reason})` }
+    const now = this.#options.now()
+    const until = Math.max(this.#storm.backoffUntil, cooldownOf(health, model)?.until ?? 0)
+    if (until <= now) return undefined
+    const seconds = Math.max(1, Math.ceil((until - now) / 1000))
+    return { status: 429, retryAfterSeconds: seconds, message: `is rate-limited for ${model || 'now'} for ${seconds}s more` }
+  }
+
   /** Some key served `model` within the last day. */
   modelServed(model: string): boolean {
     const at = this.#served.get(model)

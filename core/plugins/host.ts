@@ -3,12 +3,14 @@ import { prefixStorage, type Storage } from 'unstorage'
 import type { KeyPool } from '../keys/pool.ts'
 import type { ModelVariant, Plugin, PluginContext, PluginHooks, PluginSettings } from '../plugin.ts'
 import type { ServiceRegistry } from '../services.ts'
+import { migrate, type GatewayDatabase } from '../../storage/index.ts'
 import { resolvePluginOptions } from './options.ts'
 
 export interface PluginHostDeps {
   logger: ConsolaInstance
   services: ServiceRegistry
   state: Storage
+  database: GatewayDatabase
   settings: PluginSettings
   run: PluginContext['run']
   answer: PluginContext['answer']
@@ -65,6 +67,14 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
     logger: deps.logger.withTag(name),
     services: deps.services,
     state: prefixStorage(deps.state, `plugins:${name}`),
+    database: {
+      db: deps.database.db,
+      dialect: deps.database.dialect,
+      migrate: async (migrations) => {
+        await deps.database.ready
+        await migrate(deps.database, migrations.map((migration) => ({ ...migration, id: `${name}:${migration.id}` })))
+      },
+    },
     settings: deps.settings,
     run: deps.run,
     answer: deps.answer,

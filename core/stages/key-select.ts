@@ -36,8 +36,16 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
     // The last empty answer, kept open in case no key does better: it is still Google's answer.
     let emptyAnswer: EmptyAnswer | undefined
 
-    for (let attempt = 1; attempt <= maxRetries; attempt++) {
-      const key = pool.pick(model, tried)
+    const pinned = ctx.pinnedKey
+    if (pinned) {
+      const refusal = pool.refusePinned(pinned.id, model)
+      if (refusal) {
+        const headers: Record<string, string> = refusal.retryAfterSeconds ? { 'retry-after': String(refusal.retryAfterSeconds) } : {}
+        throw new GatewayError(refusal.status, `${pinned.resource} belongs to the project of one API key, and that key ${refusal.message}; no other key can reach it.`, { headers })
+      }
+    }
+    for (let attempt = 1; attempt <= (pinned ? 1 : maxRetries); attempt++) {
+      const key = pinned ? pool.get(pinned.id) : pool.pick(model, tried)
       if (!key) break
       tried.add(key.id)
       ctx.key = key

@@ -334,3 +334,68 @@ describe('a plugin that sends its requests to another API root with keys of its 
     expect((await res.json()).error.status).toBe('FAILED_PRECONDITION')
   })
 })
+
+describe('a plugin with tables of its own, pinning requests to the key that owns a resource', () => {
+  const owned = definePlugin({
+    name: 'owned',
+    summary: 'test: records which key made a "thing" and sends every later use of it to that key',
+    setup(_options, ctx) {
+      const ready = ctx.database.migrate([
+        {
+          id: '001_things',
+          up: {
+            sqlite: ['CREATE TABLE IF NOT EXISTS owned_things (name TEXT PRIMARY KEY, key_id TEXT NOT NULL)'],
+            mysql: ['CREATE TABLE IF NOT EXISTS owned_things (name VARCHAR(191) PRIMARY KEY, key_id VARCHAR(64) NOT NULL)'],
+          },
+        },
+      ])
+      return {
+        async transformRequest(request, rctx) {
+          const thing = request.model === 'gemini-2.5-flash' ? (request.body.cachedContent as string | undefined) : undefined
+          if (!thing) return
+          await ready
+          const rows = (await ctx.database.db.prepare('SELECT key_id FROM owned_things WHERE name = ?').all(thing)) as { key_id: string }[]
+          if (rows[0]) rctx.pinnedKey = { id: rows[0].key_id, resource: `The thing ${thing}` }
+        },
+        routes(router) {
+          router.add('POST', '/things/:name', geminiDialect, async (call) => {
+            await ready
+            const key = gw.gateway.pool.keys[1]!
+            await ctx.database.db.prepare('INSERT INTO owned_things (name, key_id) VALUES (?, ?)').run(`things/${call.event.context.params!.name}`, key.id)
+            return Response.json({ owner: key.label })
+          })
+        },
+      }
+    },
+  })
+  let gw: Running
+  beforeAll(async () => {
+    gw = await startGateway({ config: { plugins: [owned()] } })
+  })
+  afterAll(() => gw.close())
+  beforeEach(() => gw.reset())
+
+  it('migrates its table, and every use of a thing goes to the one key that owns it, never retried elsewhere', async () => {
+    expect((await post(gw, '/things/a', {})).status).toBe(200)
+    for (let i = 0; i < 3; i++) expect((await post(gw, GENERATE, { ...userText('x'), cachedContent: 'things/a' })).status).toBe(200)
+    expect(gw.keysUsed()).toEqual([KEYS[1], KEYS[1], KEYS[1]])
+    gw.upstream.setBehaviour(KEYS[1]!, 'overloaded', { times: 1 })
+    expect((await post(gw, GENERATE, { ...userText('x'), cachedContent: 'things/a' })).status).toBe(503)
+    expect(gw.keysUsed().slice(3)).toEqual([KEYS[1]])
+  })
+
+  it('when the owning key is disabled or cooling, the client hears which resource is bound to it, and no key is asked', async () => {
+    await post(gw, '/things/b', {})
+    const owner = gw.gateway.pool.keys[1]!
+    gw.gateway.pool.apply(owner, { class: 'rate-limited', retry: true, effect: { kind: 'cooldown', model: 'gemini-2.5-flash', until: Date.now() + 30_000, reason: 'rate-limited' }, reason: 'rpm' })
+    const cooling = await post(gw, GENERATE, { ...userText('x'), cachedContent: 'things/b' })
+    expect(cooling.status).toBe(429)
+    expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(25)
+    expect((await cooling.json()).error.message).toMatch(/The thing things\/b belongs to the project of one API key, and that key is rate-limited/)
+    gw.gateway.pool.apply(owner, { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' })
+    const disabled = await post(gw, GENERATE, { ...userText('x'), cachedContent: 'things/b' })
+    expect(disabled.status).toBe(503)
+    expect((await disabled.json()).error.message).toContain('that key is disabled (invalid)')
+    expect(gw.upstream.requests).toHaveLength(0)
+  })
+})
