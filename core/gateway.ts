@@ -95,6 +95,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const guards = { authenticate, filteredModels: new Set(config.filteredModels), maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024 }
   // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
   let runner: Runner | undefined
+  // Pools plugins made (a paid key, Vertex keys): re-checked with the gateway's own.
+  const pluginPools: KeyPool[] = []
   const plugins = await startPlugins(config.plugins as Plugin[], {
     logger,
     services,
@@ -103,9 +105,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     settings: { baseUrl: config.baseUrl, testModel: config.testModel, maxRetries: config.maxRetries, timeoutSeconds: config.timeoutSeconds, dataDir: config.dataDir },
     run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
     answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),
-    createKeyPool: (secrets) => {
-      const own = new KeyPool(secrets, { maxFailures: config.maxFailures, onChange: healthStore.save, idOf })
+    createKeyPool: (secrets, options) => {
+      const own = new KeyPool(secrets, { maxFailures: config.maxFailures, onChange: healthStore.save, idOf, baseUrl: options?.baseUrl })
       void healthStore.load(own)
+      pluginPools.push(own)
       return own
     },
   }).catch(async (error) => {
@@ -134,7 +137,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
     log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),
     'stream-optimizer': streamOptimizerStage(config.streamOptimizer),
-    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm: createRefusalConfirmer({ probe, pool, testModel: config.testModel }), operations }),
+    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm: createRefusalConfirmer({ probe, testModel: config.testModel }), operations }),
     upstream: upstreamStage(call),
   }
   const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))
@@ -142,10 +145,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const run = runner.respond
 
   const recheck = scheduleRecheck({
-    pool,
+    pools: () => [pool, ...pluginPools],
     intervalHours: config.checkIntervalHours,
     concurrency: config.keyCheckConcurrency,
-    check: (key) => probe(key, { operation: 'generateContent', model: config.testModel }),
+    check: (key, owner) => probe(key, { operation: 'generateContent', model: config.testModel, baseUrl: owner.baseUrl }),
     onError: (error) => logger.warn('key re-check failed:', error),
   })
 

@@ -73,10 +73,11 @@ export interface PluginContext {
   answer(call: RouteCall, request: PluginRequest, dialect: Dialect): Promise<Response>
   /**
    * A key pool of the plugin's own (a paid key, another API's keys) with the same judge, cooldowns and health as
-   * the gateway's; a hook puts it to use with `ctx.pool = thatPool` (and `ctx.baseUrl` for another API root) before
-   * key-select runs.
+   * the gateway's, re-checked on the gateway's schedule; a hook puts it to use with `ctx.pool = thatPool` before
+   * key-select runs. Keys of another API root (Vertex Express) name it as `baseUrl`: their requests, confirmations and
+   * re-checks all go there, never to BASE_URL.
    */
-  createKeyPool(secrets: readonly string[]): KeyPool
+  createKeyPool(secrets: readonly string[], options?: { baseUrl?: string }): KeyPool
 }
 
 /** A model served under a suffix of a base model (`gemini-2.5-flash-search`): listed, accepted, and stripped. */

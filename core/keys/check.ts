@@ -18,6 +18,8 @@ export interface KeyProbeDeps {
 export interface ProbeTarget {
   operation: Extract<Operation, 'generateContent' | 'countTokens'>
   model: string
+  /** The API root of the key's pool, when not BASE_URL: a key is only ever tried where it belongs. */
+  baseUrl?: string
 }
 
 /** Sends the gateway's own fixed request with one key and returns the judge's verdict on it. */
@@ -36,10 +38,11 @@ const PROBE_BODIES: Record<ProbeTarget['operation'], string> = {
  * with `fixedRequest` and logged as a request of the `key-check` dialect, so the admin UI can show the history.
  */
 export function createKeyProbe({ call, services, logs, logger }: KeyProbeDeps): KeyProbe {
-  return async (key, { operation, model }) => {
+  return async (key, { operation, model, baseUrl }) => {
     const body = PROBE_BODIES[operation]
     const request = { operation, model, upstreamModel: model, stream: false, body: {}, rawBody: body, dialect: 'key-check', credentials: [] }
     const { ctx } = createContext(request, { services, logger }, AbortSignal.timeout(PROBE_TIMEOUT_MS))
+    ctx.baseUrl = baseUrl
     const started = performance.now()
     const facts = { operation, model, now: Date.now(), fixedRequest: true }
     let verdict: Verdict

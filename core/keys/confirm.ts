@@ -2,12 +2,14 @@ import type { KeyProbe } from './check.ts'
 import { probePassed, settleConfirmation, type Verdict } from './judge.ts'
 import type { KeyPool, PoolKey } from './pool.ts'
 
-/** Settles a verdict whose effect is `confirm` (see judge.ts): returns the verdict to apply to the key instead. */
-export type ConfirmRefusal = (key: PoolKey, provisional: Verdict, model: string) => Promise<Verdict>
+/**
+ * Settles a verdict whose effect is `confirm` (see judge.ts) on the key of `pool` that got it: returns the verdict to
+ * apply to the key instead.
+ */
+export type ConfirmRefusal = (key: PoolKey, provisional: Verdict, model: string, pool: KeyPool) => Promise<Verdict>
 
 export interface ConfirmOptions {
   probe: KeyProbe
-  pool: KeyPool
   /** TEST_MODEL: the model of the fixed request when the key itself is in doubt. */
   testModel: string
   /** How long a key that passed a probe is taken as fine without probing again. */
@@ -19,12 +21,13 @@ export interface ConfirmOptions {
  * again for a while, and concurrent confirmations of one key share one probe: a client repeating a request that
  * Google refuses costs at most one probe per key and minute, never one per request.
  */
-export function createRefusalConfirmer({ probe, pool, testModel, passedForMs = 60_000 }: ConfirmOptions): ConfirmRefusal {
+export function createRefusalConfirmer({ probe, testModel, passedForMs = 60_000 }: ConfirmOptions): ConfirmRefusal {
   const inFlight = new Map<string, Promise<Verdict>>()
-  return async (key, provisional, model) => {
+  return async (key, provisional, model, pool) => {
     if (provisional.effect.kind !== 'confirm') return provisional
     const scope = provisional.effect.probe
-    const target = scope === 'key' ? ({ operation: 'generateContent', model: testModel } as const) : ({ operation: 'countTokens', model } as const)
+    const baseUrl = pool.baseUrl
+    const target = scope === 'key' ? ({ operation: 'generateContent', model: testModel, baseUrl } as const) : ({ operation: 'countTokens', model, baseUrl } as const)
     if (pool.passedRecently(key, target.model)) return settleConfirmation(provisional, PASSED)
     const id = `${key.id}\n${target.model}`
     let running = inFlight.get(id)

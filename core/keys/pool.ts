@@ -24,6 +24,8 @@ export interface KeyPoolOptions {
   onChange?: (key: PoolKey, health: KeyHealth) => void
   /** A key's id: the deployment's HMAC (core/identity.ts), the same on every instance. */
   idOf: IdOf
+  /** The API root these keys belong to, when not BASE_URL (Vertex Express): their requests and re-checks go there. */
+  baseUrl?: string
 }
 
 /** Own entries only: a model named `constructor` must not find Object's. */
@@ -47,6 +49,7 @@ export interface Unavailable {
  */
 export class KeyPool {
   readonly keys: readonly PoolKey[]
+  readonly baseUrl: string | undefined
   readonly #byId = new Map<string, PoolKey>()
   readonly #health = new Map<string, KeyHealth>()
   readonly #enabled: Rotation
@@ -60,6 +63,7 @@ export class KeyPool {
 
   constructor(secrets: readonly string[], options: KeyPoolOptions) {
     this.#options = { now: Date.now, ...options }
+    this.baseUrl = options.baseUrl
     const keys: PoolKey[] = []
     for (const secret of secrets) {
       const id = options.idOf(secret)

@@ -2,13 +2,14 @@ import type { Verdict } from './judge.ts'
 import type { KeyPool, PoolKey } from './pool.ts'
 
 export interface RecheckOptions {
-  pool: KeyPool
+  /** The gateway's pool and any pool a plugin made (a paid key, Vertex keys), as they are at each run. */
+  pools: () => readonly KeyPool[]
   /** CHECK_INTERVAL_HOURS; 0 turns the schedule off (runNow still works). */
   intervalHours: number
   /** How many keys are tested at once, so a large pool never floods Google (or the proxy). */
   concurrency: number
-  /** Sends one tiny request with the key and returns the judge's verdict. */
-  check: (key: PoolKey) => Promise<Verdict>
+  /** Sends one tiny request with the key (to its pool's API root) and returns the judge's verdict. */
+  check: (key: PoolKey, pool: KeyPool) => Promise<Verdict>
   onError?: (error: unknown) => void
 }
 
@@ -43,13 +44,14 @@ export function scheduleRecheck(options: RecheckOptions): Recheck {
 
 const KEY_WORKS = new Set(['ok', 'rate-limited', 'quota-exhausted', 'model-unavailable'])
 
-async function recheckDisabled({ pool, concurrency, check, onError }: RecheckOptions): Promise<RecheckResult> {
-  const queue = pool.disabledKeys()
+async function recheckDisabled({ pools, concurrency, check, onError }: RecheckOptions): Promise<RecheckResult> {
+  const queue = pools().flatMap((pool) => pool.disabledKeys().map((key) => ({ key, pool })))
   const result: RecheckResult = { checked: 0, reenabled: 0 }
   const worker = async () => {
-    for (let key = queue.shift(); key; key = queue.shift()) {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { key, pool } = next
       try {
-        const verdict = await check(key)
+        const verdict = await check(key, pool)
         result.checked++
         // A rate limit or an exhausted quota proves the key itself is accepted again.
         if (KEY_WORKS.has(verdict.class)) {

@@ -1,6 +1,5 @@
 import type { ConsolaInstance } from 'consola'
 import { prefixStorage, type Storage } from 'unstorage'
-import type { KeyPool } from '../keys/pool.ts'
 import type { ModelVariant, Plugin, PluginContext, PluginHooks, PluginSettings } from '../plugin.ts'
 import type { ServiceRegistry } from '../services.ts'
 import { migrate, type GatewayDatabase } from '../../storage/index.ts'
@@ -14,7 +13,7 @@ export interface PluginHostDeps {
   settings: PluginSettings
   run: PluginContext['run']
   answer: PluginContext['answer']
-  createKeyPool(secrets: readonly string[]): KeyPool
+  createKeyPool: PluginContext['createKeyPool']
 }
 
 /** The plugins of one gateway, set up: their hooks in list order, and what the gateway needs from them together. */

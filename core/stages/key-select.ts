@@ -29,6 +29,8 @@ export interface KeySelectOptions {
 export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operations }: KeySelectOptions): Stage {
   return defineStage('key-select', async (ctx, next) => {
     const pool = ctx.pool ?? gatewayPool
+    // A pool of keys that belong to another API root (Vertex Express) sends its requests there.
+    if (pool.baseUrl) ctx.baseUrl ??= pool.baseUrl
     const spec = operations(ctx.request.operation)
     const model = ctx.request.upstreamModel
     const tried = new Set<string>()
@@ -81,7 +83,7 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
           throw error
         }
         let verdict = judgeAttempt({ ...facts, modelServed: pool.modelServed(model) })
-        if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model)
+        if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model, pool)
         finishRecord(record, started, facts.status ?? null, verdict, errorBodyOf(error))
         pool.apply(key, verdict, model)
         failure = { error, verdict }
@@ -94,7 +96,7 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
       const status = outcome.kind === 'json' ? outcome.status : 200
       const partial = first !== undefined && !spec.ends(first.text)
       let verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial, modelServed: pool.modelServed(model) })
-      if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model)
+      if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model, pool)
       pool.apply(key, verdict, model)
       release(emptyAnswer)
       emptyAnswer = undefined

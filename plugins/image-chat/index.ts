@@ -58,7 +58,8 @@ export default definePlugin({
 })
 
 /**
- * Clients that read the answer as text. Native Gemini clients read inlineData themselves; so does a plugin route
- * running a request through `ctx.run` (dialect 'plugin'), which gets the Gemini answer as Google sent it.
+ * Clients that read the answer as text: the converted dialects. Native Gemini clients, and routes that answer in
+ * Gemini's wire shape (a plugin's, such as Vertex Express), read inlineData themselves.
  */
-const readsText = (request: GatewayRequest): boolean => request.dialect !== 'gemini' && request.dialect !== 'plugin'
+const TEXT_DIALECTS = new Set(['openai', 'anthropic', 'responses'])
+const readsText = (request: GatewayRequest): boolean => TEXT_DIALECTS.has(request.dialect)

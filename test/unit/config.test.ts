@@ -221,7 +221,7 @@ describe('number bounds', () => {
     pool.apply(pool.keys[0]!, { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' })
     let checks = 0
     const recheck = scheduleRecheck({
-      pool,
+      pools: () => [pool],
       intervalHours: 720, // 2.59e9 ms: past setInterval's 2^31-1 limit
       concurrency: 1,
       check: async () => {
