@@ -7,6 +7,7 @@ import { Plans, behaviourEntry } from './behaviours.ts'
 import type { PlanEntry } from './behaviours.ts'
 import { behaviourError, internal, missingKey, routeNotFound } from './errors.ts'
 import { Exchange, JSON_TYPE } from './exchange.ts'
+import { VERTEX_BASE_PATH, vertexBehaviourError, vertexRefusal, vertexRest } from './vertex.ts'
 import { handleNative } from './gemini.ts'
 import { answersImages, handleImages } from './images.ts'
 import { parseJson, unaryBody } from './json.ts'
@@ -21,6 +22,7 @@ interface Settings {
   chunkIntervalMs: number
   record: boolean
   strict: boolean
+  vertex: boolean
 }
 
 interface Target {
@@ -40,6 +42,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     chunkIntervalMs: options.chunkIntervalMs ?? 0,
     record: options.recordRequests ?? true,
     strict: options.strictRequests ?? true,
+    vertex: options.vertex ?? false,
   }
   const plans = new Plans()
   const requests: RecordedRequest[] = []
@@ -72,7 +75,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   let closing: Promise<void> | undefined
   return {
-    url: `${origin}/v1beta`,
+    url: options.vertex ? origin + VERTEX_BASE_PATH : `${origin}/v1beta`,
     origin,
     requests,
     setBehaviour: (key, behaviour, opts = {}) => plans.set(key, behaviourEntry(behaviour, opts), opts.times),
@@ -107,7 +110,7 @@ async function handle(
   if (body === undefined) return
 
   const method = req.method ?? 'GET'
-  const target = parseTarget(req.url ?? '/')
+  const target = parseTarget(req.url ?? '/', settings.vertex)
   const parsed = method === 'POST' || method === 'PUT' || method === 'PATCH' ? parseJson(body) : ({ ok: true, value: {} } as const)
   const key = apiKey(req, target)
   if (target.openai && parsed.ok && isObject(parsed.value) && typeof parsed.value.model === 'string') {
@@ -134,7 +137,7 @@ async function handle(
       break
     default: {
       const model = target.model?.replace(/^models\//, '')
-      const error = behaviourError(plan.behaviour, { key, model, retryDelaySeconds: plan.retryDelaySeconds })
+      const error = (settings.vertex ? vertexBehaviourError : behaviourError)(plan.behaviour, { key, model, retryDelaySeconds: plan.retryDelaySeconds })
       if (error !== undefined) return sendError(ex, error)
     }
   }
@@ -150,6 +153,8 @@ async function handle(
     chunkIntervalMs: settings.chunkIntervalMs,
   }
   if (target.rest === undefined) return sendError(ex, routeNotFound())
+  const refused = settings.vertex ? vertexRefusal(target.action) : undefined
+  if (refused !== undefined) return sendError(ex, refused)
   if (target.openai) return handleOpenAI({ ...common, route: target.rest.slice('openai/'.length) })
   if (answersImages(target.model, target.action)) return handleImages({ ...common, model: target.model!, action: target.action! })
   return handleNative({ ...common, rest: target.rest, query: target.query, model: target.model, action: target.action })
@@ -167,7 +172,7 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   })
 }
 
-function parseTarget(url: string): Target {
+function parseTarget(url: string, vertex: boolean): Target {
   const q = url.indexOf('?')
   const rawPath = q === -1 ? url : url.slice(0, q)
   let path = rawPath
@@ -177,7 +182,7 @@ function parseTarget(url: string): Target {
     // keep the raw path
   }
   const query: Record<string, string> = q === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(q + 1)))
-  const rest = path.startsWith('/v1beta/') ? path.slice('/v1beta/'.length) : undefined
+  const rest = vertex ? vertexRest(path) : path.startsWith('/v1beta/') ? path.slice('/v1beta/'.length) : undefined
   const target: Target = { path, query, rest, openai: false, model: undefined, action: undefined }
   if (rest === undefined) return target
   if (rest.startsWith('openai/')) {

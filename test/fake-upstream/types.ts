@@ -16,6 +16,11 @@ export interface FakeUpstreamOptions {
    * echoed), 403 for a Files API URI (the fake holds no files). False accepts any body.
    */
   strictRequests?: boolean
+  /**
+   * Answer as Vertex AI in express mode instead (see vertex.ts): models under /v1beta1/publishers/google (`url` ends
+   * there), the model list and get refused to API keys, errors in Vertex's words. Default false.
+   */
+  vertex?: boolean
 }
 
 export type Behaviour =
