@@ -174,6 +174,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     config,
     pluginModels: pluginModels(hooks, plugins.variants),
     guards,
+    operations,
     fetchMedia: createMediaFetcher({
       timeoutMs: config.mediaFetchTimeoutSeconds * 1000,
       maxBytes: config.mediaFetchMaxMb * 1024 * 1024,

@@ -30,7 +30,7 @@ function baseRequest(call: RouteCall, operation: Operation, model: string): Gate
 
 async function generate(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
   const [rawModel = '', action = ''] = (getRouterParam(call.event, 'modelAction') ?? '').split(':')
-  const operation = ACTIONS.get(action)
+  const operation = ACTIONS.get(action) ?? (deps.operations.servesModelMethod(action) ? action : undefined)
   if (!operation) throw notFound(`Method "${action.slice(0, 64)}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`)
   const request = baseRequest(call, operation, call.model(decodeURIComponent(rawModel)))
   request.stream = operation === 'streamGenerateContent'

@@ -6,6 +6,7 @@ import type { GeminiModel } from '../plugin.ts'
 import type { RunRequest } from '../run.ts'
 import type { FetchedMedia } from './shared/media.ts'
 import type { RouteGuards } from './shared/route.ts'
+import type { OperationTable } from '../upstream/operations.ts'
 
 /**
  * An API shape the gateway speaks. Decoding is done by the dialect's routes (they build the canonical request);
@@ -25,6 +26,8 @@ export interface DialectRouteDeps {
   pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]
   /** Auth, model filter and body limits every route applies before its own work (see shared/route.ts). */
   guards: RouteGuards
+  /** Upstream operations, the plugins' included: native model methods a plugin declared are served too. */
+  operations: OperationTable
   /** Fetches an http(s) media URL from a message (SSRF-guarded, size and time capped). */
   fetchMedia: (url: string, signal?: AbortSignal) => Promise<FetchedMedia>
 }

@@ -90,7 +90,10 @@ const OPERATIONS: ReadonlyMap<string, OperationSpec> = new Map([
 ])
 
 /** Finds an operation's spec; throws for a name nobody declared (a bug of the caller, not the client's). */
-export type OperationTable = (operation: Operation) => OperationSpec
+export type OperationTable = ((operation: Operation) => OperationSpec) & {
+  /** Whether a plugin declared this native model method (`batchGenerateContent`), so the native route serves it. */
+  servesModelMethod(method: string): boolean
+}
 
 /** The core operations plus the ones plugins declare; a plugin cannot redefine a core operation or another's. */
 export function createOperationTable(extra: readonly Readonly<Record<string, OperationSpec>>[] = []): OperationTable {
@@ -101,9 +104,11 @@ export function createOperationTable(extra: readonly Readonly<Record<string, Ope
       table.set(name, spec)
     }
   }
-  return (operation) => {
+  const declared = new Set(extra.flatMap((operations) => Object.keys(operations)))
+  const lookup = (operation: Operation) => {
     const spec = table.get(operation)
     if (!spec) throw new Error(`unknown upstream operation "${operation}"`)
     return spec
   }
+  return Object.assign(lookup, { servesModelMethod: (method: string) => declared.has(method) && table.get(method)!.modelInPath })
 }

@@ -64,7 +64,7 @@ describe('plugin API', () => {
           }
         },
         stages: [{ before: 'key-select', run: (sctx, next) => (trail.push(`stage sees ${sctx.request.upstreamModel}`), next()) }],
-        operations: { 'test.count': nativeOperation('countTokens') },
+        operations: { 'test.count': nativeOperation('countTokens'), batchGenerateContent: nativeOperation('batchGenerateContent') },
         routes(router) {
           router.add('POST', '/v1/words', openaiDialect, async (call) => {
             const body = await call.json()
@@ -141,6 +141,15 @@ describe('plugin API', () => {
     const ok = await post(gw, '/hf/v1/words', { text: 'a b c' })
     expect(ok.status).toBe(200)
     expect(gw.upstream.requests.at(-1)!.action).toBe('countTokens')
+  })
+
+  it('a native model method a plugin declares is served by the native route; an undeclared one is a 404', async () => {
+    await post(gw, '/v1beta/models/gemini-2.5-flash:batchGenerateContent', { batch: { displayName: 'b' } })
+    expect(gw.upstream.requests[0]!.path).toBe('/v1beta/models/gemini-2.5-flash:batchGenerateContent')
+    const sent = gw.upstream.requests.length
+    const unknown = await post(gw, '/v1beta/models/gemini-2.5-flash:predictLongRunning', {})
+    expect(unknown.status).toBe(404)
+    expect(gw.upstream.requests).toHaveLength(sent)
   })
 
   it('a pool of the plugin\'s own serves the requests it takes, with the same health tracking', async () => {
