@@ -1,5 +1,5 @@
 import { defineConfig } from './core/index.ts'
-import { fakeStream, imageChat, imageGeneration, search, speech, thinking, tools, urlNormalization } from './plugins/index.ts'
+import { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, picgo, search, smms, speech, thinking, tools, urlNormalization, vertexExpress } from './plugins/index.ts'
 
 /**
  * gemgate's config. Everything here can also come from the environment (gemini-balance's names, e.g. API_KEYS,
@@ -26,9 +26,24 @@ export default defineConfig({
     imageGeneration({ model: 'imagen-3.0-generate-002' }),
     // POST /v1/audio/speech on a Gemini TTS model. model: TTS_MODEL, voice: TTS_VOICE_NAME, speed: TTS_SPEED
     speech({ model: 'gemini-2.5-flash-preview-tts', voice: 'Zephyr', speed: 'normal' }),
+    // Answer images go to sm.ms instead of data URLs when UPLOAD_PROVIDER is smms (the default) and a token is set.
+    // provider: UPLOAD_PROVIDER, token: SMMS_SECRET_TOKEN
+    smms({ timeoutSeconds: 30, maxMb: 20 }),
+    // ... to picgo.net, a Chevereto or a PicGo server when UPLOAD_PROVIDER is picgo. apiKey: PICGO_API_KEY, url: PICGO_API_URL
+    picgo({ url: 'https://www.picgo.net/api/1/upload', timeoutSeconds: 30, maxMb: 20 }),
+    // ... to a CloudFlare-ImgBed when UPLOAD_PROVIDER is cloudflare_imgbed. url: CLOUDFLARE_IMGBED_URL,
+    // authCode: CLOUDFLARE_IMGBED_AUTH_CODE, uploadFolder: CLOUDFLARE_IMGBED_UPLOAD_FOLDER
+    cloudflareImgbed({ timeoutSeconds: 30, maxMb: 20 }),
+    // ... to an Aliyun OSS bucket when UPLOAD_PROVIDER is aliyun_oss (uploads via OSS_ENDPOINT_INNER when set). endpoint:
+    // OSS_ENDPOINT, innerEndpoint: OSS_ENDPOINT_INNER, accessKeyId: OSS_ACCESS_KEY, accessKeySecret: OSS_ACCESS_KEY_SECRET,
+    // bucket: OSS_BUCKET_NAME, region: OSS_REGION
+    aliyunOss({ timeoutSeconds: 30, maxMb: 20 }),
     // Streams answered from a non-stream call, with keep-alives meanwhile. enabled: FAKE_STREAM_ENABLED,
     // emptyDataIntervalSeconds: FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS
     fakeStream({ enabled: false, emptyDataIntervalSeconds: 5 }),
+    // Vertex AI express mode under /vertex-express/v1beta, with keys of its own (none: its routes answer 503).
+    // keys: VERTEX_API_KEYS, baseUrl: VERTEX_EXPRESS_BASE_URL
+    vertexExpress({ baseUrl: 'https://aiplatform.googleapis.com/v1beta1/publishers/google' }),
     // Short model names of your own (the README's example plugin):
     // modelAlias({ aliases: { fast: 'gemini-2.5-flash-lite' } }),
   ],

@@ -61,7 +61,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function reasonOf(error: unknown): string {
   if (error instanceof DOMException && error.name === 'TimeoutError') return 'no answer within the upload timeout'
-  return String(error instanceof Error ? error.message : error).slice(0, 300)
+  const message = String(error instanceof Error ? error.message : error).slice(0, 300)
+  // fetch says only "fetch failed"; the socket's own code (ECONNRESET, UND_ERR_SOCKET) says what happened.
+  const code = transportCode(error)
+  return code && !message.includes(code) ? `${message} (${code})` : message
 }
 
 /** One file as an uploader plugin sends it. */

@@ -7,8 +7,13 @@ import search from './search/index.ts'
 import speech from './speech/index.ts'
 import thinking from './thinking/index.ts'
 import tools from './tools/index.ts'
+import aliyunOss from './uploaders/aliyun-oss/index.ts'
+import cloudflareImgbed from './uploaders/cloudflare-imgbed/index.ts'
+import picgo from './uploaders/picgo/index.ts'
+import smms from './uploaders/smms/index.ts'
 import urlNormalization from './url-normalization/index.ts'
+import vertexExpress from './vertex-express/index.ts'
 
-export { fakeStream, imageChat, imageGeneration, modelAlias, search, speech, thinking, tools, urlNormalization }
+export { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, modelAlias, picgo, search, smms, speech, thinking, tools, urlNormalization, vertexExpress }
 
-export const BUNDLED_PLUGINS = [urlNormalization, search, thinking, tools, imageChat, imageGeneration, speech, fakeStream, modelAlias] as const
+export const BUNDLED_PLUGINS = [urlNormalization, search, thinking, tools, imageChat, imageGeneration, speech, smms, picgo, cloudflareImgbed, aliyunOss, fakeStream, vertexExpress, modelAlias] as const

@@ -27,6 +27,21 @@ const GEMINI_BALANCE_ENV = {
   FAKE_STREAM_ENABLED: 'true',
   FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS: '3',
   URL_NORMALIZATION_ENABLED: 'true',
+  UPLOAD_PROVIDER: 'cloudflare_imgbed',
+  SMMS_SECRET_TOKEN: 'default-config-smms-token-0000000004',
+  PICGO_API_KEY: 'chv_default-config-picgo-key-000000005',
+  PICGO_API_URL: 'https://img.example.com/api/1/upload',
+  CLOUDFLARE_IMGBED_URL: 'https://imgbed.example.pages.dev/upload',
+  CLOUDFLARE_IMGBED_AUTH_CODE: 'default-config-imgbed-code-000000006',
+  CLOUDFLARE_IMGBED_UPLOAD_FOLDER: 'gemini',
+  OSS_ENDPOINT: 'oss-cn-shanghai.aliyuncs.com',
+  OSS_ENDPOINT_INNER: 'oss-cn-shanghai-internal.aliyuncs.com',
+  OSS_ACCESS_KEY: 'LTAI5tDefaultConfigKeyId07',
+  OSS_ACCESS_KEY_SECRET: 'default-config-oss-secret-0000000008',
+  OSS_BUCKET_NAME: 'your-bucket-name',
+  OSS_REGION: 'cn-shanghai',
+  VERTEX_API_KEYS: '["AQ.default-config-vertex-key-00000000000000000000000003"]',
+  VERTEX_EXPRESS_BASE_URL: 'https://aiplatform.googleapis.com/v1/publishers/google',
 }
 
 /** The repo's gateway.config.ts: every bundled plugin listed, switched on by gemini-balance's variables. */
@@ -49,7 +64,29 @@ describe('the default gateway.config.ts', () => {
       'image-chat': { models: ['gemini-2.0-flash-exp'], uploadTimeoutSeconds: 30 },
       'image-generation': { model: 'imagen-4.0-generate-001', paidKey: GEMINI_BALANCE_ENV.PAID_KEY, uploadTimeoutSeconds: 30 },
       speech: { model: 'gemini-2.5-pro-preview-tts', voice: 'Kore', speed: 'fast' },
+      smms: { provider: 'cloudflare_imgbed', token: GEMINI_BALANCE_ENV.SMMS_SECRET_TOKEN, url: 'https://sm.ms/api/v2/upload', timeoutSeconds: 30, maxMb: 20 },
+      picgo: { provider: 'cloudflare_imgbed', apiKey: GEMINI_BALANCE_ENV.PICGO_API_KEY, url: GEMINI_BALANCE_ENV.PICGO_API_URL, timeoutSeconds: 30, maxMb: 20 },
+      'cloudflare-imgbed': {
+        provider: 'cloudflare_imgbed',
+        url: GEMINI_BALANCE_ENV.CLOUDFLARE_IMGBED_URL,
+        authCode: GEMINI_BALANCE_ENV.CLOUDFLARE_IMGBED_AUTH_CODE,
+        uploadFolder: 'gemini',
+        timeoutSeconds: 30,
+        maxMb: 20,
+      },
+      'aliyun-oss': {
+        provider: 'cloudflare_imgbed',
+        endpoint: GEMINI_BALANCE_ENV.OSS_ENDPOINT,
+        innerEndpoint: GEMINI_BALANCE_ENV.OSS_ENDPOINT_INNER,
+        accessKeyId: GEMINI_BALANCE_ENV.OSS_ACCESS_KEY,
+        accessKeySecret: GEMINI_BALANCE_ENV.OSS_ACCESS_KEY_SECRET,
+        bucket: 'your-bucket-name',
+        region: 'cn-shanghai',
+        timeoutSeconds: 30,
+        maxMb: 20,
+      },
       'fake-stream': { enabled: true, emptyDataIntervalSeconds: 3 },
+      'vertex-express': { keys: JSON.parse(GEMINI_BALANCE_ENV.VERTEX_API_KEYS), baseUrl: GEMINI_BALANCE_ENV.VERTEX_EXPRESS_BASE_URL },
     })
   })
 })
