@@ -10,14 +10,20 @@ export {
   type PluginContext,
   type PluginDatabase,
   type PluginDefinition,
+  type PluginAttemptFacts,
   type PluginFactory,
   type PluginHooks,
+  type PluginKey,
+  type PluginKeys,
+  type PluginLogEntry,
   type PluginRequest,
   type PluginRouter,
+  type PluginSendRequest,
+  type UpstreamResponse,
   type PluginSettings,
   type PluginStage,
 } from './plugin.ts'
-export type { GatewayRequest, RequestContext, Operation, Outcome, JsonOutcome, StreamOutcome, Usage, ClientIdentity } from './context.ts'
+export type { GatewayRequest, RequestContext, Operation, Outcome, JsonOutcome, StreamOutcome, Usage, ClientIdentity, AttemptRecord } from './context.ts'
 export type { RouteCall } from './dialects/shared/route.ts'
 export { parseBody } from './dialects/shared/body.ts'
 export { modelId } from './dialects/shared/models.ts'
@@ -32,10 +38,26 @@ export type { StageName } from './pipeline.ts'
 export { nativeOperation, type OperationSpec } from './upstream/operations.ts'
 export type { UpstreamAttempt, UpstreamCall } from './upstream/types.ts'
 export type { KeyPool } from './keys/pool.ts'
+export type { FailureClass, Verdict } from './keys/judge.ts'
 export type { ServiceRegistry } from './services.ts'
 export type { Candidate, Content, GenerateContentResponse, GroundingMetadata, Part, UsageMetadata } from './gemini/types.ts'
 export { addBuiltinTool, asksForImages, generationConfigOf, hasImageParts, isObject, partsOf, refusesBuiltinTools, type Json } from './gemini/body.ts'
-export { dataUrl, defineUploader, imageUrl, uploadName, type InlineImage, type UploadFile, type Uploader, type UploaderSettings } from './uploads.ts'
+export {
+  dataUrl,
+  defineUploader,
+  excerpt,
+  imageUrl,
+  isHttpUrl,
+  offerUploader,
+  uploadName,
+  uploaderDocs,
+  UPLOAD_PROVIDER_ENV,
+  UPLOADER_OPTIONS,
+  type InlineImage,
+  type UploadFile,
+  type Uploader,
+  type UploaderSettings,
+} from './uploads.ts'
 export { createGateway, type Gateway } from './gateway.ts'
 export { loadGatewayConfig } from './config/load.ts'
 export type { Migration } from '../storage/index.ts'

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
+import * as v from 'valibot'
+import type { PluginContext } from './plugin.ts'
 import { transportCode } from './keys/facts.ts'
 
 /** The 'uploader' service an uploader plugin provides (looked up as `services.get<Uploader>('uploader')`): the image's public URL. */
@@ -115,4 +117,62 @@ export function uploadName(mimeType: string, now = new Date()): string {
 function isNetworkFailure(error: unknown): boolean {
   if (error instanceof DOMException && error.name === 'TimeoutError') return true
   return error instanceof TypeError && transportCode(error) !== undefined
+}
+
+/** Whether a service answered an http(s) URL (anything else is no public link to an image). */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'https:' || protocol === 'http:'
+  } catch {
+    return false
+  }
+}
+
+/** A service's answer as it may appear in an error message: one line, at most 200 characters. */
+export const excerpt = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 200)
+
+// ---------------------------------------------------------------------------------------------------------------
+// What every uploader plugin declares and does the same way (the smms, picgo, cloudflare-imgbed and aliyun-oss ones).
+
+/** The options every uploader plugin has beside its own: which host is in use, and one upload's limits. */
+export const UPLOADER_OPTIONS = {
+  provider: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase()), 'smms'),
+  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(300)), 30),
+  maxMb: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100)), 20),
+}
+
+/** gemini-balance's one variable that chooses the host. */
+export const UPLOAD_PROVIDER_ENV = { env: 'UPLOAD_PROVIDER', kind: 'string' } as const
+
+/** The docs of UPLOADER_OPTIONS, for the provider named `provider` (as UPLOAD_PROVIDER spells it). */
+export function uploaderDocs(provider: string): { provider: string; timeoutSeconds: string; maxMb: string } {
+  return {
+    provider: `the image host in use: this plugin uploads only when it is \`${provider}\``,
+    timeoutSeconds: 'time limit of one upload attempt; a network failure or a timeout is retried once',
+    maxMb: 'larger images are not uploaded (they stay data URLs)',
+  }
+}
+
+/**
+ * Provides the 'uploader' service when UPLOAD_PROVIDER names this host and nothing it needs is missing, and logs once
+ * where images go; otherwise says at debug level why images stay data URLs.
+ */
+export function offerUploader(
+  ctx: Pick<PluginContext, 'logger' | 'services' | 'name'>,
+  options: { provider: string; timeoutSeconds: number; maxMb: number },
+  offer: { provider: string; missing?: string; send: (file: UploadFile, signal: AbortSignal) => Promise<string>; where: () => string },
+): void {
+  if (options.provider !== offer.provider) {
+    ctx.logger.debug(`not uploading: UPLOAD_PROVIDER is ${options.provider || '(empty)'}, not ${offer.provider}`)
+    return
+  }
+  if (offer.missing) {
+    ctx.logger.debug(`not uploading: UPLOAD_PROVIDER is ${offer.provider} but ${offer.missing}, so images stay data URLs`)
+    return
+  }
+  const uploader = defineUploader(offer.send, { timeoutMs: options.timeoutSeconds * 1000, maxBytes: options.maxMb * 1024 * 1024 })
+  ctx.services.provide('uploader', uploader, ctx.name)
+  ctx.logger.info(`images in answers are uploaded to ${offer.where()}`)
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
-import { definePlugin, defineUploader } from '../../../core/index.ts'
-import { isHttpUrl, sendToSmms, SMMS_UPLOAD_URL } from './internal/api.ts'
+import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from '../../../core/index.ts'
+import { sendToSmms, SMMS_UPLOAD_URL } from './internal/api.ts'
 
 const PROVIDER = 'smms'
 
@@ -15,37 +15,29 @@ export default definePlugin({
   summary: 'Uploads answer images to sm.ms when `UPLOAD_PROVIDER` is `smms` and a token is set; a failed upload leaves the image as a data URL.',
   options: v.pipe(
     v.strictObject({
-      provider: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase()), PROVIDER),
+      ...UPLOADER_OPTIONS,
       token: v.optional(v.pipe(v.string(), v.trim()), ''),
       url: v.optional(v.pipe(v.string(), v.trim()), SMMS_UPLOAD_URL),
-      timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(300)), 30),
-      maxMb: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100)), 20),
     }),
     v.forward(v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || isHttpUrl(o.url), 'must be an http(s) URL'), ['url']),
   ),
   env: {
-    provider: { env: 'UPLOAD_PROVIDER', kind: 'string' },
+    provider: UPLOAD_PROVIDER_ENV,
     token: { env: 'SMMS_SECRET_TOKEN', kind: 'string', secret: true },
   },
   docs: {
-    provider: 'the image host in use: this plugin uploads only when it is `smms` (`picgo`, `cloudflare_imgbed` choose the others)',
+    ...uploaderDocs(PROVIDER),
     token: 'the sm.ms API secret token (User > Dashboard > API Token); without it nothing is uploaded',
     url: 'the upload endpoint (`https://smms.app/api/v2/upload` where sm.ms is blocked; S.EE: `https://s.ee/api/v1/file/upload`)',
-    timeoutSeconds: 'time limit of one upload attempt; a network failure or a timeout is retried once',
-    maxMb: 'larger images are not uploaded (they stay data URLs)',
   },
 
   setup(options, ctx) {
-    if (options.provider !== PROVIDER) {
-      ctx.logger.debug(`not uploading: UPLOAD_PROVIDER is ${options.provider || '(empty)'}, not ${PROVIDER}`)
-    } else if (!options.token) {
-      ctx.logger.debug('not uploading: UPLOAD_PROVIDER is smms but SMMS_SECRET_TOKEN is not set, so images stay data URLs')
-    } else {
-      const settings = { timeoutMs: options.timeoutSeconds * 1000, maxBytes: options.maxMb * 1024 * 1024 }
-      ctx.services.provide('uploader', defineUploader(sendToSmms(options.url, options.token), settings), ctx.name)
-      const { origin, pathname } = new URL(options.url)
-      ctx.logger.info(`images in answers are uploaded to sm.ms (${origin}${pathname})`)
-    }
+    offerUploader(ctx, options, {
+      provider: PROVIDER,
+      missing: options.token ? undefined : 'SMMS_SECRET_TOKEN is not set',
+      send: sendToSmms(options.url, options.token),
+      where: () => `sm.ms (${new URL(options.url).origin}${new URL(options.url).pathname})`,
+    })
     return {}
   },
 })

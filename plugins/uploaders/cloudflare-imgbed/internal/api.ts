@@ -1,4 +1,4 @@
-import { isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
 
 export interface ImgBedTarget {
   /** CLOUDFLARE_IMGBED_URL, e.g. `https://img.example.com/upload`. */
@@ -70,15 +70,3 @@ export function siteBase(url: URL): string {
   const at = url.pathname.lastIndexOf('/upload')
   return url.origin + (at > 0 ? url.pathname.slice(0, at) : '')
 }
-
-export function isHttpUrl(value: unknown): value is string {
-  if (typeof value !== 'string') return false
-  try {
-    const { protocol } = new URL(value)
-    return protocol === 'https:' || protocol === 'http:'
-  } catch {
-    return false
-  }
-}
-
-const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 200)

@@ -1,4 +1,4 @@
-import { isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
 
 /** picgo.net's upload endpoint (Chevereto's API v1), gemini-balance's default PICGO_API_URL. */
 export const PICGO_UPLOAD_URL = 'https://www.picgo.net/api/1/upload'
@@ -53,15 +53,3 @@ function checked(url: unknown): string {
   if (isHttpUrl(url)) return url
   throw new Error(`PicGo answered without an http(s) URL: ${excerpt(JSON.stringify(url) ?? 'nothing')}`)
 }
-
-export function isHttpUrl(value: unknown): value is string {
-  if (typeof value !== 'string') return false
-  try {
-    const { protocol } = new URL(value)
-    return protocol === 'https:' || protocol === 'http:'
-  } catch {
-    return false
-  }
-}
-
-const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 200)

@@ -1,4 +1,4 @@
-import { isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
 
 /** sm.ms's API v2 upload endpoint, as gemini-balance called it (smms.app and S.EE's `/api/v1/file/upload` speak the same). */
 export const SMMS_UPLOAD_URL = 'https://sm.ms/api/v2/upload'
@@ -39,15 +39,3 @@ export function urlFromAnswer(status: number, text: string): string {
   const reason = typeof answer.message === 'string' ? answer.message : typeof answer.error === 'string' ? answer.error : `HTTP ${status}`
   throw new Error(`sm.ms refused the upload: ${excerpt(reason)}${typeof answer.code === 'string' ? ` (code ${answer.code})` : ''}`)
 }
-
-export function isHttpUrl(value: unknown): value is string {
-  if (typeof value !== 'string') return false
-  try {
-    const { protocol } = new URL(value)
-    return protocol === 'https:' || protocol === 'http:'
-  } catch {
-    return false
-  }
-}
-
-const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 200)
