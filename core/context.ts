@@ -41,6 +41,13 @@ export interface GatewayRequest {
   rawBody?: string
   /** Upstream query parameters that belong to the operation (pageSize, pageToken). */
   query?: Record<string, string>
+  /**
+   * The REST path below the API root that a plugin's operation acts on (`files/abc`, `batches/xyz:cancel`), for its
+   * OperationSpec's `path`; checked again before it reaches the URL.
+   */
+  resource?: string
+  /** Upstream request headers that belong to the operation (the X-Goog-Upload-* of a resumable upload's start). */
+  headers?: Record<string, string>
   /** Name of the dialect that decoded the request and will encode the answer. */
   dialect: string
   /**

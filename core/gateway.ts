@@ -20,14 +20,16 @@ import type { DialectRouteDeps } from './dialects/types.ts'
 import type { GatewayRequest } from './context.ts'
 import { GatewayError } from './errors.ts'
 import { createKeyProbe } from './keys/check.ts'
-import { createRefusalConfirmer } from './keys/confirm.ts'
+import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
 import { KeyPool } from './keys/pool.ts'
 import { scheduleRecheck, type Recheck } from './keys/recheck.ts'
 import { createKeyHealthStore } from './keys/store.ts'
 import { createLogger } from './logger.ts'
 import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, placeStages, type Stage, type StageName } from './pipeline.ts'
-import type { ModelVariant, Plugin, PluginRequest } from './plugin.ts'
+import type { ModelVariant, Plugin, PluginContext, PluginRequest } from './plugin.ts'
 import { startPlugins, type StartedPlugins } from './plugins/host.ts'
+import { createKeySender } from './plugins/send.ts'
+import { createPluginKeys } from './plugins/keys.ts'
 import { createPluginRouter } from './plugins/router.ts'
 import { variantModels } from './plugins/variants.ts'
 import { createRunner, type Runner, type RunRequest } from './run.ts'
@@ -95,6 +97,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const guards = { authenticate, filteredModels: new Set(config.filteredModels), maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024 }
   // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
   let runner: Runner | undefined
+  let send: PluginContext['send'] | undefined
+  // The same: the fixed request that settles doubtful refusals goes through the plugins' operations.
+  let confirm: ConfirmRefusal | undefined
+  const chooseProxy = createProxyChooser(config.proxies, config.proxiesUseConsistencyHash)
   // Pools plugins made (a paid key, Vertex keys): re-checked with the gateway's own.
   const pluginPools: KeyPool[] = []
   const plugins = await startPlugins(config.plugins as Plugin[], {
@@ -111,6 +117,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       pluginPools.push(own)
       return own
     },
+    // Bound once the upstream client exists, like `run`.
+    send: (keyId, request) => send!(keyId, request),
+    keys: createPluginKeys({ pool, confirm: (...args) => confirm!(...args), customHeaders: config.customHeaders, chooseProxy }),
+    logs,
   }).catch(async (error) => {
     await Promise.allSettled([state.dispose(), logs.close(), database.close()])
     retention.stop()
@@ -124,20 +134,22 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     client,
     baseUrl: config.baseUrl,
     customHeaders: config.customHeaders,
-    chooseProxy: createProxyChooser(config.proxies, config.proxiesUseConsistencyHash),
+    chooseProxy,
     operations,
   })
+  send = createKeySender({ client, pools: () => [pool, ...pluginPools], baseUrl: config.baseUrl, customHeaders: config.customHeaders, chooseProxy })
   // The first plugin listed is the outermost wrapper.
   const call = hooks.reduceRight<UpstreamCall>((inner, plugin) => plugin.wrapUpstream?.(inner) ?? inner, geminiCall)
 
   const probe = createKeyProbe({ call: geminiCall, services, logs, logger })
+  confirm = createRefusalConfirmer({ probe, testModel: config.testModel })
   const stages: Record<StageName, Stage> = {
     auth: authStage(authenticate),
     'model-filter': modelFilterStage(config.filteredModels, plugins.variants),
     transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
     log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),
     'stream-optimizer': streamOptimizerStage(config.streamOptimizer),
-    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm: createRefusalConfirmer({ probe, testModel: config.testModel }), operations }),
+    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm, operations }),
     upstream: upstreamStage(call),
   }
   const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))

@@ -1,20 +1,23 @@
 import type { ConsolaInstance } from 'consola'
-import type { H3 } from 'h3'
+import type { H3, H3Event } from 'h3'
 import type { Storage } from 'unstorage'
 import type * as v from 'valibot'
 import type { EnvKind } from './config/env.ts'
-import type { GatewayRequest, Outcome, RequestContext } from './context.ts'
+import type { AttemptRecord, ClientIdentity, GatewayRequest, Operation, Outcome, RequestContext } from './context.ts'
 import type { Dialect } from './dialects/types.ts'
 import type { RouteCall } from './dialects/shared/route.ts'
-import type { KeyPool } from './keys/pool.ts'
+import type { AttemptFacts, Verdict } from './keys/judge.ts'
+import type { KeyPool, Unavailable } from './keys/pool.ts'
 import type { Stage, StageName } from './pipeline.ts'
 import type { GenerateContentResponse } from './gemini/types.ts'
 import type { Database } from 'db0'
 import type { Migration } from '../storage/index.ts'
 import type { ServiceRegistry } from './services.ts'
 import type { OperationSpec, UpstreamCall } from './upstream/types.ts'
+import type { UpstreamRequest, UpstreamResponse } from './upstream/client.ts'
 
 export type { UpstreamAttempt, UpstreamCall } from './upstream/types.ts'
+export type { UpstreamResponse } from './upstream/client.ts'
 
 /** A Gemini model object as `models.list` returns it (`name` is `models/<id>`); unknown fields pass through. */
 export interface GeminiModel {
@@ -53,6 +56,19 @@ export interface PluginDatabase {
 /** A request a plugin runs from its own route; the gateway fills in the client's credentials and the dialect. */
 export type PluginRequest = Omit<GatewayRequest, 'credentials' | 'dialect' | 'upstreamModel' | 'variants'> & { upstreamModel?: string; dialect?: string }
 
+/** A request a plugin sends to Google with one key outside the pipeline (the bytes of an upload, a download). */
+export interface PluginSendRequest {
+  method: UpstreamRequest['method']
+  /** An absolute URL on the origin of the key's API root (BASE_URL's, or its pool's own); any other is refused. */
+  url: string
+  headers?: Record<string, string>
+  /** An iterable body streams through as the connection takes it, never held whole. */
+  body?: UpstreamRequest['body']
+  signal?: AbortSignal
+  /** What the call is about ("File files/abc"): a refusal for a disabled key names it, as for `pinnedKey`. */
+  resource?: string
+}
+
 /** What a plugin can use: capabilities, not the resolved config with every key and token in it. */
 export interface PluginContext {
   readonly name: string
@@ -78,6 +94,59 @@ export interface PluginContext {
    * re-checks all go there, never to BASE_URL.
    */
   createKeyPool(secrets: readonly string[], options?: { baseUrl?: string }): KeyPool
+  /**
+   * The gateway's own keys (API_KEYS) for a plugin that talks to Google itself rather than through `run` (the Live
+   * API's WebSocket): keys to pick, the judge for each attempt, and what a connection with a key carries.
+   */
+  readonly keys: PluginKeys
+  /** Logs one upstream attempt of the plugin's own as the pipeline logs its attempts (request log; error log on failure). */
+  log(entry: PluginLogEntry): void
+  /**
+   * Sends one request with the key whose id is `keyId` (of any pool), through that key's proxy and with CUSTOM_HEADERS:
+   * for what is no JSON operation of the pipeline (upload bytes to a resumable upload URL, a file download). The key
+   * goes as x-goog-api-key, to its own API root's origin only; a disabled key is refused with a GatewayError naming
+   * `resource`. Nothing is judged or logged: the caller reads the answer (an error body has the key masked in it).
+   */
+  send(keyId: string, request: PluginSendRequest): Promise<UpstreamResponse>
+}
+
+/** A key of the gateway's pool as a plugin sees it: which one, never the secret. */
+export interface PluginKey {
+  readonly id: string
+  /** Masked, for messages and logs. */
+  readonly label: string
+}
+
+/** What a plugin states about one attempt it made itself; the gateway adds the time and what the pool knows. */
+export type PluginAttemptFacts = Omit<AttemptFacts, 'now' | 'modelServed' | 'fixedRequest'>
+
+export interface PluginKeys {
+  /** A key that may serve `model` now, other than those whose ids are in `exclude`; undefined when none may. */
+  pick(model: string, exclude?: ReadonlySet<string>): PluginKey | undefined
+  /**
+   * Judges one attempt of `key` as the pipeline judges its own (a refusal only a fixed request can pin on the key or
+   * the request is settled with one), applies the verdict to the key's health, and returns it: `retry` says whether
+   * another key is worth trying.
+   */
+  judge(key: PluginKey, facts: PluginAttemptFacts): Promise<Verdict>
+  /** Why no key may serve `model` now, as the client should hear it. */
+  unavailable(model: string): Unavailable
+  /**
+   * How a connection to Google with `key` goes out: its headers (CUSTOM_HEADERS and the key) and its proxy (PROXIES);
+   * `mask` puts the key's label where Google's words name the key ("Consumer 'api_key:…' has been suspended").
+   */
+  outbound(key: PluginKey): { headers: Record<string, string>; proxy?: string; mask(text: string): string }
+}
+
+/** One attempt of a plugin's own for the request log; `attempt` as the pipeline records its attempts. */
+export interface PluginLogEntry {
+  requestId: string
+  client: ClientIdentity
+  /** Tags the row as the pipeline's dialects do (`live`, ...). */
+  dialect: string
+  operation: Operation
+  model: string
+  attempt: AttemptRecord
 }
 
 /** A model served under a suffix of a base model (`gemini-2.5-flash-search`): listed, accepted, and stripped. */
@@ -103,9 +172,14 @@ export interface PluginRouter {
    * A route answered in `dialect`'s error shape; refusals thrown as GatewayErrors reach the client that way.
    * A path under /v1 is served under /hf/v1 too, as in gemini-balance.
    */
-  add(method: 'GET' | 'POST' | 'DELETE', path: string, dialect: Dialect, handler: (call: RouteCall) => Promise<Response>): void
+  add(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, dialect: Dialect, handler: (call: RouteCall) => Promise<Response>): void
   /** The h3 app, for routes that are not API calls (pages, assets). Nothing is checked for these. */
   readonly app: H3
+  /**
+   * The client behind a request's credentials (?key=, x-goog-api-key, Bearer), checked as `add` checks them, for a
+   * route `add` cannot take (a WebSocket upgrade on `app`). Throws the gateway's 401 GatewayError when none is valid.
+   */
+  authenticate(event: H3Event): ClientIdentity
 }
 
 /** Synchronous or not: a hook that returns a value (not a promise) keeps the answer on the synchronous path. */

@@ -2,7 +2,8 @@ import type { ConsolaInstance } from 'consola'
 import { prefixStorage, type Storage } from 'unstorage'
 import type { ModelVariant, Plugin, PluginContext, PluginHooks, PluginSettings } from '../plugin.ts'
 import type { ServiceRegistry } from '../services.ts'
-import { migrate, type GatewayDatabase } from '../../storage/index.ts'
+import { migrate, type GatewayDatabase, type LogWriter } from '../../storage/index.ts'
+import { logAttempt } from '../stages/log.ts'
 import { resolvePluginOptions } from './options.ts'
 
 export interface PluginHostDeps {
@@ -14,6 +15,9 @@ export interface PluginHostDeps {
   run: PluginContext['run']
   answer: PluginContext['answer']
   createKeyPool: PluginContext['createKeyPool']
+  send: PluginContext['send']
+  keys: PluginContext['keys']
+  logs: LogWriter
 }
 
 /** The plugins of one gateway, set up: their hooks in list order, and what the gateway needs from them together. */
@@ -78,6 +82,9 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
     run: deps.run,
     answer: deps.answer,
     createKeyPool: deps.createKeyPool,
+    send: deps.send,
+    keys: deps.keys,
+    log: ({ requestId, client, dialect, operation, model, attempt }) => logAttempt(deps.logs, { requestId, tokenId: client.tokenId, dialect, operation, model }, attempt),
   }
 }
 

@@ -1,6 +1,8 @@
 import type { H3 } from 'h3'
 import type { PluginRouter } from '../plugin.ts'
+import { credentialsOf } from '../dialects/shared/request.ts'
 import { defineGatewayRoute, type RouteGuards } from '../dialects/shared/route.ts'
+import { unauthorized } from '../stages/auth.ts'
 
 /** Plugin routes get what core routes get: auth before the body is read, errors in their dialect's shape. */
 export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
@@ -10,6 +12,12 @@ export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
       const route = defineGatewayRoute(dialect, guards, handler)
       // gemini-balance served every /v1 route under /hf/v1 as well; clients configured that way keep working.
       for (const at of path.startsWith('/v1/') ? [path, `/hf${path}`] : [path]) app.on(method, at, route)
+    },
+    authenticate(event) {
+      const credentials = credentialsOf(event)
+      const client = guards.authenticate(credentials)
+      if (!client) throw unauthorized(credentials)
+      return client
     },
   }
 }

@@ -25,19 +25,32 @@ export function logStage(writer: LogWriter, options: LogStageOptions): Stage {
 
 function writeAttempt(writer: LogWriter, ctx: RequestContext, attempt: AttemptRecord, options: LogStageOptions): void {
   const { request } = ctx
+  const fields = { requestId: ctx.id, tokenId: ctx.client?.tokenId ?? '', dialect: request.dialect, operation: request.operation, model: request.upstreamModel }
+  const requestBody = options.recordRequestBody ? () => (ctx.bodyChanged || !request.rawBody ? JSON.stringify(request.body) : request.rawBody) : undefined
+  logAttempt(writer, fields, attempt, requestBody)
+}
+
+/** One attempt's rows: a request-log row, and an error-log row when it failed. Plugins that call Google themselves log through it too. */
+export function logAttempt(
+  writer: LogWriter,
+  fields: { requestId: string; tokenId: string; dialect: string; operation: string; model: string },
+  attempt: AttemptRecord,
+  /** Read only for a failed attempt. */
+  requestBody?: () => string,
+): void {
   const common = {
     time: attempt.startedAt,
-    requestId: ctx.id,
-    tokenId: ctx.client?.tokenId ?? '',
-    operation: request.operation,
-    model: request.upstreamModel,
+    requestId: fields.requestId,
+    tokenId: fields.tokenId,
+    operation: fields.operation,
+    model: fields.model,
     keyId: attempt.keyId,
     status: attempt.status,
     failureClass: attempt.failureClass,
   }
   writer.request({
     ...common,
-    dialect: request.dialect,
+    dialect: fields.dialect,
     attempt: attempt.attempt,
     latencyMs: Math.round(attempt.latencyMs),
     promptTokens: attempt.usage?.promptTokens,
@@ -46,11 +59,7 @@ function writeAttempt(writer: LogWriter, ctx: RequestContext, attempt: AttemptRe
     totalTokens: attempt.usage?.totalTokens,
   })
   if (attempt.failureClass === 'ok' || attempt.failureClass === 'client-cancelled') return
-  writer.error({
-    ...common,
-    errorBody: attempt.errorBody ?? attempt.reason,
-    requestBody: options.recordRequestBody ? (ctx.bodyChanged || !request.rawBody ? JSON.stringify(request.body) : request.rawBody) : undefined,
-  })
+  writer.error({ ...common, errorBody: attempt.errorBody ?? attempt.reason, requestBody: requestBody?.() })
 }
 
 function failureBeforeUpstream(ctx: RequestContext, error: unknown): AttemptRecord {

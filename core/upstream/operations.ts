@@ -1,4 +1,4 @@
-import type { Operation, Usage } from '../context.ts'
+import type { GatewayRequest, Operation, Usage } from '../context.ts'
 import type { GenerateContentResponse } from '../gemini/types.ts'
 import { isObject } from '../internal/json.ts'
 
@@ -8,9 +8,15 @@ import { isObject } from '../internal/json.ts'
  * {BASE_URL}/openai/, which takes the key as a Bearer token and streams OpenAI chunks ending in `[DONE]`.
  */
 export interface OperationSpec {
-  method: 'GET' | 'POST'
-  /** Path below BASE_URL, or an absolute http(s) URL for an operation that lives elsewhere. */
-  path(model: string, stream: boolean): string
+  /** POST and PATCH send the request body; GET and DELETE send none. */
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  /**
+   * Path below BASE_URL, or an absolute http(s) URL for an operation that lives elsewhere. `request` is there for
+   * operations on a REST resource, whose path is `request.resource`.
+   */
+  path(model: string, stream: boolean, request: GatewayRequest): string
+  /** Response headers of Google's the outcome carries (a resumable upload's x-goog-upload-url), lower-case. */
+  responseHeaders?: readonly string[]
   /** Whether `path` puts the model into the URL (it must then be a plain model id). */
   modelInPath: boolean
   auth: 'goog-api-key' | 'bearer'

@@ -42,6 +42,9 @@ const GEMINI_BALANCE_ENV = {
   OSS_REGION: 'cn-shanghai',
   VERTEX_API_KEYS: '["AQ.default-config-vertex-key-00000000000000000000000003"]',
   VERTEX_EXPRESS_BASE_URL: 'https://aiplatform.googleapis.com/v1/publishers/google',
+  FILES_USER_ISOLATION_ENABLED: 'false',
+  FILES_CLEANUP_ENABLED: 'false',
+  FILES_CLEANUP_INTERVAL_HOURS: '6',
 }
 
 /** The repo's gateway.config.ts: every bundled plugin listed, switched on by gemini-balance's variables. */
@@ -87,6 +90,8 @@ describe('the default gateway.config.ts', () => {
       },
       'fake-stream': { enabled: true, emptyDataIntervalSeconds: 3 },
       'vertex-express': { keys: JSON.parse(GEMINI_BALANCE_ENV.VERTEX_API_KEYS), baseUrl: GEMINI_BALANCE_ENV.VERTEX_EXPRESS_BASE_URL },
+      live: { idleTimeoutSeconds: 300, maxSessionSeconds: 3600 },
+      resources: { userIsolation: false, cleanupEnabled: false, cleanupIntervalHours: 6, maxUploadMb: 2048, uploadSessionHours: 1 },
     })
   })
 })

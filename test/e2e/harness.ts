@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GoogleGenAI } from '@google/genai'
+import { plugin as websockets } from 'crossws/server'
 import { serve } from 'h3'
 import type { GatewayConfig } from '../../core/config/schema.ts'
 import { loadGatewayConfig } from '../../core/config/load.ts'
@@ -57,7 +58,7 @@ export async function startGateway(
     if (!options.upstreamInstance) await upstream.close()
     throw error
   })
-  const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
+  const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false, plugins: [websockets({})] })
   await server.ready()
   recordResponses(server)
   const url = server.url!.replace(/\/$/, '')
@@ -72,8 +73,10 @@ export async function startGateway(
       for (const key of gateway.pool.keys) gateway.pool.reset(key)
     },
     async close() {
-      await server.close(true)
+      // Open WebSockets (Live sessions) keep the server open until the gateway closes its plugins.
+      const closed = server.close(true)
       await gateway.close()
+      await closed
       if (!options.upstreamInstance) await upstream.close()
       await recordDatabase(config)
       flushRecording()

@@ -33,6 +33,8 @@ export interface NativeCall {
   behaviour: Behaviour
   /** Refuse unknown/mistyped top-level fields and file references as Google does. */
   strict: boolean
+  /** Files this request's key owns (resources.ts); others are refused. */
+  readable?: (fileId: string) => boolean
   streamChunks: number
   chunkIntervalMs: number
 }
@@ -62,7 +64,7 @@ export async function handleNative(call: NativeCall): Promise<void> {
   if (malformed !== undefined) return sendError(ex, malformed)
   const unsupported = checkModelAction(model, action)
   if (unsupported !== undefined) return sendError(ex, unsupported)
-  const unreadable = call.strict ? checkFileReferences(request.value) : undefined
+  const unreadable = call.strict ? checkFileReferences(request.value, call.readable) : undefined
   if (unreadable !== undefined) return sendError(ex, unreadable)
   return ACTIONS[action]!(call, model, request.value)
 }

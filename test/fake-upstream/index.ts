@@ -8,6 +8,7 @@ export type {
   RecordedRequest,
   ScriptedAnswer,
 } from './types.ts'
+export type { FakeLive, FakeLiveSession, LiveFrame } from './live.ts'
 // Building blocks, for tests that want to assert exact wire bytes.
 export { compactJson, prettyJson, sseEvent, unaryBody } from './json.ts'
 export * as googleErrors from './errors.ts'

@@ -10,7 +10,9 @@ import { Exchange, JSON_TYPE } from './exchange.ts'
 import { VERTEX_BASE_PATH, vertexBehaviourError, vertexRefusal, vertexRest } from './vertex.ts'
 import { handleNative } from './gemini.ts'
 import { answersImages, handleImages } from './images.ts'
+import { attachLive } from './live.ts'
 import { parseJson, unaryBody } from './json.ts'
+import { handleResource, headerOf, resourcePath, ResourceStore, takeUploadBytes } from './resources.ts'
 import { handleOpenAI, wantsStream } from './openai.ts'
 import { sendError, sendScripted } from './respond.ts'
 import { isObject } from './responses.ts'
@@ -47,9 +49,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const plans = new Plans()
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
+  const resources = new ResourceStore()
 
   const server = createServer({ noDelay: true }, (req, res) => {
-    handle(req, res, settings, plans, requests).catch((error: unknown) => {
+    handle(req, res, settings, plans, requests, resources).catch((error: unknown) => {
       console.error('fake-upstream: handler failed', error)
       if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'Content-Type': JSON_TYPE }).end(unaryBody(internal().body))
       else req.socket.destroy()
@@ -60,6 +63,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     socket.once('close', () => sockets.delete(socket))
   })
   server.on('clientError', (_error, socket) => socket.destroy())
+  const live = attachLive(server, plans)
 
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +76,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const port = (server.address() as AddressInfo).port
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const origin = `http://${urlHost}:${port}`
+  resources.origin = origin
 
   let closing: Promise<void> | undefined
   return {
@@ -81,9 +86,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     setBehaviour: (key, behaviour, opts = {}) => plans.set(key, behaviourEntry(behaviour, opts), opts.times),
     script: (key, answer, opts = {}) => plans.set(key, { kind: 'script', answer }, opts.times),
     setDefaultBehaviour: (behaviour) => plans.setDefault(behaviour),
+    resources,
+    live,
     reset() {
       plans.reset()
       requests.length = 0
+      live.reset()
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -102,10 +110,12 @@ async function handle(
   settings: Settings,
   plans: Plans,
   requests: RecordedRequest[],
+  resources: ResourceStore,
 ): Promise<void> {
   const ex = new Exchange(req, res, performance.now())
   req.on('error', () => {})
   res.on('error', () => {})
+  if (await takeUploadBytes(ex, req, resources, settings.record ? requests : undefined)) return
   const body = await readBody(req)
   if (body === undefined) return
 
@@ -152,12 +162,16 @@ async function handle(
     streamChunks: settings.streamChunks,
     chunkIntervalMs: settings.chunkIntervalMs,
   }
+  const resource = resourcePath(target.path)
+  if (resource !== undefined && (await handleResource({ ex, store: resources, method, path: resource, query: target.query, key, rawBody: body, header: headerOf(req) }))) return
   if (target.rest === undefined) return sendError(ex, routeNotFound())
   const refused = settings.vertex ? vertexRefusal(target.action) : undefined
   if (refused !== undefined) return sendError(ex, refused)
   if (target.openai) return handleOpenAI({ ...common, route: target.rest.slice('openai/'.length) })
   if (answersImages(target.model, target.action)) return handleImages({ ...common, model: target.model!, action: target.action! })
-  return handleNative({ ...common, rest: target.rest, query: target.query, model: target.model, action: target.action })
+  const foreign = parsed.ok && isObject(parsed.value) ? resources.refuseForeign(key, parsed.value) : undefined
+  if (foreign !== undefined) return sendError(ex, foreign)
+  return handleNative({ ...common, rest: target.rest, query: target.query, model: target.model, action: target.action, readable: (id) => resources.readable(key, id) })
 }
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {

@@ -1,5 +1,8 @@
 // Public API of the fake Gemini upstream. Other test suites and the benchmark code against these types.
 
+import type { FakeLive } from './live.ts'
+import type { FakeResources } from './resource-store.ts'
+
 export interface FakeUpstreamOptions {
   /** Delay before response headers, every request (default 0). */
   latencyMs?: number
@@ -13,7 +16,7 @@ export interface FakeUpstreamOptions {
   recordRequests?: boolean
   /**
    * Refuse bodies as Google does (default true): 400 for an unknown or wrongly typed top-level field (the name
-   * echoed), 403 for a Files API URI (the fake holds no files). False accepts any body.
+   * echoed), 403 for a Files API URI of a file the key does not own (resources.ts). False accepts any body.
    */
   strictRequests?: boolean
   /**
@@ -100,6 +103,10 @@ export interface FakeUpstream {
   script(key: string, answer: ScriptedAnswer, options?: { times?: number }): void
   /** Behaviour for keys without a permanent setting (initially 'ok'). */
   setDefaultBehaviour(b: Behaviour): void
+  /** Files, caches, batches, operations and file search stores, each owned by the key that made it (resources.ts). */
+  resources: FakeResources
+  /** The Live API's WebSocket endpoint on the same port (see live.ts); keys behave there as set here. */
+  live: FakeLive
   /** Clears behaviours, scripts, the default behaviour and recorded requests. */
   reset(): void
   /** Closes the server and all sockets (open streams are cut). */

@@ -70,10 +70,10 @@ export function checkOpenAIFields(route: string, body: Json): FakeError | undefi
 }
 
 /**
- * Files live in one project, and the fake has none: a part naming a Files API URI is refused as Google refuses a file
- * of another project (or one that never existed), with the file's id in the message.
+ * Files live in one project: a part naming a Files API URI that `readable` does not know (a file of another key's, or
+ * one that never existed) is refused as Google refuses it, with the file's id in the message.
  */
-export function checkFileReferences(body: Json): FakeError | undefined {
+export function checkFileReferences(body: Json, readable: (fileId: string) => boolean = () => false): FakeError | undefined {
   const requests = isObject(body.generateContentRequest) ? [body, body.generateContentRequest] : [body]
   for (const request of requests) {
     for (const content of asList(request.contents)) {
@@ -81,7 +81,7 @@ export function checkFileReferences(body: Json): FakeError | undefined {
         const data = isObject(part) ? (part.fileData ?? part.file_data) : undefined
         const uri = isObject(data) ? (data.fileUri ?? data.file_uri) : undefined
         const id = typeof uri === 'string' ? /(?:^|\/)files\/([^/?#]+)$/.exec(uri)?.[1] : undefined
-        if (id !== undefined) {
+        if (id !== undefined && !readable(id)) {
           return googleError(403, 'PERMISSION_DENIED', `You do not have permission to access the File ${id} or it may not exist.`)
         }
       }

@@ -237,7 +237,7 @@ describe('anthropic request → gemini body', () => {
     ['bad block type', { model: 'm', messages: [user([{ type: 'video' }])] }, 'messages.0.content.0.type'],
     ['text not a string', { model: 'm', messages: [user([{ type: 'text', text: 3 }])] }, 'messages.0.content.0.text'],
     ['image without data', { model: 'm', messages: [user([{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }])] }, 'messages.0.content.0.source.data'],
-    ['file image source', { model: 'm', messages: [user([{ type: 'image', source: { type: 'file', file_id: 'f' } }])] }, 'messages.0.content.0.source.type'],
+    ['file image source without file_id', { model: 'm', messages: [user([{ type: 'image', source: { type: 'file' } }])] }, 'messages.0.content.0.source.file_id'],
     ['unknown tool_result id', { model: 'm', messages: [user([{ type: 'tool_result', tool_use_id: 'toolu_x', content: 'r' }])] }, 'messages.0.content.0.tool_use_id'],
     ['tool_use in a user message', { model: 'm', messages: [user([{ type: 'tool_use', id: 'a', name: 'f', input: {} }])] }, 'messages.0.content.0.type'],
     ['max_tokens not an integer', { model: 'm', max_tokens: 'lots', messages: [user('x')] }, 'max_tokens'],

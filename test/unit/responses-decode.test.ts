@@ -226,6 +226,17 @@ describe('Responses request → Gemini body', () => {
     expect(decoded.body.contents[0].parts[0]).toEqual({ inlineData: { mimeType: 'image/png', data: PNG } })
   })
 
+  it('files of the Files API (by file_id) become fileData parts, for the key that owns them', () => {
+    const decoded = decode({
+      model: 'm',
+      input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'files/abc', filename: 'a.pdf' }, { type: 'input_image', file_id: 'xyz' }] }],
+    })
+    expect(decoded.body.contents[0].parts).toEqual([
+      { fileData: { fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/abc', mimeType: 'application/pdf' } },
+      { fileData: { fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/xyz' } },
+    ])
+  })
+
   const refusals: [string, Record<string, unknown>, string, RegExp][] = [
     ['previous_response_id', { model: 'm', input: 'x', previous_response_id: 'resp_1' }, 'previous_response_id', /stateless/],
     ['store: true', { model: 'm', input: 'x', store: true }, 'store', /not stored/],
@@ -234,8 +245,7 @@ describe('Responses request → Gemini body', () => {
     ['missing model', { input: 'x' }, 'model', /required/],
     ['missing input', { model: 'm' }, 'input', /required/],
     ['empty input list', { model: 'm', input: [] }, 'input', /no user or assistant content/],
-    ['input_image by file_id', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].file_id', /stores no files/],
-    ['input_file by file_id', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }] }] }, 'input[0].content[0].file_id', /stores no files/],
+    ['a file_id that is not a name', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 7 }] }] }, 'input[0].content[0].file_id', /must be a file name/],
     ['item_reference', { model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', /stateless/],
     ['unknown item type', { model: 'm', input: [{ type: 'computer_call_output', call_id: 'x' }] }, 'input[0].type', /not supported/],
     ['hosted tool', { model: 'm', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools[0].type', /file_search.*not supported/],

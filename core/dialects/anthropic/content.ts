@@ -1,5 +1,6 @@
 import { badRequest, type GatewayError } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
+import { geminiFilePart } from '../shared/files.ts'
 import { parseDataUrl } from '../shared/media.ts'
 import type { PendingMedia } from '../shared/request.ts'
 import { parseToolUseId } from './tool-ids.ts'
@@ -139,7 +140,7 @@ function imagePart(source: unknown, path: string, walk: Walk): Json {
     case 'url':
       return urlPart(requireString(source.url, `${path}.url`), `${path}.url`, walk)
     case 'file':
-      throw invalid(`${path}.type`, 'file sources (Files API) are not supported by this gateway; send the image as base64 or url')
+      return geminiFilePart(requireString(source.file_id, `${path}.file_id`))
     default:
       throw invalid(`${path}.type`, "Input should be 'base64' or 'url'")
   }
@@ -165,7 +166,7 @@ function documentParts(source: unknown, path: string, walk: Walk): Json[] {
       })
     }
     case 'file':
-      throw invalid(`${path}.type`, 'file sources (Files API) are not supported by this gateway; send the document as base64, text or url')
+      return [geminiFilePart(requireString(source.file_id, `${path}.file_id`))]
     default:
       throw invalid(`${path}.type`, "Input should be 'base64', 'text', 'content' or 'url'")
   }

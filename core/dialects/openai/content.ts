@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../../internal/json.ts'
+import { GEMINI_FILES, geminiFilePart } from '../shared/files.ts'
 import { parseDataUrl } from '../shared/media.ts'
 import { mimeFromFileName } from '../shared/mime.ts'
 import type { PendingMedia } from '../shared/request.ts'
@@ -96,11 +97,7 @@ function filePart(file: Json, p: string, media: PendingMedia[]): Json {
     return inline(data, mimeType ?? 'application/pdf')
   }
   if (typeof file.file_url === 'string' && file.file_url !== '') return fromUrl(file.file_url, `${p}.file.file_url`, media)
-  if (typeof file.file_id === 'string' && file.file_id !== '') {
-    const fileData: Json = { fileUri: filesUri(file.file_id) }
-    if (mimeType) fileData.mimeType = mimeType
-    return { fileData }
-  }
+  if (typeof file.file_id === 'string' && file.file_id !== '') return geminiFilePart(file.file_id, mimeType)
   throw missing(`${p}.file.file_data`)
 }
 
@@ -109,7 +106,6 @@ function inline(data: string, mimeType: string): Json {
   return { inlineData: parsed ?? { mimeType, data } }
 }
 
-const GEMINI_FILES = 'https://generativelanguage.googleapis.com/v1beta/files/'
 const YOUTUBE = /^https?:\/\/(www\.|m\.)?(youtube\.com|youtu\.be)\//i
 
 function fromUrl(url: string, param: string, media: PendingMedia[]): Json {
@@ -124,9 +120,4 @@ function fromUrl(url: string, param: string, media: PendingMedia[]): Json {
   const part: Json = { inlineData: { mimeType: '', data: '' } }
   media.push({ part, url, param })
   return part
-}
-
-function filesUri(id: string): string {
-  if (/^https?:\/\//i.test(id)) return id
-  return GEMINI_FILES + id.replace(/^files\//, '')
 }

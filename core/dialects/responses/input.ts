@@ -1,6 +1,7 @@
 import { badRequest } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/body.ts'
+import { geminiFilePart } from '../shared/files.ts'
 import { parseDataUrl } from '../shared/media.ts'
 import { mimeFromFileName } from '../shared/mime.ts'
 import type { PendingMedia } from '../shared/request.ts'
@@ -167,13 +168,17 @@ function contentPart(content: unknown, param: string, media: PendingMedia[]): Pa
   }
 }
 
-const storedFile = (param: string) =>
-  badRequest(`${param}.file_id is not supported: this gateway stores no files. Send the content inline (a data: URL) or as an http(s) URL.`, `${param}.file_id`)
+/** A `file_id` names a file of Google's Files API (uploaded through the gateway): Google reads it itself. */
+function storedFile(content: Json, param: string): Part {
+  if (typeof content.file_id !== 'string' || content.file_id === '') throw badRequest(`${param}.file_id must be a file name such as files/abc.`, `${param}.file_id`)
+  const mimeType = typeof content.filename === 'string' ? mimeFromFileName(content.filename) : undefined
+  return geminiFilePart(content.file_id, mimeType) as Part
+}
 
 function image(content: Json, param: string, media: PendingMedia[]): Part {
   const url = typeof content.image_url === 'string' ? content.image_url : isObject(content.image_url) ? content.image_url.url : undefined
   if (typeof url !== 'string' || url === '') {
-    if (content.file_id) throw storedFile(param)
+    if (content.file_id !== undefined) return storedFile(content, param)
     throw badRequest(`${param}.image_url is required (a data: URL or an http(s) URL).`, `${param}.image_url`)
   }
   return mediaPart(url, `${param}.image_url`, media)
@@ -188,8 +193,8 @@ function file(content: Json, param: string, media: PendingMedia[]): Part {
     return { inlineData: { mimeType, data } }
   }
   if (typeof content.file_url === 'string' && content.file_url !== '') return mediaPart(content.file_url, `${param}.file_url`, media)
-  if (content.file_id) throw storedFile(param)
-  throw badRequest(`${param} needs file_data (a data: URL) or file_url.`, param)
+  if (content.file_id !== undefined) return storedFile(content, param)
+  throw badRequest(`${param} needs file_data (a data: URL), file_url or file_id.`, param)
 }
 
 function mediaPart(url: string, param: string, media: PendingMedia[]): Part {

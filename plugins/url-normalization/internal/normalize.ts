@@ -1,4 +1,4 @@
-import { modelId } from '../../../core/index.ts'
+import { modelId } from 'gemgate'
 
 /** Where a request on a sloppy path goes instead: the path of one of the gateway's routes, and its query ('' or '?…'). */
 export interface Rewrite {
@@ -9,10 +9,10 @@ export interface Rewrite {
 /**
  * The gateway's own paths as its routes spell them. They are never rewritten, and they are tested first: this is
  * all a well-configured client's request costs. A native call needs its `:action` (`POST …/models/x` alone is the
- * sloppy kind); reads name a model or none.
+ * sloppy kind); reads name a model (or a long-running operation of one) or none.
  */
 const NATIVE_CALL = /^\/(?:gemini\/|vertex-express\/)?v1beta\/models\/[A-Za-z0-9._-]+:(?:generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/
-const NATIVE_READ = /^\/(?:gemini\/|vertex-express\/)?v1beta\/models(?:\/[A-Za-z0-9._-]+)?$/
+const NATIVE_READ = /^\/(?:gemini\/|vertex-express\/)?v1beta\/models(?:\/[A-Za-z0-9._-]+(?:\/operations\/[A-Za-z0-9_-]+)?)?$/
 const OPENAI_READ = /^\/(?:hf\/|openai\/)?v1\/models(?:\/.+)?$/
 const OPENAI = /^\/(?:hf\/)?v1\/(?:chat\/completions|embeddings|images\/generations|audio\/speech|models|responses(?:\/.*)?|messages(?:\/count_tokens)?)$/
 const PASSTHROUGH = /^\/openai\/v1\/(?:chat\/completions|embeddings|images\/generations|models)$/
