@@ -16,8 +16,8 @@ let gateway: Gateway | undefined
 let handler: NodeHandler = (_req, res) => res.writeHead(503).end('gemgate is starting')
 
 async function build(): Promise<{ port: number; host: string }> {
-  const { loadGatewayConfig } = await jiti.import<typeof import('./core/config/load.ts')>('./core/config/load.ts')
-  const { createGateway } = await jiti.import<typeof import('./core/gateway.ts')>('./core/gateway.ts')
+  // Core imported once per build: what the config and its plugins import as `gemgate` is this very copy.
+  const { loadGatewayConfig, createGateway } = await jiti.import<typeof import('./core/index.ts')>('./core/index.ts')
   const { config } = await loadGatewayConfig()
   const next = await createGateway(config)
   const previous = gateway

@@ -1,5 +1,5 @@
-import { defineConfig } from './core/index.ts'
-import { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, picgo, search, smms, speech, thinking, tools, urlNormalization, vertexExpress } from './plugins/index.ts'
+import { defineConfig } from 'gemgate'
+import { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, live, picgo, resources, search, smms, speech, thinking, tools, urlNormalization, vertexExpress } from 'gemgate/plugins'
 
 /**
  * gemgate's config. Everything here can also come from the environment (gemini-balance's names, e.g. API_KEYS,
@@ -44,6 +44,13 @@ export default defineConfig({
     // Vertex AI express mode under /vertex-express/v1beta, with keys of its own (none: its routes answer 503).
     // keys: VERTEX_API_KEYS, baseUrl: VERTEX_EXPRESS_BASE_URL
     vertexExpress({ baseUrl: 'https://aiplatform.googleapis.com/v1beta1/publishers/google' }),
+    // The Live API (the SDK's live.connect, a WebSocket) through the key pool. idleTimeoutSeconds: LIVE_IDLE_TIMEOUT_SECONDS,
+    // maxSessionSeconds: LIVE_MAX_SESSION_SECONDS
+    live({ idleTimeoutSeconds: 300, maxSessionSeconds: 3600 }),
+    // Files (resumable upload), cached contents, batches, operations and file search stores, each bound to the key that
+    // made it. userIsolation: FILES_USER_ISOLATION_ENABLED, cleanupEnabled: FILES_CLEANUP_ENABLED, cleanupIntervalHours:
+    // FILES_CLEANUP_INTERVAL_HOURS, maxUploadMb: FILES_MAX_UPLOAD_MB, uploadSessionHours: FILES_UPLOAD_SESSION_HOURS
+    resources({ userIsolation: true, cleanupEnabled: true, cleanupIntervalHours: 1, maxUploadMb: 2048, uploadSessionHours: 1 }),
     // Short model names of your own (the README's example plugin):
     // modelAlias({ aliases: { fast: 'gemini-2.5-flash-lite' } }),
   ],

@@ -1,7 +1,10 @@
+import { defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 import { recordConsoleLog } from './test/secrets/console.ts'
 
 export default defineConfig({
+  // `gemgate` imported by a plugin is core's sources here, not dist/ (package.json exports, as tsc and tsx see it).
+  ssr: { resolve: { conditions: ['gemgate-source', ...defaultServerConditions] } },
   test: {
     // Each plugin's tests live beside it (plugins/<name>/*.test.ts), as Hono keeps each middleware's.
     include: ['test/**/*.test.ts', 'plugins/**/*.test.ts'],

@@ -2,7 +2,9 @@
 import fakeStream from './fake-stream/index.ts'
 import imageChat from './image-chat/index.ts'
 import imageGeneration from './image-generation/index.ts'
+import live from './live/index.ts'
 import modelAlias from './model-alias/index.ts'
+import resources from './resources/index.ts'
 import search from './search/index.ts'
 import speech from './speech/index.ts'
 import thinking from './thinking/index.ts'
@@ -14,6 +16,6 @@ import smms from './uploaders/smms/index.ts'
 import urlNormalization from './url-normalization/index.ts'
 import vertexExpress from './vertex-express/index.ts'
 
-export { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, modelAlias, picgo, search, smms, speech, thinking, tools, urlNormalization, vertexExpress }
+export { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, live, modelAlias, picgo, resources, search, smms, speech, thinking, tools, urlNormalization, vertexExpress }
 
-export const BUNDLED_PLUGINS = [urlNormalization, search, thinking, tools, imageChat, imageGeneration, speech, smms, picgo, cloudflareImgbed, aliyunOss, fakeStream, vertexExpress, modelAlias] as const
+export const BUNDLED_PLUGINS = [urlNormalization, search, thinking, tools, imageChat, imageGeneration, speech, smms, picgo, cloudflareImgbed, aliyunOss, fakeStream, vertexExpress, live, resources, modelAlias] as const

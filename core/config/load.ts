@@ -1,4 +1,7 @@
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { loadConfig } from 'c12'
+import type { JitiOptions } from 'jiti'
 import * as v from 'valibot'
 import { isObject } from '../internal/json.ts'
 import { checkPipelineOrder } from '../pipeline.ts'
@@ -25,6 +28,8 @@ export interface LoadOptions {
   dotenv?: boolean
   /** Programmatic values that beat everything (tests, embedding). */
   overrides?: Partial<GatewayConfig>
+  /** The config file to load instead of cwd's gateway.config.* (serve.ts: the one compiled with dist/). */
+  configFile?: string
 }
 
 export class ConfigError extends Error {
@@ -45,10 +50,12 @@ export async function loadGatewayConfig(options: LoadOptions = {}): Promise<Load
   const { config: fileConfig, configFile } = await loadConfig<Record<string, unknown>>({
     name: 'gateway',
     cwd,
+    configFile: options.configFile,
     dotenv: options.dotenv ?? true,
     rcFile: false,
     globalRc: false,
     packageJson: false,
+    jitiOptions: await runningPackage(),
   })
   const fromFile = stripEnvironmentBlocks(fileConfig ?? {})
 
@@ -88,6 +95,20 @@ export async function loadGatewayConfig(options: LoadOptions = {}): Promise<Load
   for (const key of Object.keys(config)) sources[key] ??= 'default'
   const existing = configFile && fileConfig && Object.keys(fileConfig).length > 0 ? configFile : undefined
   return { config, sources, configFile: existing }
+}
+
+/**
+ * What a TypeScript config and the plugins it loads import as `gemgate` and `gemgate/plugins`: this running core and
+ * the plugins built beside it (dist/ when started built; the sources under tsx, vitest, `npm run dev` and Bun). jiti
+ * alone would resolve the package's exports to dist/ or compile a second copy of core, whose classes (`instanceof
+ * GatewayError`) and state are not the running ones.
+ */
+async function runningPackage(): Promise<JitiOptions> {
+  const here = fileURLToPath(import.meta.url)
+  return {
+    virtualModules: { gemgate: await import('../index.ts') },
+    alias: { 'gemgate/plugins': join(here, '../../../plugins', here.endsWith('.ts') ? 'index.ts' : 'index.js') },
+  }
 }
 
 /** Each plugin with its options as it will run with them (environment applied), or one ConfigError naming every problem. */

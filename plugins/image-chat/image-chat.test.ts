@@ -6,7 +6,7 @@ import { KEYS, TOKEN, startGateway, type Running } from '../../test/e2e/harness.
 import { startUploadHost, type UploadHost } from '../../test/e2e/upload-host.ts'
 import { generatedPng } from '../../test/fake-upstream/images.ts'
 import imageChat from './index.ts'
-import { imageUrl as urlOf, type Uploader } from '../../core/index.ts'
+import { imageUrl as urlOf, type Uploader } from 'gemgate'
 
 const PREVIEW = 'gemini-2.5-flash-image-preview'
 const PNG0 = generatedPng(0).toString('base64')

@@ -1,8 +1,8 @@
 import * as v from 'valibot'
-import { definePlugin, type GatewayRequest, type GeminiResponse, type RequestContext } from '../../core/index.ts'
+import { definePlugin, type GatewayRequest, type GeminiResponse, type RequestContext } from 'gemgate'
 import { askForImages } from './internal/modalities.ts'
 import { imagesToMarkdown } from './internal/markdown.ts'
-import { imageUrl, type InlineImage, type Uploader } from '../../core/index.ts'
+import { imageUrl, type InlineImage, type Uploader } from 'gemgate'
 
 const SUFFIX = '-image'
 const GENERATES = new Set(['generateContent', 'streamGenerateContent'])

@@ -1,8 +1,8 @@
 import * as v from 'valibot'
-import { badRequest, definePlugin, GatewayError, nativeOperation, openaiDialect, Payload, type GeminiModel, type Outcome, type RouteCall } from '../../core/index.ts'
+import { badRequest, definePlugin, GatewayError, nativeOperation, openaiDialect, Payload, type GeminiModel, type Outcome, type RouteCall } from 'gemgate'
 import { imagesAnswer, lastUserText, noImageMessage, predictBody, readPredictions } from './internal/imagen.ts'
 import { readDrawing, readImagesRequest, type Drawing } from './internal/request.ts'
-import { dataUrl, imageUrl, type InlineImage, type Uploader } from '../../core/index.ts'
+import { dataUrl, imageUrl, type InlineImage, type Uploader } from 'gemgate'
 
 const NAME = 'image-generation'
 const SUFFIX = '-chat'

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin } from '../../core/index.ts'
+import { definePlugin } from 'gemgate'
 
 /**
  * Model aliases: clients ask for a short name, Google gets the real model. Also the README's example of a

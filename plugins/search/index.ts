@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, type GatewayRequest, type GeminiResponse, type PluginHooks, type RequestContext } from '../../core/index.ts'
+import { definePlugin, type GatewayRequest, type GeminiResponse, type PluginHooks, type RequestContext } from 'gemgate'
 import { addGoogleSearch } from './internal/google-search.ts'
 import { appendSources, collectSources, type Sources } from './internal/sources.ts'
 

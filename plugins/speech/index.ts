@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, GatewayError, openaiDialect, type GeminiResponse } from '../../core/index.ts'
+import { definePlugin, GatewayError, openaiDialect, type GeminiResponse } from 'gemgate'
 import { speechOf, toWav } from './internal/audio.ts'
 import { mp3Stream } from './internal/mp3.ts'
 import { readSpeechRequest, type AudioFormat } from './internal/request.ts'

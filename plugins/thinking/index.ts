@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, type GatewayRequest } from '../../core/index.ts'
+import { definePlugin, type GatewayRequest } from 'gemgate'
 import { leastThinking, type ThinkingConfig } from './internal/least-thinking.ts'
 import { removeThoughts } from './internal/thoughts.ts'
 

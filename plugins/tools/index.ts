@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { addBuiltinTool, asksForImages, definePlugin, hasImageParts, refusesBuiltinTools } from '../../core/index.ts'
+import { addBuiltinTool, asksForImages, definePlugin, hasImageParts, refusesBuiltinTools } from 'gemgate'
 import { takesNoTools } from './internal/no-tools.ts'
 
 /** Only answers use tools: countTokens, embeddings and Google's own OpenAI layer keep their bodies. */

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { definePlugin } from '../../core/index.ts'
+import { definePlugin } from 'gemgate'
 import { PNG_BYTES, TOKEN, post, startGateway, userText, type Running } from '../../test/e2e/harness.ts'
 import { CODE_RUN } from '../../test/fake-upstream/tools.ts'
 import search from '../search/index.ts'

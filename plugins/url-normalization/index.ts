@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin } from '../../core/index.ts'
+import { definePlugin } from 'gemgate'
 import { normalizeRequestPath } from './internal/normalize.ts'
 
 /**

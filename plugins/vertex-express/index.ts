@@ -1,6 +1,6 @@
 import { getRouterParam } from 'h3'
 import * as v from 'valibot'
-import { definePlugin, GatewayError, geminiDialect, notFound, parseBody, type Operation, type PluginContext, type RouteCall } from '../../core/index.ts'
+import { definePlugin, GatewayError, geminiDialect, notFound, parseBody, type Operation, type PluginContext, type RouteCall } from 'gemgate'
 
 const PREFIX = '/vertex-express/v1beta'
 const MODELS = `${PREFIX}/models`

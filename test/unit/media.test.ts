@@ -19,7 +19,7 @@ describe('media fetcher', () => {
         return void res.end()
       }
       if (req.url === '/moved') return void res.writeHead(302, { location: '/cat.png' }).end()
-      if (req.url === '/slow') return void setTimeout(() => res.writeHead(200).end('late'), 2000)
+      if (req.url === '/slow') return void setTimeout(() => res.writeHead(200).end('late'), 6000)
       res.writeHead(404).end()
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -27,8 +27,9 @@ describe('media fetcher', () => {
   })
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-  const open = createMediaFetcher({ timeoutMs: 500, maxBytes: 2048, allowPrivate: true })
-  const guarded = createMediaFetcher({ timeoutMs: 500, maxBytes: 2048, allowPrivate: false })
+  // 1.5 s: far past a loopback fetch even on a loaded machine, far below the slow path's 6 s.
+  const open = createMediaFetcher({ timeoutMs: 1500, maxBytes: 2048, allowPrivate: true })
+  const guarded = createMediaFetcher({ timeoutMs: 1500, maxBytes: 2048, allowPrivate: false })
   const at = (path: string, host = '127.0.0.1') => `http://${host}:${port}${path}`
 
   it('fetches as base64 with the server\'s type, or one guessed from the name', async () => {
@@ -56,7 +57,7 @@ describe('media fetcher', () => {
 
   it('says why a fetch failed in words: timeout, refused connection, DNS failure, too large', async () => {
     const slow = await open(at('/slow')).catch((e: unknown) => e)
-    expect(slow).toMatchObject({ status: 400, message: `Fetching media from 127.0.0.1:${port} timed out after 0.5 s (MEDIA_FETCH_TIMEOUT).` })
+    expect(slow).toMatchObject({ status: 400, message: `Fetching media from 127.0.0.1:${port} timed out after 1.5 s (MEDIA_FETCH_TIMEOUT).` })
 
     const closed = createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))

@@ -1,4 +1,4 @@
-import { GatewayError, Payload, type Candidate, type GeminiResponse, type Part } from '../../../core/index.ts'
+import { GatewayError, Payload, type Candidate, type GeminiResponse, type Part } from 'gemgate'
 
 /** What an OpenAI-style delta makes of a part: reasoning, a tool call, or content (text, code, images). */
 type PartKind = 'thought' | 'call' | 'content'

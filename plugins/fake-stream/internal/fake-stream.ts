@@ -1,4 +1,4 @@
-import { GatewayError, Payload, type JsonOutcome, type Outcome, type RequestContext } from '../../../core/index.ts'
+import { GatewayError, Payload, type JsonOutcome, type Outcome, type RequestContext } from 'gemgate'
 import { answerChunks } from './answer-chunks.ts'
 
 type Settled = { outcome: Outcome } | { error: unknown }

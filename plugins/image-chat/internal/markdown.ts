@@ -1,5 +1,5 @@
-import type { GeminiResponse } from '../../../core/index.ts'
-import { dataUrl, type InlineImage } from '../../../core/index.ts'
+import type { GeminiResponse } from 'gemgate'
+import { dataUrl, type InlineImage } from 'gemgate'
 
 /** One image part of an answer, where it sits, so its replacement goes to the same place. */
 interface ImageSlot {

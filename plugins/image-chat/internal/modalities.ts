@@ -1,4 +1,4 @@
-import { isObject } from '../../../core/index.ts'
+import { isObject } from 'gemgate'
 
 /**
  * Asks for text and image output: `generationConfig.responseModalities = ['TEXT', 'IMAGE']`, unless the client's

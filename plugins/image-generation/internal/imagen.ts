@@ -1,4 +1,4 @@
-import { isObject, type GeminiResponse, type InlineImage } from '../../../core/index.ts'
+import { isObject, type GeminiResponse, type InlineImage } from 'gemgate'
 import type { Drawing } from './request.ts'
 
 /**

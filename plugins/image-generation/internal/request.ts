@@ -1,4 +1,4 @@
-import { badRequest } from '../../../core/index.ts'
+import { badRequest } from 'gemgate'
 
 /** The aspect ratios Imagen takes, with their width / height. */
 const ASPECT_RATIOS = { '1:1': 1, '3:4': 3 / 4, '4:3': 4 / 3, '9:16': 9 / 16, '16:9': 16 / 9 } as const

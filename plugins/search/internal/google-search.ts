@@ -1,4 +1,4 @@
-import { addBuiltinTool, refusesBuiltinTools, type Json } from '../../../core/index.ts'
+import { addBuiltinTool, refusesBuiltinTools, type Json } from 'gemgate'
 
 /**
  * Adds the `googleSearch` tool beside the client's own tools, unless Google would refuse it there (functions declared

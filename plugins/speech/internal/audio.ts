@@ -1,4 +1,4 @@
-import { GatewayError, type GeminiResponse } from '../../../core/index.ts'
+import { GatewayError, type GeminiResponse } from 'gemgate'
 
 /** Signed 16-bit little-endian PCM, as Gemini's TTS models speak it. */
 export interface Pcm {

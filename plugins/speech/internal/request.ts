@@ -1,4 +1,4 @@
-import { badRequest } from '../../../core/index.ts'
+import { badRequest } from 'gemgate'
 import { ACCEPTED_VOICES, geminiVoice } from './voices.ts'
 
 export type Pace = 'very slow' | 'slow' | 'normal' | 'fast' | 'very fast'

@@ -1,4 +1,4 @@
-import type { GeminiResponse } from '../../../core/index.ts'
+import type { GeminiResponse } from 'gemgate'
 
 /**
  * Removes thought summaries (`thought: true` parts) from an answer or a stream chunk, in place. A thought part that

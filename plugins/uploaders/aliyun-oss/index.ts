@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from '../../../core/index.ts'
+import { definePlugin, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from 'gemgate'
 import { objectUrl, resolveBucket } from './internal/bucket.ts'
 import { putObject } from './internal/put.ts'
 
@@ -52,7 +52,7 @@ export default definePlugin({
     offerUploader(ctx, options, {
       provider: PROVIDER,
       missing: typeof bucket === 'string' ? bucket : undefined,
-      send: (file, signal) => putObject(ready!, file, signal),
+      sender: () => (file, signal) => putObject(ready!, file, signal),
       where: () => {
         const via = ready!.upload === ready!.public ? '' : `, uploaded through ${new URL(objectUrl(ready!.upload, ready!.name, '')).origin}`
         return `Aliyun OSS: ${objectUrl(ready!.public, ready!.name, '')}${via}`

@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineUploader, type Uploader } from '../../../core/index.ts'
+import { defineUploader, type Uploader } from 'gemgate'
 import { TOKEN, startGateway, type Running } from '../../../test/e2e/harness.ts'
 import { generatedPng } from '../../../test/fake-upstream/images.ts'
 import { registerSecrets } from '../../../test/secrets/recorder.ts'

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from '../../../core/index.ts'
+import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from 'gemgate'
 import { sendToImgBed } from './internal/api.ts'
 
 const PROVIDER = 'cloudflare_imgbed'
@@ -41,7 +41,7 @@ export default definePlugin({
     offerUploader(ctx, options, {
       provider: PROVIDER,
       missing: missing ? `${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set` : undefined,
-      send: sendToImgBed(options),
+      sender: () => sendToImgBed(options),
       where: () => `CloudFlare-ImgBed (${new URL(options.url).origin}${new URL(options.url).pathname}${options.uploadFolder ? `, folder ${options.uploadFolder}` : ''})`,
     })
     return {}

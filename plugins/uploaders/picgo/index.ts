@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from '../../../core/index.ts'
+import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from 'gemgate'
 import { PICGO_UPLOAD_URL, sendToPicgo } from './internal/api.ts'
 
 const PROVIDER = 'picgo'
@@ -37,7 +37,7 @@ export default definePlugin({
     offerUploader(ctx, options, {
       provider: PROVIDER,
       missing: options.apiKey ? undefined : 'PICGO_API_KEY is not set',
-      send: sendToPicgo(options.url, options.apiKey),
+      sender: () => sendToPicgo(options.url, options.apiKey),
       where: () => `PicGo (${new URL(options.url).origin}${new URL(options.url).pathname})`,
     })
     return {}

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from '../../../core/index.ts'
+import { definePlugin, isHttpUrl, offerUploader, UPLOAD_PROVIDER_ENV, UPLOADER_OPTIONS, uploaderDocs } from 'gemgate'
 import { sendToSmms, SMMS_UPLOAD_URL } from './internal/api.ts'
 
 const PROVIDER = 'smms'
@@ -35,7 +35,7 @@ export default definePlugin({
     offerUploader(ctx, options, {
       provider: PROVIDER,
       missing: options.token ? undefined : 'SMMS_SECRET_TOKEN is not set',
-      send: sendToSmms(options.url, options.token),
+      sender: () => sendToSmms(options.url, options.token),
       where: () => `sm.ms (${new URL(options.url).origin}${new URL(options.url).pathname})`,
     })
     return {}

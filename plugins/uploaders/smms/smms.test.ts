@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineUploader } from '../../../core/index.ts'
+import { defineUploader } from 'gemgate'
 import { KEYS, TOKEN, startGateway, type Running } from '../../../test/e2e/harness.ts'
 import { generatedPng } from '../../../test/fake-upstream/images.ts'
 import { registerSecrets } from '../../../test/secrets/recorder.ts'

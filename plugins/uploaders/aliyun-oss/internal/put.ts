@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { UploadFile } from '../../../../core/index.ts'
+import type { UploadFile } from 'gemgate'
 import { objectUrl, type OssBucket } from './bucket.ts'
 import { authorizationV4 } from './signer.ts'
 

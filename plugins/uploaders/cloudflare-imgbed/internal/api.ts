@@ -1,4 +1,4 @@
-import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from 'gemgate'
 
 export interface ImgBedTarget {
   /** CLOUDFLARE_IMGBED_URL, e.g. `https://img.example.com/upload`. */

@@ -1,4 +1,4 @@
-import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from 'gemgate'
 
 /** picgo.net's upload endpoint (Chevereto's API v1), gemini-balance's default PICGO_API_URL. */
 export const PICGO_UPLOAD_URL = 'https://www.picgo.net/api/1/upload'

@@ -1,4 +1,4 @@
-import { excerpt, isHttpUrl, isObject, type UploadFile } from '../../../../core/index.ts'
+import { excerpt, isHttpUrl, isObject, type UploadFile } from 'gemgate'
 
 /** sm.ms's API v2 upload endpoint, as gemini-balance called it (smms.app and S.EE's `/api/v1/file/upload` speak the same). */
 export const SMMS_UPLOAD_URL = 'https://sm.ms/api/v2/upload'
