@@ -3,8 +3,8 @@ import type { H3Event } from 'h3'
 import { createContext, type GatewayRequest, type Outcome, type RequestContext } from './context.ts'
 import type { Dialect } from './dialects/types.ts'
 import { toGatewayError } from './errors.ts'
-import type { Payload } from './payload.ts'
 import type { Pipeline } from './pipeline.ts'
+import { watched } from './stream.ts'
 import type { ServiceRegistry } from './services.ts'
 
 export interface RunnerDeps {
@@ -42,7 +42,7 @@ export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner
       throw failure
     }
     if (outcome.kind === 'json') finish()
-    else outcome = { kind: 'stream', chunks: finishing(outcome.chunks, finish) }
+    else outcome = { kind: 'stream', chunks: watched(outcome.chunks, (items) => finishing(items, finish)) }
     return { ctx, outcome }
   }
   return {
@@ -60,7 +60,7 @@ export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner
 }
 
 /** Calls `finish` exactly once when the stream ends, breaks, or the client cancels it. */
-async function* finishing(chunks: AsyncIterable<Payload>, finish: (error?: unknown) => void): AsyncGenerator<Payload> {
+async function* finishing<T>(chunks: AsyncIterable<T>, finish: (error?: unknown) => void): AsyncGenerator<T> {
   let failure: unknown
   try {
     yield* chunks

@@ -162,7 +162,8 @@ export function uploaderDocs(provider: string): { provider: string; timeoutSecon
 export function offerUploader(
   ctx: Pick<PluginContext, 'logger' | 'services' | 'name'>,
   options: { provider: string; timeoutSeconds: number; maxMb: number },
-  offer: { provider: string; missing?: string; send: (file: UploadFile, signal: AbortSignal) => Promise<string>; where: () => string },
+  // Built only when this host is in use and nothing is missing: an unused uploader's settings may be empty or invalid.
+  offer: { provider: string; missing?: string; sender: () => (file: UploadFile, signal: AbortSignal) => Promise<string>; where: () => string },
 ): void {
   if (options.provider !== offer.provider) {
     ctx.logger.debug(`not uploading: UPLOAD_PROVIDER is ${options.provider || '(empty)'}, not ${offer.provider}`)
@@ -172,7 +173,7 @@ export function offerUploader(
     ctx.logger.debug(`not uploading: UPLOAD_PROVIDER is ${offer.provider} but ${offer.missing}, so images stay data URLs`)
     return
   }
-  const uploader = defineUploader(offer.send, { timeoutMs: options.timeoutSeconds * 1000, maxBytes: options.maxMb * 1024 * 1024 })
+  const uploader = defineUploader(offer.sender(), { timeoutMs: options.timeoutSeconds * 1000, maxBytes: options.maxMb * 1024 * 1024 })
   ctx.services.provide('uploader', uploader, ctx.name)
   ctx.logger.info(`images in answers are uploaded to ${offer.where()}`)
 }

@@ -1,5 +1,6 @@
 import { toGatewayError, upstreamJsonBody, type GatewayError } from '../errors.ts'
 import type { Payload } from '../payload.ts'
+import { arrivalsOf, isBatch } from '../stream.ts'
 import { FastResponse } from 'srvx'
 import { SSE_HEADERS, responseBody } from '../sse.ts'
 import type { Dialect } from './types.ts'
@@ -43,10 +44,18 @@ function errorObject(error: unknown) {
   return { error: { code: e.status, message: e.message, status: e.rpcStatus } }
 }
 
-async function* sseEvents(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+/**
+ * The upstream's SSE bytes as they came (Google's framing is already `data: <json>\r\n\r\n`), a network read per write;
+ * events made by a stage are framed the same way.
+ */
+async function* sseEvents(chunks: AsyncIterable<Payload>): AsyncGenerator<string | Uint8Array> {
   try {
-    // A keep-alive is an SSE comment: the official SDKs (@google/genai) read only the events that start with `data:`.
-    for await (const chunk of chunks) yield chunk.keepAlive ? ': keep-alive\r\n\r\n' : `data: ${chunk.text}\r\n\r\n`
+    for await (const arrival of arrivalsOf(chunks)) {
+      // A keep-alive is an SSE comment: the official SDKs (@google/genai) read only the events that start with `data:`.
+      if (arrival.keepAlive) yield ': keep-alive\r\n\r\n'
+      else if (!isBatch(arrival)) yield `data: ${arrival.text}\r\n\r\n`
+      else yield arrival.sse ?? arrival.texts.map((text) => `data: ${text}\r\n\r\n`).join('')
+    }
   } catch (error) {
     // After the first byte a failure cannot change the status; it ends the stream as an error event that the
     // official SDKs raise as an API error, never as a clean end.
@@ -63,14 +72,18 @@ async function* jsonArray(chunks: AsyncIterable<Payload>): AsyncGenerator<string
   // What goes before the next element: `[` while nothing is sent, '' once a keep-alive opened the array.
   let separator = '['
   try {
-    for await (const chunk of chunks) {
-      if (chunk.keepAlive) {
+    for await (const arrival of arrivalsOf(chunks)) {
+      if (arrival.keepAlive) {
         yield separator === '[' ? '[\n' : '\n'
         if (separator === '[') separator = ''
         continue
       }
-      yield separator + chunk.text
-      separator = '\n,\n'
+      let out = ''
+      for (const text of isBatch(arrival) ? arrival.texts : [arrival.text]) {
+        out += separator + text
+        separator = '\n,\n'
+      }
+      if (out) yield out
     }
   } catch (error) {
     yield `${separator}${JSON.stringify(errorObject(error), null, 2)}`

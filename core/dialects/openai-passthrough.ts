@@ -4,6 +4,7 @@ import type { GatewayRequest, Operation } from '../context.ts'
 import { toGatewayError, upstreamJsonBody } from '../errors.ts'
 import type { Payload } from '../payload.ts'
 import { SSE_HEADERS, responseBody } from '../sse.ts'
+import { arrivalsOf, isBatch } from '../stream.ts'
 import { parseBody } from './shared/body.ts'
 import { defineGatewayRoute, type RouteCall } from './shared/route.ts'
 import type { Dialect, DialectRouteDeps } from './types.ts'
@@ -32,9 +33,14 @@ export const openaiPassthroughDialect: Dialect = {
   },
 }
 
-async function* encodeStream(chunks: AsyncIterable<Payload>): AsyncGenerator<string> {
+/** Google's OpenAI-layer SSE bytes as they came, a network read per write; events made by a stage framed alike. */
+async function* encodeStream(chunks: AsyncIterable<Payload>): AsyncGenerator<string | Uint8Array> {
   try {
-    for await (const chunk of chunks) yield chunk.keepAlive ? SSE_KEEP_ALIVE : `data: ${chunk.text}\n\n`
+    for await (const arrival of arrivalsOf(chunks)) {
+      if (arrival.keepAlive) yield SSE_KEEP_ALIVE
+      else if (!isBatch(arrival)) yield `data: ${arrival.text}\n\n`
+      else yield arrival.sse ?? arrival.texts.map((text) => `data: ${text}\n\n`).join('')
+    }
   } catch (error) {
     // Past the first byte the status is sent; the failure becomes an error event instead of a fake [DONE].
     yield `data: ${JSON.stringify(openaiErrorObject(toGatewayError(error)))}\n\n`

@@ -3,9 +3,11 @@ import { GatewayError } from '../errors.ts'
 import type { ConfirmRefusal } from '../keys/confirm.ts'
 import { factsFromError } from '../keys/facts.ts'
 import { judgeAttempt, type Verdict } from '../keys/judge.ts'
+import { pinnedRefusal } from '../keys/pinned.ts'
 import type { KeyPool, PoolKey } from '../keys/pool.ts'
-import type { Payload } from '../payload.ts'
+import { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
+import { EventStream, batchesOf, type EventBatch } from '../stream.ts'
 import { UpstreamHttpError } from '../upstream/gemini.ts'
 import type { OperationSpec, OperationTable } from '../upstream/operations.ts'
 import { streamFailure, toClientError } from './internal/failures.ts'
@@ -39,13 +41,8 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
     let emptyAnswer: EmptyAnswer | undefined
 
     const pinned = ctx.pinnedKey
-    if (pinned) {
-      const refusal = pool.refusePinned(pinned.id, model)
-      if (refusal) {
-        const headers: Record<string, string> = refusal.retryAfterSeconds ? { 'retry-after': String(refusal.retryAfterSeconds) } : {}
-        throw new GatewayError(refusal.status, `${pinned.resource} belongs to the project of one API key, and that key ${refusal.message}; no other key can reach it.`, { headers })
-      }
-    }
+    const refusal = pinned && pinnedRefusal(pool, pinned, model)
+    if (refusal) throw refusal
     for (let attempt = 1; attempt <= (pinned ? 1 : maxRetries); attempt++) {
       const key = pinned ? pool.get(pinned.id) : pool.pick(model, tried)
       if (!key) break
@@ -54,17 +51,22 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
       const record = startRecord(ctx, key, attempt)
       const started = performance.now()
       let outcome: Outcome
-      let first: Payload | undefined
-      let rest: AsyncIterator<Payload> | undefined
+      // A stream's first batch that holds an event, that event, and the batches after it.
+      let first: EventBatch | undefined
+      let firstEvent: Payload | undefined
+      let rest: AsyncIterator<EventBatch> | undefined
       try {
         outcome = await next()
         if (outcome.kind === 'stream') {
-          rest = outcome.chunks[Symbol.asyncIterator]()
+          rest = batchesOf(outcome.chunks)[Symbol.asyncIterator]()
           // Wait for the first event, so a failure or an empty stream can still be retried on another key. Keep-alives
           // before it say nothing about the answer (and cannot be sent before the stream is chosen): passed over.
-          let head = await rest.next()
-          while (!head.done && head.value.keepAlive) head = await rest.next()
-          first = head.done ? undefined : head.value
+          while (!first) {
+            const head = await rest.next()
+            if (head.done) break
+            firstEvent = head.value.firstEvent()
+            if (firstEvent) first = head.value
+          }
         }
       } catch (error) {
         if (error instanceof GatewayError) {
@@ -92,16 +94,16 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
         continue
       }
 
-      const body = outcome.kind === 'json' ? outcome.body.tryData() : first?.tryData()
+      const body = outcome.kind === 'json' ? outcome.body.tryData() : firstEvent?.tryData()
       const status = outcome.kind === 'json' ? outcome.status : 200
-      const partial = first !== undefined && !spec.ends(first.text)
+      const partial = firstEvent !== undefined && !spec.ends(firstEvent.text)
       let verdict = judgeAttempt({ operation: ctx.request.operation, model, now: Date.now(), status, body, partial, modelServed: pool.modelServed(model) })
       if (verdict.effect.kind === 'confirm') verdict = await confirm(key, verdict, model, pool)
       pool.apply(key, verdict, model)
       release(emptyAnswer)
       emptyAnswer = undefined
       if (verdict.class === 'empty-answer') {
-        finishRecord(record, started, status, verdict, first?.text ?? (outcome.kind === 'json' ? outcome.body.text : undefined))
+        finishRecord(record, started, status, verdict, firstEvent?.text ?? (outcome.kind === 'json' ? outcome.body.text : undefined))
         failure = { error: new GatewayError(502, `Gemini returned an empty answer on ${attempt} key(s).`), verdict }
         if (outcome.kind === 'json') emptyAnswer = { outcome }
         else if (first) emptyAnswer = { first, rest: rest! }
@@ -113,11 +115,11 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
         record.usage = spec.usage(body)
         return outcome
       }
-      return { kind: 'stream', chunks: committedStream(first!, rest!, { record, started, ctx, pool, key, spec }) }
+      return { kind: 'stream', chunks: new EventStream(committedStream(first!, rest!, { record, started, ctx, pool, key, spec })) }
     }
 
     // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
-    if (emptyAnswer) return 'outcome' in emptyAnswer ? emptyAnswer.outcome : { kind: 'stream', chunks: resume(emptyAnswer.first, emptyAnswer.rest) }
+    if (emptyAnswer) return 'outcome' in emptyAnswer ? emptyAnswer.outcome : { kind: 'stream', chunks: new EventStream(resume(emptyAnswer.first, emptyAnswer.rest)) }
     if (failure) throw toClientError(failure.error, failure.verdict, pool.unavailable(model))
     const unavailable = pool.unavailable(model)
     throw new GatewayError(unavailable.status, unavailable.message, {
@@ -126,7 +128,7 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
   })
 }
 
-type EmptyAnswer = { outcome: Outcome } | { first: Payload; rest: AsyncIterator<Payload> }
+type EmptyAnswer = { outcome: Outcome } | { first: EventBatch; rest: AsyncIterator<EventBatch> }
 
 /** Closes a peeked stream we will not deliver, so its upstream connection goes back to the pool. */
 function release(empty: EmptyAnswer | undefined): undefined {
@@ -153,7 +155,7 @@ function errorBodyOf(error: unknown): string {
 }
 
 /** A peeked stream put back together (used only for an empty answer kept as the fallback). */
-async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGenerator<Payload> {
+async function* resume(first: EventBatch, rest: AsyncIterator<EventBatch>): AsyncGenerator<EventBatch> {
   try {
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) yield step.value
@@ -162,30 +164,39 @@ async function* resume(first: Payload, rest: AsyncIterator<Payload>): AsyncGener
   }
 }
 
-/** The committed stream: records usage from the last event and turns a broken or truncated stream into an error. */
+/**
+ * The committed stream, passed on a batch at a time: records usage from the last event that carries it and turns a
+ * broken or truncated stream into an error. The checks read each event's text; nothing is parsed until the end, and
+ * then only the usage event.
+ */
 async function* committedStream(
-  first: Payload,
-  rest: AsyncIterator<Payload>,
+  first: EventBatch,
+  rest: AsyncIterator<EventBatch>,
   attempt: { record: AttemptRecord; started: number; ctx: RequestContext; pool: KeyPool; key: PoolKey; spec: OperationSpec },
-): AsyncGenerator<Payload> {
+): AsyncGenerator<EventBatch> {
   const { record, started, ctx, pool, key } = attempt
   const { ends, usage, carriesUsage } = attempt.spec
-  let withUsage = carriesUsage(first.text) ? first : undefined
-  let ended = ends(first.text)
-  let count = 1
+  let withUsage: string | undefined
+  let ended = false
+  let count = 0
   let complete = false
+  const watch = (texts: readonly string[]) => {
+    count += texts.length
+    if (!ended) ended = texts.some((text) => ends(text))
+    for (let i = texts.length - 1; i >= 0; i--) {
+      if (carriesUsage(texts[i]!)) {
+        withUsage = texts[i]
+        break
+      }
+    }
+  }
   try {
+    watch(first.textsOnce())
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) {
-      const chunk = step.value
-      if (chunk.keepAlive) {
-        yield chunk
-        continue
-      }
-      count++
-      if (!ended && ends(chunk.text)) ended = true
-      if (carriesUsage(chunk.text)) withUsage = chunk
-      yield chunk
+      const batch = step.value
+      if (!batch.keepAlive) watch(batch.textsOnce())
+      yield batch
     }
     complete = true
   } catch (error) {
@@ -198,7 +209,7 @@ async function* committedStream(
   } finally {
     void rest.return?.()
     record.latencyMs = performance.now() - started
-    if (withUsage) record.usage = usage(withUsage.tryData())
+    if (withUsage !== undefined) record.usage = usage(Payload.fromText(withUsage).tryData())
     if (!complete && record.failureClass === 'ok') {
       record.failureClass = 'client-cancelled'
       record.reason = `client left after ${count} chunk(s)`

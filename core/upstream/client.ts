@@ -1,8 +1,9 @@
 export interface UpstreamRequest {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   url: string
   headers: Record<string, string>
-  body?: string
+  /** An iterable body streams: read as the connection takes it, never held whole (upload bytes). */
+  body?: string | Uint8Array | AsyncIterable<Uint8Array>
   /** Aborts the call at once (client gone). */
   signal?: AbortSignal
   /** Outbound proxy URL (http, https or socks5). */
@@ -49,10 +50,13 @@ function createFetchClient({ timeoutMs }: UpstreamClientOptions): UpstreamClient
       // The timeout covers the wait for headers only; a long stream afterwards is fine.
       const timeout = new AbortController()
       const timer = setTimeout(() => timeout.abort(new DOMException('upstream headers timeout', 'TimeoutError')), timeoutMs)
+      const body = request.body
       const response = await fetch(request.url, {
         method: request.method,
         headers: request.headers,
-        body: request.body,
+        // An iterable body streams (Bun's fetch takes one as it is).
+        body: body as BodyInit | undefined,
+        ...(isStream(body) ? { duplex: 'half' } : {}),
         signal: request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal,
         // Bun-only option; Node's fetch is never used here.
         ...({ proxy: request.proxy } as object),
@@ -70,3 +74,7 @@ function createFetchClient({ timeoutMs }: UpstreamClientOptions): UpstreamClient
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+export function isStream(body: UpstreamRequest['body']): body is AsyncIterable<Uint8Array> {
+  return typeof body === 'object' && Symbol.asyncIterator in body
+}

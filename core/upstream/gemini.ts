@@ -1,9 +1,9 @@
-import type { Outcome, RequestContext } from '../context.ts'
+import type { JsonOutcome, Outcome, RequestContext } from '../context.ts'
 import { modelId } from '../dialects/shared/models.ts'
 import { GatewayError } from '../errors.ts'
 import { Payload } from '../payload.ts'
 import type { UpstreamAttempt, UpstreamCall } from './types.ts'
-import { readSsePayloads } from '../sse.ts'
+import { EventStream, readSseBatches } from '../stream.ts'
 import type { OperationTable } from './operations.ts'
 import type { UpstreamClient, UpstreamResponse } from './client.ts'
 import type { ProxyChooser } from './proxies.ts'
@@ -38,8 +38,9 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
   return async (attempt: UpstreamAttempt, ctx: RequestContext): Promise<Outcome> => {
     const spec = options.operations(attempt.operation)
     if (spec.modelInPath) assertModelId(attempt.model)
+    if (ctx.request.resource !== undefined) assertResourcePath(ctx.request.resource)
     const query = ctx.request.query ? new URLSearchParams(ctx.request.query).toString() : ''
-    const path = spec.path(attempt.model, attempt.stream)
+    const path = spec.path(attempt.model, attempt.stream, ctx.request)
     // A plugin's operation may live outside BASE_URL (an upload URL): an absolute path is taken as it is.
     const url = (ABSOLUTE.test(path) ? path : (ctx.baseUrl?.replace(/\/+$/, '') ?? base) + path) + (query ? `?${query}` : '')
     const response = await options.client.send({
@@ -48,9 +49,10 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
       headers: {
         ...options.customHeaders,
         'content-type': 'application/json',
+        ...ctx.request.headers,
         ...(spec.auth === 'bearer' ? { authorization: `Bearer ${attempt.key.secret}` } : { 'x-goog-api-key': attempt.key.secret }),
       },
-      body: spec.method === 'POST' ? attempt.body : undefined,
+      body: spec.method === 'POST' || spec.method === 'PATCH' ? attempt.body : undefined,
       signal: ctx.signal,
       proxy: options.chooseProxy(attempt.key.id),
     })
@@ -60,9 +62,20 @@ export function createGeminiCall(options: GeminiCallOptions): UpstreamCall {
       const body = (await readCapped(response)).replaceAll(attempt.key.secret, attempt.key.label)
       throw new UpstreamHttpError(response.status, body, response.header('retry-after'))
     }
-    if (attempt.stream) return { kind: 'stream', chunks: readSsePayloads(response.chunks()) }
-    return { kind: 'json', status: response.status, body: Payload.fromText(await response.text()) }
+    if (attempt.stream) return { kind: 'stream', chunks: new EventStream(readSseBatches(response.chunks())) }
+    const outcome: JsonOutcome = { kind: 'json', status: response.status, body: Payload.fromText(await response.text()) }
+    if (spec.responseHeaders) outcome.headers = pickHeaders(response, spec.responseHeaders)
+    return outcome
   }
+}
+
+function pickHeaders(response: UpstreamResponse, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {}
+  for (const name of names) {
+    const value = response.header(name)
+    if (value !== undefined) picked[name] = value
+  }
+  return picked
 }
 
 /**
@@ -76,7 +89,18 @@ function assertModelId(model: unknown): void {
   }
 }
 
-async function readCapped(response: UpstreamResponse): Promise<string> {
+/** Resource ids and names (`files/abc`, `models/veo-3.0/operations/x`, `batches/b:cancel`): no `..`, `?`, `%` or `//`. */
+const RESOURCE_PATH = /^[A-Za-z][A-Za-z0-9]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*(?::[A-Za-z]+)?$/
+
+/** The same guard as for model ids: a resource path a plugin put together never changes which endpoint is called. */
+function assertResourcePath(resource: string): void {
+  if (resource.length > 512 || !RESOURCE_PATH.test(resource)) {
+    throw new GatewayError(500, `The upstream resource path "${resource.slice(0, 64)}" (set by a plugin) is not a valid resource name; the call was not sent.`)
+  }
+}
+
+/** The body as text, cut at 256 KB (an error body that is a whole HTML page must not fill memory). */
+export async function readCapped(response: UpstreamResponse): Promise<string> {
   let text = ''
   const decoder = new TextDecoder()
   for await (const piece of response.chunks()) {

@@ -1,8 +1,10 @@
 import { GatewayError, toGatewayError } from '../../errors.ts'
 import { isObject, type Json } from '../../internal/json.ts'
-import type { Payload } from '../../payload.ts'
+import { Payload } from '../../payload.ts'
+import { arrivalsOf, isBatch } from '../../stream.ts'
 import { SSE_KEEP_ALIVE } from '../shared/keep-alive.ts'
 import { openaiErrorObject } from './errors.ts'
+import { plainText } from './plain-text.ts'
 import type { ChatOptions } from './request.ts'
 import { EMPTY_USAGE, chatLogprobs, chatUsage, completionId, finishReason, nowSeconds, readParts } from './response.ts'
 
@@ -26,7 +28,11 @@ export class ChatStreamEncoder {
   readonly #options: ChatOptions
   readonly #created = nowSeconds()
   #id: string | undefined
+  /** The start of every chunk event up to its choices: the same for the whole stream once the id is known. */
+  #head: string | undefined
   #usage: unknown
+  /** The last event that carried usage, when it was read without a parse: parsed only if the usage chunk is wanted. */
+  #usageEvent: string | undefined
   readonly #choices = new Map<number, ChoiceState>()
 
   constructor(options: ChatOptions) {
@@ -36,7 +42,12 @@ export class ChatStreamEncoder {
   /** Events for one Gemini chunk ('' when it carries nothing a client would see). */
   chunk(data: Json): string {
     this.#id ??= completionId(data.responseId)
-    if (data.usageMetadata) this.#usage = data.usageMetadata
+    if (data.usageMetadata) {
+      this.#usage = data.usageMetadata
+      this.#usageEvent = undefined
+    }
+    const plain = this.#continues() ? plainTextOf(data) : undefined
+    if (plain !== undefined) return plain === '' ? '' : this.#textEvent(JSON.stringify(plain))
     const candidates: unknown[] = Array.isArray(data.candidates) ? data.candidates : []
     if (candidates.length === 0) return isObject(data.promptFeedback) && data.promptFeedback.blockReason ? this.#blocked() : ''
 
@@ -71,6 +82,28 @@ export class ChatStreamEncoder {
     return out
   }
 
+  /**
+   * Events for one Gemini event given as its text, without parsing it when it is a further piece of plain text of the
+   * first candidate (see plain-text.ts); undefined when it needs `chunk`.
+   */
+  text(event: string): string | undefined {
+    const plain = this.#continues() ? plainText(event) : undefined
+    if (!plain) return undefined
+    if (plain.usage) this.#usageEvent = event
+    return plain.literal === '""' ? '' : this.#textEvent(plain.literal)
+  }
+
+  /** Whether the first choice has begun and not finished: a piece of plain text is then just its next content delta. */
+  #continues(): boolean {
+    const state = this.#choices.get(0)
+    return state !== undefined && state.started && !state.finished
+  }
+
+  /** The content delta of the first choice, from its text as a JSON string literal: what `chunk` would make, by hand. */
+  #textEvent(literal: string): string {
+    return this.#eventOf(`[{"index":0,"delta":{"content":${literal}},"logprobs":null,"finish_reason":null}]`)
+  }
+
   /** The end of a complete upstream stream: close what Gemini left open, then usage and [DONE]. */
   end(): string {
     this.#id ??= completionId(undefined)
@@ -86,7 +119,8 @@ export class ChatStreamEncoder {
       }))
     }
     if (this.#options.includeUsage) {
-      out += event({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#options.model, choices: [], usage: chatUsage(this.#usage) ?? EMPTY_USAGE })
+      const usage = this.#usageEvent === undefined ? this.#usage : Payload.fromText<Json>(this.#usageEvent).tryData()?.usageMetadata
+      out += event({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#options.model, choices: [], usage: chatUsage(usage) ?? EMPTY_USAGE })
     }
     return out + 'data: [DONE]\n\n'
   }
@@ -115,32 +149,64 @@ export class ChatStreamEncoder {
     return state
   }
 
+  /** A chat.completion.chunk event: only its choices are serialised per event, the envelope is text made once. */
   #event(choices: Json[]): string {
-    const chunk: Json = { id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#options.model, choices }
-    if (this.#options.includeUsage) chunk.usage = null
-    return event(chunk)
+    return this.#eventOf(JSON.stringify(choices))
+  }
+
+  #eventOf(choices: string): string {
+    this.#head ??= `data: {"id":${JSON.stringify(this.#id)},"object":"chat.completion.chunk","created":${this.#created},"model":${JSON.stringify(this.#options.model)},"choices":`
+    return `${this.#head}${choices}${this.#options.includeUsage ? ',"usage":null}' : '}'}\n\n`
   }
 }
 
 /**
- * The SSE text of a whole stream: each Gemini chunk converted as it arrives; a failure becomes the error event. A
- * keep-alive is an SSE comment and leaves the encoder alone (no role delta, no id taken from it).
+ * The text of a parsed Gemini chunk that is one candidate's next piece of plain text (one text part: no thought, no
+ * signature, no tool call, no finish, no logprobs), undefined for any other chunk.
+ */
+function plainTextOf(data: Json): string | undefined {
+  const candidates: unknown = data.candidates
+  if (!Array.isArray(candidates) || candidates.length !== 1) return undefined
+  const candidate: unknown = candidates[0]
+  if (!isObject(candidate) || candidate.finishReason || candidate.logprobsResult !== undefined || (candidate.index !== undefined && candidate.index !== 0)) return undefined
+  const parts: unknown = candidate.content?.parts
+  if (!Array.isArray(parts) || parts.length !== 1) return undefined
+  const part: unknown = parts[0]
+  if (!isObject(part) || typeof part.text !== 'string' || part.functionCall !== undefined || part.thought === true) return undefined
+  if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') return undefined
+  return part.text
+}
+
+/**
+ * The SSE text of a whole stream: the Gemini events of each network read converted together and written at once; a
+ * failure becomes the error event, after what was converted before it. A keep-alive is an SSE comment and leaves the
+ * encoder alone (no role delta, no id taken from it).
  */
 export async function* encodeStream(chunks: AsyncIterable<Payload>, options: ChatOptions): AsyncGenerator<string> {
   const encoder = new ChatStreamEncoder(options)
+  let out = ''
   try {
-    for await (const chunk of chunks) {
-      if (chunk.keepAlive) {
+    for await (const arrival of arrivalsOf(chunks)) {
+      if (arrival.keepAlive) {
         yield SSE_KEEP_ALIVE
         continue
       }
-      const data = chunk.tryData()
-      if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
-      const events = encoder.chunk(data)
-      if (events) yield events
+      // Events straight off the wire may skip the parse; a stage's own Payloads are often data already.
+      for (const event of !isBatch(arrival) ? [arrival] : arrival.sse ? arrival.texts : arrival.payloads) {
+        const plain = typeof event === 'string' ? encoder.text(event) : undefined
+        if (plain !== undefined) {
+          out += plain
+          continue
+        }
+        const data = (typeof event === 'string' ? Payload.fromText(event) : event).tryData()
+        if (!isObject(data)) throw new GatewayError(502, 'Gemini sent a stream event that is not JSON; the answer is incomplete.')
+        out += encoder.chunk(data)
+      }
+      if (out) yield out
+      out = ''
     }
   } catch (error) {
-    yield encoder.error(toGatewayError(error))
+    yield out + encoder.error(toGatewayError(error))
     return
   }
   yield encoder.end()

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type { H3Event } from 'h3'
 import { limitRequestBody } from 'srvx/body-limit'
 import { GatewayError, badRequest } from '../../errors.ts'
@@ -13,12 +14,14 @@ export const MAX_JSON_DEPTH = 128
  */
 export async function readBodyText(event: H3Event, maxBytes: number): Promise<string> {
   const declared = event.req.headers.get('content-length')
-  let bytes: ArrayBuffer
+  let bytes: ArrayBuffer | Uint8Array
   try {
     if (declared !== null) {
       if (Number(declared) > maxBytes) throw tooLarge(maxBytes)
-      // The HTTP parser reads no more than the declared length.
-      bytes = await event.req.arrayBuffer()
+      // The HTTP parser reads no more than the declared length. On Node, from Node's request itself: the web Request
+      // srvx builds for arrayBuffer() costs more than the read (about 0.1 ms of CPU per request).
+      const node = event.runtime?.node?.req
+      bytes = node ? await readNodeBody(node) : await event.req.arrayBuffer()
     } else {
       // Chunked: no length up front, so the stream is counted as it arrives and cut at the cap.
       bytes = await limitRequestBody(event.req, maxBytes, { createError: () => tooLarge(maxBytes) }).arrayBuffer()
@@ -35,6 +38,16 @@ export async function readBodyText(event: H3Event, maxBytes: number): Promise<st
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+function readNodeBody(req: Readable & { readonly complete: boolean }): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = []
+    req.on('data', (piece: Buffer) => pieces.push(piece))
+    req.once('end', () => resolve(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)))
+    req.once('error', reject)
+    req.once('close', () => req.complete || reject(new Error('the client went away before the body ended')))
+  })
+}
 
 // The rest of the body is never read, so the connection cannot carry another request: it closes after the answer
 // (otherwise a client still uploading would stall on it).
