@@ -51,24 +51,3 @@ export async function measureBurst(spec: RequestSpec, streams: number): Promise<
     failureSamples,
   }
 }
-
-export function renderBurstTable(streams: number, r: { direct: BurstResult; bare: BurstResult; gateway: BurstResult }, gatewayRssMb: number): string {
-  const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a')
-  const addedBare = r.bare.firstP99 - r.direct.firstP99
-  const addedGateway = r.gateway.firstP99 - r.direct.firstP99
-  const allDone = r.gateway.completed === streams && r.bare.completed === streams
-  const rows = [
-    ['streams completed', `${r.direct.completed}/${streams}`, `${r.bare.completed}/${streams}`, `${r.gateway.completed}/${streams}`, 'all', allDone ? 'PASS' : 'MISS'],
-    ['first chunk p50 (ms)', ms(r.direct.firstP50), ms(r.bare.firstP50), ms(r.gateway.firstP50), '', ''],
-    ['first chunk p99 (ms)', ms(r.direct.firstP99), ms(r.bare.firstP99), ms(r.gateway.firstP99), '', ''],
-    ['added first chunk p99 (ms)', '—', ms(addedBare), ms(addedGateway), "≤ 1.5x bare's", addedGateway <= 1.5 * Math.max(addedBare, 0) ? 'PASS' : 'MISS'],
-    ['whole stream p99 (ms)', ms(r.direct.totalP99), ms(r.bare.totalP99), ms(r.gateway.totalP99), '', ''],
-    ['gateway peak RSS (MB)', '—', '—', String(Math.round(gatewayRssMb)), '≤ 200', gatewayRssMb <= 200 ? 'PASS' : 'MISS'],
-  ]
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
-  const header = [`${streams} concurrent 64-chunk streams`, 'direct', 'bare proxy', 'gateway', 'target', 'PASS/MISS']
-  const notes = (['direct', 'bare', 'gateway'] as const)
-    .filter((t) => r[t].failed > 0)
-    .map((t) => `- PROBLEM ${t}: ${r[t].failed} stream(s) failed, e.g. ${r[t].failureSamples.join(' || ')}`)
-  return ['', line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line), ...notes].join('\n')
-}

@@ -128,7 +128,7 @@ export interface ThroughputResult {
   cpuMsPerRequest?: number
 }
 
-/** Warm-up run, then a measured run; CPU of `cpuPid` (the proxy under test) is sampled around the latter. */
+/** Warm-up run (none for 0 s), then a measured run; CPU of `cpuPid` (the proxy under test) is sampled around the latter. */
 export async function measureThroughput(
   spec: RequestSpec,
   connections: number,
@@ -137,7 +137,7 @@ export async function measureThroughput(
   cpuPid?: number,
 ): Promise<ThroughputResult> {
   const options = { url: spec.origin + spec.path, method: 'POST' as const, headers: spec.headers, body: spec.body, connections }
-  const warm = await autocannon({ ...options, duration: warmupSeconds })
+  const warmupRequests = warmupSeconds > 0 ? (await autocannon({ ...options, duration: warmupSeconds })).requests.total : 0
   const errorSamples = new Set<string>()
   const cpuBefore = cpuPid === undefined ? 0 : cpuMs(cpuPid)
   const run = autocannon({ ...options, duration: seconds })
@@ -157,10 +157,44 @@ export async function measureThroughput(
   return {
     rps: requests / result.duration,
     requests,
-    warmupRequests: warm.requests.total,
+    warmupRequests,
     problems,
     detail,
     ...(cpuPid !== undefined && { cpuMsPerRequest: requests > 0 ? (cpuAfter - cpuBefore) / requests : NaN }),
+  }
+}
+
+/** Repeated measured runs of one target: the median rate, and how far apart the runs were. */
+export interface RepeatedThroughput {
+  rps: number
+  /** Rate of each run, in order. */
+  runs: number[]
+  /** Fastest run over slowest, minus one (0.25 = the runs disagree by 25%). */
+  spread: number
+  cpuMsPerRequest?: number
+  requests: number
+  warmupRequests: number
+  problems: number
+  detail: string
+}
+
+export function combineRuns(runs: ThroughputResult[]): RepeatedThroughput {
+  const rates = runs.map((r) => r.rps)
+  const requests = runs.reduce((n, r) => n + r.requests, 0)
+  const withCpu = runs.filter((r) => r.cpuMsPerRequest !== undefined)
+  const cpuMs = withCpu.reduce((ms, r) => ms + (r.cpuMsPerRequest as number) * r.requests, 0)
+  return {
+    rps: percentile(rates, 0.5),
+    runs: rates,
+    spread: Math.max(...rates) / Math.min(...rates) - 1,
+    ...(withCpu.length > 0 && { cpuMsPerRequest: requests > 0 ? cpuMs / requests : NaN }),
+    requests,
+    warmupRequests: runs.reduce((n, r) => n + r.warmupRequests, 0),
+    problems: runs.reduce((n, r) => n + r.problems, 0),
+    detail: runs
+      .filter((r) => r.problems > 0)
+      .map((r) => r.detail)
+      .join(' || '),
   }
 }
 
@@ -178,6 +212,15 @@ export function cpuMs(pid: number): number {
 
 /** Peak resident set size (VmHWM) in MB. */
 export function peakRssMb(pid: number): number {
-  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)\s+kB/m)
+  return statusMb(pid, 'VmHWM')
+}
+
+/** Resident set size now (VmRSS) in MB. */
+export function rssMb(pid: number): number {
+  return statusMb(pid, 'VmRSS')
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm'))
   return match ? Number(match[1]) / 1024 : NaN
 }

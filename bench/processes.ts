@@ -20,8 +20,9 @@ export interface Child {
 const running = new Set<Child>()
 const TAIL_LINES = 40
 
-export function start(name: string, args: string[], env: Record<string, string>, cwd = process.cwd()): Child {
-  const proc = spawn(process.execPath, args, {
+/** Runs `command` (this Node by default; Bun for the gateway on Bun) with `args`. */
+export function start(name: string, args: string[], env: Record<string, string>, cwd = process.cwd(), command = process.execPath): Child {
+  const proc = spawn(command, args, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

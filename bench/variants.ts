@@ -3,18 +3,19 @@
 // ≤ 10% throughput) and the bundled plugins on a request that uses none of their features (≤ 5%).
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { measureThroughput, type ThroughputResult } from './measure.ts'
+import { combineRuns, measureThroughput, type RepeatedThroughput, type ThroughputResult } from './measure.ts'
 import { freePort, start, waitForHttp, type Child } from './processes.ts'
 
 export interface CostSettings {
   connections: number
   warmupSeconds: number
   duration: number
+  repeats: number
 }
 
 export interface CostResult {
-  on: ThroughputResult
-  off: ThroughputResult
+  on: RepeatedThroughput
+  off: RepeatedThroughput
 }
 
 /** The repo's gateway.config.ts with `change` spread over it, e.g. `{ plugins: [] }`. */
@@ -23,8 +24,8 @@ export async function startGatewayWith(name: string, change: string, env: Record
   const repoConfig = path.join(process.cwd(), 'gateway.config.ts')
   writeFileSync(path.join(dir, 'gateway.config.ts'), `import base from ${JSON.stringify(repoConfig)}\nexport default { ...base, ...${change} }\n`)
   const origin = `http://127.0.0.1:${await freePort()}`
-  const tsx = path.join(process.cwd(), 'node_modules/tsx/dist/esm/index.mjs')
-  const child = start(name, ['--import', tsx, path.join(process.cwd(), 'serve.ts')], { ...env, PORT: new URL(origin).port, DATA_DIR: dir }, dir)
+  // Built gemgate (buildForNode) in the folder of that config: it loads cwd's gateway.config.ts against the running core.
+  const child = start(name, [path.join(process.cwd(), 'dist/serve.js')], { ...env, PORT: new URL(origin).port, DATA_DIR: dir }, dir)
   await waitForHttp(child, `${origin}/health`)
   return { child, origin }
 }
@@ -46,11 +47,15 @@ export async function measureCost(
     headers: { 'content-type': 'application/json', 'x-goog-api-key': 'sk-bench' },
     body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Hello there, how are you?' }] }] }),
   })
-  log(`${what}: throughput with it`)
-  const withIt = await measureThroughput(spec(on.origin), s.connections, s.warmupSeconds, s.duration, on.pid)
-  log(`${what}: throughput without it`)
-  const withoutIt = await measureThroughput(spec(off.origin), s.connections, s.warmupSeconds, s.duration, off.pid)
-  return { on: withIt, off: withoutIt }
+  const withIt: ThroughputResult[] = []
+  const withoutIt: ThroughputResult[] = []
+  for (let round = 1; round <= s.repeats; round++) {
+    log(`${what}: throughput ${round}/${s.repeats} with it`)
+    withIt.push(await measureThroughput(spec(on.origin), s.connections, s.warmupSeconds, s.duration, on.pid))
+    log(`${what}: throughput ${round}/${s.repeats} without it`)
+    withoutIt.push(await measureThroughput(spec(off.origin), s.connections, s.warmupSeconds, s.duration, off.pid))
+  }
+  return { on: combineRuns(withIt), off: combineRuns(withoutIt) }
 }
 
 export function renderCostTable(what: string, r: CostResult, budget: number): string {
