@@ -1,5 +1,21 @@
 import { defineConfig } from 'gemgate'
-import { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, live, picgo, resources, search, smms, speech, thinking, tools, urlNormalization, vertexExpress } from 'gemgate/plugins'
+import {
+  aliyunOss,
+  cloudflareImgbed,
+  fakeStream,
+  imageChat,
+  imageGeneration,
+  live,
+  picgo,
+  resources,
+  search,
+  smms,
+  speech,
+  thinking,
+  tools,
+  urlNormalization,
+  vertexExpress,
+} from 'gemgate/plugins'
 
 /**
  * gemgate's config. Everything here can also come from the environment (gemini-balance's names, e.g. API_KEYS,

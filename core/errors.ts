@@ -58,7 +58,8 @@ export function rpcStatusFor(status: number): string {
 export function errorFromUpstream(status: number, body: string, headers?: Record<string, string>): GatewayError {
   const parsed = parseJsonOrText(body)
   const envelope = Array.isArray(parsed) ? parsed[0] : parsed
-  const message = isObject(envelope) && isObject(envelope.error) && typeof envelope.error.message === 'string' ? envelope.error.message : `Gemini answered ${status}.`
+  const message =
+    isObject(envelope) && isObject(envelope.error) && typeof envelope.error.message === 'string' ? envelope.error.message : `Gemini answered ${status}.`
   return new GatewayError(status, message, { upstreamBody: body, headers })
 }
 

@@ -3,7 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ConsolaInstance } from 'consola'
 import { H3 } from 'h3'
 import type { Storage } from 'unstorage'
-import { createLogWriter, createStateStorage, obtainDeploymentSecret, openDatabaseWhenReachable, scheduleRetention, type DatabaseOptions, type GatewayDatabase, type LogWriter } from '../storage/index.ts'
+import {
+  createLogWriter,
+  createStateStorage,
+  obtainDeploymentSecret,
+  openDatabaseWhenReachable,
+  scheduleRetention,
+  type DatabaseOptions,
+  type GatewayDatabase,
+  type LogWriter,
+} from '../storage/index.ts'
 import { checkTokenStrength } from './config/tokens.ts'
 import type { ResolvedConfig } from './config/schema.ts'
 import { corsMiddleware } from './cors.ts'
@@ -78,10 +87,14 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const idOf = createIdHasher((await obtainDeploymentSecret(database, { dataDir: config.dataDir, logger: logger.withTag('identity') })).secret)
   const logs = createLogWriter(database, { logger: logger.withTag('logs') })
   if (!database.isReady()) void database.ready.then(() => logs.flush())
-  const retention = scheduleRetention(database, {
-    errorLogs: { enabled: config.autoDeleteErrorLogsEnabled, days: config.autoDeleteErrorLogsDays },
-    requestLogs: { enabled: config.autoDeleteRequestLogsEnabled, days: config.autoDeleteRequestLogsDays },
-  }, { logger: logger.withTag('retention') })
+  const retention = scheduleRetention(
+    database,
+    {
+      errorLogs: { enabled: config.autoDeleteErrorLogsEnabled, days: config.autoDeleteErrorLogsDays },
+      requestLogs: { enabled: config.autoDeleteRequestLogsEnabled, days: config.autoDeleteRequestLogsDays },
+    },
+    { logger: logger.withTag('retention') },
+  )
 
   const state = createStateStorage({ redisUrl: config.redisUrl, logger: logger.withTag('state'), onReconnect: () => void healthStore.flush() })
   const healthStore = createKeyHealthStore(state, {
@@ -93,7 +106,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   if (pool.keys.length === 0) logger.warn('API_KEYS is empty: every model request will answer 503 until keys are added.')
 
   const services = new ServiceRegistry()
-  const authenticate = createAuthenticator(config.allowedTokens.includes(config.authToken) ? config.allowedTokens : [...config.allowedTokens, config.authToken], idOf)
+  const authenticate = createAuthenticator(
+    config.allowedTokens.includes(config.authToken) ? config.allowedTokens : [...config.allowedTokens, config.authToken],
+    idOf,
+  )
   const guards = { authenticate, filteredModels: new Set(config.filteredModels), maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024 }
   // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
   let runner: Runner | undefined
@@ -108,7 +124,13 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     services,
     state,
     database,
-    settings: { baseUrl: config.baseUrl, testModel: config.testModel, maxRetries: config.maxRetries, timeoutSeconds: config.timeoutSeconds, dataDir: config.dataDir },
+    settings: {
+      baseUrl: config.baseUrl,
+      testModel: config.testModel,
+      maxRetries: config.maxRetries,
+      timeoutSeconds: config.timeoutSeconds,
+      dataDir: config.dataDir,
+    },
     run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
     answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),
     createKeyPool: (secrets, options) => {
@@ -153,7 +175,16 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     upstream: upstreamStage(call),
   }
   const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))
-  runner = createRunner({ pipeline: composePipeline(placeStages(order.map((name) => stages[name]), placed)), services, logger })
+  runner = createRunner({
+    pipeline: composePipeline(
+      placeStages(
+        order.map((name) => stages[name]),
+        placed,
+      ),
+    ),
+    services,
+    logger,
+  })
   const run = runner.respond
 
   const recheck = scheduleRecheck({
@@ -171,12 +202,18 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const rewriters = hooks.filter((plugin) => plugin.rewriteUrl)
   const app = new H3({
     // h3 picks the route right after onRequest (app.use middleware runs once it has, too late to change it).
-    onRequest: rewriters.length === 0 ? undefined : (event) => {
-      for (const plugin of rewriters) event.url = plugin.rewriteUrl!(event.url, event.req.method) ?? event.url
-    },
+    onRequest:
+      rewriters.length === 0
+        ? undefined
+        : (event) => {
+            for (const plugin of rewriters) event.url = plugin.rewriteUrl!(event.url, event.req.method) ?? event.url
+          },
     onError(error, event) {
       if (error.status >= 500 || !error.status) logger.error('unhandled error', error)
-      return dialectForPath(event.url.pathname).error(new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message), event)
+      return dialectForPath(event.url.pathname).error(
+        new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message),
+        event,
+      )
     },
   })
   app.use(corsMiddleware())
@@ -247,7 +284,15 @@ const POOL_SWEEP_MS = 60_000
 function databaseOptions(config: ResolvedConfig): DatabaseOptions {
   const db = config.database
   if (db.type === 'mysql') {
-    return { type: 'mysql', host: db.mysqlHost, port: db.mysqlPort, user: db.mysqlUser, password: db.mysqlPassword, database: db.mysqlDatabase, socket: db.mysqlSocket || undefined }
+    return {
+      type: 'mysql',
+      host: db.mysqlHost,
+      port: db.mysqlPort,
+      user: db.mysqlUser,
+      password: db.mysqlPassword,
+      database: db.mysqlDatabase,
+      socket: db.mysqlSocket || undefined,
+    }
   }
   return { type: 'sqlite', path: db.sqliteDatabase === ':memory:' ? ':memory:' : join(config.dataDir, db.sqliteDatabase) }
 }

@@ -55,7 +55,8 @@ const STAGE_NAMES: ReadonlySet<string> = new Set(DEFAULT_PIPELINE)
 /** Throws a message naming the problem when `order` is not a pipeline the gateway can run safely. */
 export function checkPipelineOrder(order: readonly string[]): asserts order is readonly StageName[] {
   const unknown = order.filter((name) => !STAGE_NAMES.has(name))
-  if (unknown.length > 0) throw new Error(`pipeline: unknown stage ${unknown.map((n) => JSON.stringify(n)).join(', ')}; the stages are ${DEFAULT_PIPELINE.join(', ')}`)
+  if (unknown.length > 0)
+    throw new Error(`pipeline: unknown stage ${unknown.map((n) => JSON.stringify(n)).join(', ')}; the stages are ${DEFAULT_PIPELINE.join(', ')}`)
   if (new Set(order).size !== order.length) throw new Error('pipeline: a stage is listed twice')
   if (order.at(-1) !== 'upstream') throw new Error('pipeline: "upstream" must be the last stage')
   if (!order.includes('key-select')) throw new Error('pipeline: "key-select" is required (it picks the key for each attempt)')

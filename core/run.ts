@@ -14,7 +14,12 @@ export interface RunnerDeps {
 }
 
 /** Runs one decoded request through the pipeline and encodes the outcome in the request's dialect. */
-export type RunRequest = (event: H3Event, request: GatewayRequest, dialect: Dialect, after?: (outcome: Outcome, ctx: RequestContext) => Outcome) => Promise<Response>
+export type RunRequest = (
+  event: H3Event,
+  request: GatewayRequest,
+  dialect: Dialect,
+  after?: (outcome: Outcome, ctx: RequestContext) => Outcome,
+) => Promise<Response>
 
 /**
  * Runs one request through the pipeline and hands back what came out, for a route that encodes the answer itself

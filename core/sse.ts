@@ -83,7 +83,11 @@ function isDataField(line: Buffer, pos: number, end: number): boolean {
 }
 
 /** A streamed answer's headers: never cached, and never held back by a buffering reverse proxy (nginx) in front. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
 
 type Piece = string | Uint8Array
 

@@ -70,7 +70,6 @@ export class EventBatch {
   }
 }
 
-
 /**
  * A stream outcome's chunks read a batch at a time: the stages of core that only watch a stream pass batches
  * through (one step per network read, not per event), and the forwarding dialects write the upstream's bytes. As an

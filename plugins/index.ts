@@ -16,6 +16,40 @@ import smms from './uploaders/smms/index.ts'
 import urlNormalization from './url-normalization/index.ts'
 import vertexExpress from './vertex-express/index.ts'
 
-export { aliyunOss, cloudflareImgbed, fakeStream, imageChat, imageGeneration, live, modelAlias, picgo, resources, search, smms, speech, thinking, tools, urlNormalization, vertexExpress }
+export {
+  aliyunOss,
+  cloudflareImgbed,
+  fakeStream,
+  imageChat,
+  imageGeneration,
+  live,
+  modelAlias,
+  picgo,
+  resources,
+  search,
+  smms,
+  speech,
+  thinking,
+  tools,
+  urlNormalization,
+  vertexExpress,
+}
 
-export const BUNDLED_PLUGINS = [urlNormalization, search, thinking, tools, imageChat, imageGeneration, speech, smms, picgo, cloudflareImgbed, aliyunOss, fakeStream, vertexExpress, live, resources, modelAlias] as const
+export const BUNDLED_PLUGINS = [
+  urlNormalization,
+  search,
+  thinking,
+  tools,
+  imageChat,
+  imageGeneration,
+  speech,
+  smms,
+  picgo,
+  cloudflareImgbed,
+  aliyunOss,
+  fakeStream,
+  vertexExpress,
+  live,
+  resources,
+  modelAlias,
+] as const

@@ -82,7 +82,9 @@ export async function openDatabaseWhenReachable(options: DatabaseOptions, reconn
     } catch (error) {
       if (database.db.disposed) return
       if (failures === 0) {
-        logger.warn(`database ${describe(options)} unavailable (${(error as Error).message}); serving anyway: logs stay queued in memory, and connecting is retried in the background`)
+        logger.warn(
+          `database ${describe(options)} unavailable (${(error as Error).message}); serving anyway: logs stay queued in memory, and connecting is retried in the background`,
+        )
       }
       timer = setTimeout(() => void attempt(failures + 1), Math.min(maxDelayMs, firstDelayMs * 2 ** Math.min(failures, 20)))
       timer.unref()

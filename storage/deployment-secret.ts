@@ -48,7 +48,9 @@ export async function obtainDeploymentSecret(database: GatewayDatabase, options:
   }
   const found: DeploymentSecret = cached ? { secret: cached, source: 'cache' } : { secret: newSecret(), source: 'ephemeral' }
   if (found.source === 'ephemeral') {
-    logger?.warn("no deployment secret (database unreachable, none cached in DATA_DIR): ids of keys and tokens in logs and shared key state differ from other instances' until the database is back")
+    logger?.warn(
+      "no deployment secret (database unreachable, none cached in DATA_DIR): ids of keys and tokens in logs and shared key state differ from other instances' until the database is back",
+    )
   }
   if (!database.isReady()) void offerWhenReachable(database, found, options)
   return found
@@ -98,6 +100,8 @@ function writeCache(dataDir: string, secret: string, logger: DeploymentSecretOpt
     writeFileSync(temp, `${secret}\n`, { mode: 0o600 })
     renameSync(temp, target)
   } catch (error) {
-    logger?.warn(`could not keep a copy of the deployment secret in ${dataDir} (${(error as Error).message}); a start with the database down will compute other ids`)
+    logger?.warn(
+      `could not keep a copy of the deployment secret in ${dataDir} (${(error as Error).message}); a start with the database down will compute other ids`,
+    )
   }
 }

@@ -1,15 +1,21 @@
 // storage/: the bottom layer. It imports nothing from core/ or plugins/.
-export { openDatabase, openDatabaseWhenReachable, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, type DatabaseOptions, type GatewayDatabase, type ReconnectOptions } from './db.ts'
-export { obtainDeploymentSecret, DEPLOYMENT_SECRET_FILE, DEPLOYMENT_SECRET_SETTING, type DeploymentSecret, type DeploymentSecretOptions } from './deployment-secret.ts'
-export { migrate, MIGRATIONS, type Migration } from './migrations.ts'
 export {
-  createLogWriter,
-  type ErrorLogRow,
-  type LogWriter,
-  type LogWriterLogger,
-  type LogWriterOptions,
-  type RequestLogRow,
-} from './log-writer.ts'
+  openDatabase,
+  openDatabaseWhenReachable,
+  DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+  type DatabaseOptions,
+  type GatewayDatabase,
+  type ReconnectOptions,
+} from './db.ts'
+export {
+  obtainDeploymentSecret,
+  DEPLOYMENT_SECRET_FILE,
+  DEPLOYMENT_SECRET_SETTING,
+  type DeploymentSecret,
+  type DeploymentSecretOptions,
+} from './deployment-secret.ts'
+export { migrate, MIGRATIONS, type Migration } from './migrations.ts'
+export { createLogWriter, type ErrorLogRow, type LogWriter, type LogWriterLogger, type LogWriterOptions, type RequestLogRow } from './log-writer.ts'
 export {
   deleteOlderThan,
   scheduleRetention,

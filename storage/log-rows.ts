@@ -4,12 +4,34 @@ import type { Primitive } from 'db0'
 import type { ErrorLogRow, RequestLogRow } from './log-writer.ts'
 
 export const REQUEST_COLUMNS = [
-  'time', 'request_id', 'token_id', 'dialect', 'operation', 'model', 'key_id', 'attempt', 'status',
-  'failure_class', 'latency_ms', 'prompt_tokens', 'completion_tokens', 'thinking_tokens', 'total_tokens',
+  'time',
+  'request_id',
+  'token_id',
+  'dialect',
+  'operation',
+  'model',
+  'key_id',
+  'attempt',
+  'status',
+  'failure_class',
+  'latency_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'thinking_tokens',
+  'total_tokens',
 ] as const
 
 export const ERROR_COLUMNS = [
-  'time', 'request_id', 'token_id', 'key_id', 'model', 'operation', 'status', 'failure_class', 'error_body', 'request_body',
+  'time',
+  'request_id',
+  'token_id',
+  'key_id',
+  'model',
+  'operation',
+  'status',
+  'failure_class',
+  'error_body',
+  'request_body',
 ] as const
 
 /** Limits in UTF-16 units; they never exceed the column sizes in migrations.ts (which count characters). */

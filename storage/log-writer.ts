@@ -5,9 +5,7 @@
 import { consola } from 'consola'
 import type { Primitive } from 'db0'
 import type { GatewayDatabase } from './db.ts'
-import {
-  ERROR_COLUMNS, REQUEST_COLUMNS, RowQueue, insertSql, isDataError, queuedError, requestValues, type QueuedError,
-} from './log-rows.ts'
+import { ERROR_COLUMNS, REQUEST_COLUMNS, RowQueue, insertSql, isDataError, queuedError, requestValues, type QueuedError } from './log-rows.ts'
 
 export interface RequestLogRow {
   /** Epoch ms of the attempt start. */
@@ -267,9 +265,12 @@ export function createLogWriter(database: GatewayDatabase, options: LogWriterOpt
   /** Runs a drain after the ones already scheduled; drains never overlap and never reject. */
   function schedule(): Promise<void> {
     drains += 1
-    const run = tail.then(drain).catch((cause) => logger.error('log writer: unexpected failure while draining:', cause)).finally(() => {
-      drains -= 1
-    })
+    const run = tail
+      .then(drain)
+      .catch((cause) => logger.error('log writer: unexpected failure while draining:', cause))
+      .finally(() => {
+        drains -= 1
+      })
     tail = run
     return run
   }

@@ -126,7 +126,10 @@ function parseList(s: string): string[] {
     }
     return parsed.map((x: string) => x.trim()).filter(Boolean)
   }
-  return s.split(',').map((x) => stripQuotes(x)).filter(Boolean)
+  return s
+    .split(',')
+    .map((x) => stripQuotes(x))
+    .filter(Boolean)
 }
 
 export interface EnvOverrides {

@@ -86,7 +86,9 @@ export async function loadGatewayConfig(options: LoadOptions = {}): Promise<Load
     try {
       checkPipelineOrder(config.pipeline)
     } catch (error) {
-      throw new ConfigError(`  ${sources.pipeline === 'file' ? 'pipeline (gateway.config.ts)' : 'pipeline'}: ${(error as Error).message.replace(/^pipeline: /, '')}`)
+      throw new ConfigError(
+        `  ${sources.pipeline === 'file' ? 'pipeline (gateway.config.ts)' : 'pipeline'}: ${(error as Error).message.replace(/^pipeline: /, '')}`,
+      )
     }
   }
   config.plugins = resolvePlugins(config.plugins as Plugin[], options.env ?? process.env)
@@ -158,7 +160,10 @@ function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, 
   return issues
     .map((issue) => {
       const path = v.getDotPath(issue) ?? '(root)'
-      const field = path.split('.').slice(0, GROUPS.has(path.split('.')[0]!) ? 2 : 1).join('.')
+      const field = path
+        .split('.')
+        .slice(0, GROUPS.has(path.split('.')[0]!) ? 2 : 1)
+        .join('.')
       const source = sources[field]
       const envName = ENV_BINDINGS.find((binding) => binding.path === field)?.env
       const where = source?.startsWith('env:')

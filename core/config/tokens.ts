@@ -27,7 +27,9 @@ export function checkTokenStrength(config: Pick<ResolvedConfig, 'allowedTokens' 
     if (PLACEHOLDER_TOKENS.includes(token)) {
       result.errors.push(`${name} "${token}" is the placeholder from .env.example; set a long random token of your own`)
     } else if (token.length < MIN_TOKEN_LENGTH) {
-      result.warnings.push(`${name} ${maskSecret(token)} is ${token.length} characters long; tokens of ${MIN_TOKEN_LENGTH}+ random characters cannot be guessed`)
+      result.warnings.push(
+        `${name} ${maskSecret(token)} is ${token.length} characters long; tokens of ${MIN_TOKEN_LENGTH}+ random characters cannot be guessed`,
+      )
     }
   }
   return result

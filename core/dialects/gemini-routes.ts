@@ -18,9 +18,18 @@ const ACTIONS: ReadonlyMap<string, Operation> = new Map(
 export function registerGeminiRoutes(app: H3, deps: DialectRouteDeps): void {
   const route = (handler: (call: RouteCall) => Promise<Response>) => defineGatewayRoute(geminiDialect, deps.guards, handler)
   for (const prefix of ['/v1beta', '/gemini/v1beta']) {
-    app.get(`${prefix}/models`, route((call) => listModels(call, deps)))
-    app.get(`${prefix}/models/:model`, route((call) => getModel(call, deps)))
-    app.post(`${prefix}/models/:modelAction`, route((call) => generate(call, deps)))
+    app.get(
+      `${prefix}/models`,
+      route((call) => listModels(call, deps)),
+    )
+    app.get(
+      `${prefix}/models/:model`,
+      route((call) => getModel(call, deps)),
+    )
+    app.post(
+      `${prefix}/models/:modelAction`,
+      route((call) => generate(call, deps)),
+    )
   }
 }
 
@@ -31,7 +40,10 @@ function baseRequest(call: RouteCall, operation: Operation, model: string): Gate
 async function generate(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {
   const [rawModel = '', action = ''] = (getRouterParam(call.event, 'modelAction') ?? '').split(':')
   const operation = ACTIONS.get(action) ?? (deps.operations.servesModelMethod(action) ? action : undefined)
-  if (!operation) throw notFound(`Method "${action.slice(0, 64)}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`)
+  if (!operation)
+    throw notFound(
+      `Method "${action.slice(0, 64)}" is not supported for models; use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents.`,
+    )
   const request = baseRequest(call, operation, call.model(decodeURIComponent(rawModel)))
   request.stream = operation === 'streamGenerateContent'
   const text = await call.text()

@@ -57,7 +57,10 @@ const ROUTES: [method: 'get' | 'post', path: string, operation: Operation][] = [
 
 export function registerOpenAIPassthroughRoutes(app: H3, deps: DialectRouteDeps): void {
   for (const [method, path, operation] of ROUTES) {
-    app[method](`/openai/v1${path}`, defineGatewayRoute(openaiPassthroughDialect, deps.guards, (call) => forward(call, operation, deps)))
+    app[method](
+      `/openai/v1${path}`,
+      defineGatewayRoute(openaiPassthroughDialect, deps.guards, (call) => forward(call, operation, deps)),
+    )
   }
 }
 

@@ -26,7 +26,9 @@ export function generationConfigOf(body: Json): Json | undefined {
  */
 export function refusesBuiltinTools(body: Json): boolean {
   const tools = toolList(body.tools) ?? []
-  const declares = tools.some((tool) => isObject(tool) && [tool.functionDeclarations, tool.function_declarations].some((list) => Array.isArray(list) && list.length > 0))
+  const declares = tools.some(
+    (tool) => isObject(tool) && [tool.functionDeclarations, tool.function_declarations].some((list) => Array.isArray(list) && list.length > 0),
+  )
   if (declares || partsOf(body).some((part) => isObject(part.functionCall) || isObject(part.function_call))) return true
   const config = generationConfigOf(body)
   return (config?.responseMimeType ?? config?.response_mime_type) === 'application/json'

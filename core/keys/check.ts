@@ -58,8 +58,17 @@ export function createKeyProbe({ call, services, logs, logger }: KeyProbeDeps): 
       verdict = judgeAttempt({ ...failed, fixedRequest: true })
     }
     logs.request({
-      time: facts.now, requestId: ctx.id, tokenId: '', dialect: 'key-check', operation, model, keyId: key.id,
-      attempt: 1, status, failureClass: verdict.class, latencyMs: Math.round(performance.now() - started),
+      time: facts.now,
+      requestId: ctx.id,
+      tokenId: '',
+      dialect: 'key-check',
+      operation,
+      model,
+      keyId: key.id,
+      attempt: 1,
+      status,
+      failureClass: verdict.class,
+      latencyMs: Math.round(performance.now() - started),
     })
     return verdict
   }

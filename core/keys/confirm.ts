@@ -27,7 +27,8 @@ export function createRefusalConfirmer({ probe, testModel, passedForMs = 60_000 
     if (provisional.effect.kind !== 'confirm') return provisional
     const scope = provisional.effect.probe
     const baseUrl = pool.baseUrl
-    const target = scope === 'key' ? ({ operation: 'generateContent', model: testModel, baseUrl } as const) : ({ operation: 'countTokens', model, baseUrl } as const)
+    const target =
+      scope === 'key' ? ({ operation: 'generateContent', model: testModel, baseUrl } as const) : ({ operation: 'countTokens', model, baseUrl } as const)
     if (pool.passedRecently(key, target.model)) return settleConfirmation(provisional, PASSED)
     const id = `${key.id}\n${target.model}`
     let running = inFlight.get(id)

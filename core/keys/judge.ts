@@ -182,9 +182,7 @@ function judgeSuccessStatus(facts: AttemptFacts, p: JudgePolicy): Verdict {
   // Why: an opening event without a finish (Gemini 3 often opens with an empty text part) says nothing yet.
   if (!facts.partial && isEmptyAnswer(body)) {
     const reason =
-      body === undefined
-        ? 'empty answer (no body / stream ended without an event)'
-        : 'empty answer (no content, no block, no finish reason but STOP)'
+      body === undefined ? 'empty answer (no body / stream ended without an event)' : 'empty answer (no content, no block, no finish reason but STOP)'
     return verdict('empty-answer', true, NONE, reason)
   }
   return OK(describeAnswer(body))
@@ -313,13 +311,7 @@ function judgeRateLimit(err: UpstreamError, facts: AttemptFacts, p: JudgePolicy)
 }
 
 function describeQuota(quotaId: string): string {
-  const period = PER_DAY_RE.test(quotaId)
-    ? 'per-day'
-    : /per[-_ ]?minute/i.test(quotaId)
-      ? 'per-minute'
-      : /per[-_ ]?hour/i.test(quotaId)
-        ? 'per-hour'
-        : ''
+  const period = PER_DAY_RE.test(quotaId) ? 'per-day' : /per[-_ ]?minute/i.test(quotaId) ? 'per-minute' : /per[-_ ]?hour/i.test(quotaId) ? 'per-hour' : ''
   const unit = /input[-_ ]?token/i.test(quotaId)
     ? 'input-token'
     : /output[-_ ]?token/i.test(quotaId)

@@ -9,5 +9,9 @@ export function pinnedRefusal(pool: KeyPool, pinned: { id: string; resource: str
   const refusal = pool.refusePinned(pinned.id, model)
   if (!refusal) return undefined
   const headers: Record<string, string> = refusal.retryAfterSeconds ? { 'retry-after': String(refusal.retryAfterSeconds) } : {}
-  return new GatewayError(refusal.status, `${pinned.resource} belongs to the project of one API key, and that key ${refusal.message}; no other key can reach it.`, { headers })
+  return new GatewayError(
+    refusal.status,
+    `${pinned.resource} belongs to the project of one API key, and that key ${refusal.message}; no other key can reach it.`,
+    { headers },
+  )
 }

@@ -55,9 +55,7 @@ export function createKeyHealthStore(storage: Storage, events: KeyHealthStoreEve
   return {
     save(key, health) {
       dirty.set(key.id, health)
-      scheduled ??= new Promise<void>((resolve) => setImmediate(resolve))
-        .then(flush)
-        .finally(() => (scheduled = undefined))
+      scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => (scheduled = undefined))
     },
     async load(pool) {
       let restored = 0

@@ -16,7 +16,9 @@ export function renderPluginTable(definitions: readonly PluginDefinition<any>[])
       const env = definition.env?.[option]
       const fallback = v.getDefault(schema as v.GenericSchema)
       const shown = fallback === undefined ? '' : `\`${JSON.stringify(fallback)}\``
-      rows.push(`| ${plugin} | ${summary} | \`${option}\` | ${env?.secret ? '' : shown} | ${env ? `\`${env.env}\`` : ''} | ${cell(definition.docs?.[option] ?? '')} |`)
+      rows.push(
+        `| ${plugin} | ${summary} | \`${option}\` | ${env?.secret ? '' : shown} | ${env ? `\`${env.env}\`` : ''} | ${cell(definition.docs?.[option] ?? '')} |`,
+      )
     })
   }
   return rows.join('\n')

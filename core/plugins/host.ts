@@ -75,7 +75,10 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
       dialect: deps.database.dialect,
       migrate: async (migrations) => {
         await deps.database.ready
-        await migrate(deps.database, migrations.map((migration) => ({ ...migration, id: `${name}:${migration.id}` })))
+        await migrate(
+          deps.database,
+          migrations.map((migration) => ({ ...migration, id: `${name}:${migration.id}` })),
+        )
       },
     },
     settings: deps.settings,
@@ -84,7 +87,8 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
     createKeyPool: deps.createKeyPool,
     send: deps.send,
     keys: deps.keys,
-    log: ({ requestId, client, dialect, operation, model, attempt }) => logAttempt(deps.logs, { requestId, tokenId: client.tokenId, dialect, operation, model }, attempt),
+    log: ({ requestId, client, dialect, operation, model, attempt }) =>
+      logAttempt(deps.logs, { requestId, tokenId: client.tokenId, dialect, operation, model }, attempt),
   }
 }
 

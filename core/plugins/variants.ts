@@ -37,7 +37,10 @@ export function resolveModelVariants(model: string, variants: readonly ModelVari
   const missing = found.filter((variant) => !variant.appliesTo(base))
   if (missing.length === found.length) return { base: model, variants: NONE }
   if (missing.length > 0) {
-    throw badRequest(`Model "${model}" is not available: ${missing.map((v) => `"${v.suffix}"`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not offered for ${base}.`, 'model')
+    throw badRequest(
+      `Model "${model}" is not available: ${missing.map((v) => `"${v.suffix}"`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not offered for ${base}.`,
+      'model',
+    )
   }
   return { base, variants: new Set(found.map((variant) => variant.suffix)) }
 }

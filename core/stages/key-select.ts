@@ -119,7 +119,8 @@ export function keySelectStage({ pool: gatewayPool, maxRetries, confirm, operati
     }
 
     // Out of attempts or keys: an empty answer is still Google's answer; otherwise the last real failure.
-    if (emptyAnswer) return 'outcome' in emptyAnswer ? emptyAnswer.outcome : { kind: 'stream', chunks: new EventStream(resume(emptyAnswer.first, emptyAnswer.rest)) }
+    if (emptyAnswer)
+      return 'outcome' in emptyAnswer ? emptyAnswer.outcome : { kind: 'stream', chunks: new EventStream(resume(emptyAnswer.first, emptyAnswer.rest)) }
     if (failure) throw toClientError(failure.error, failure.verdict, pool.unavailable(model))
     const unavailable = pool.unavailable(model)
     throw new GatewayError(unavailable.status, unavailable.message, {
@@ -137,7 +138,16 @@ function release(empty: EmptyAnswer | undefined): undefined {
 }
 
 function startRecord(ctx: RequestContext, key: PoolKey, attempt: number): AttemptRecord {
-  const record: AttemptRecord = { attempt, keyId: key.id, keyLabel: key.label, startedAt: Date.now(), latencyMs: 0, status: null, failureClass: 'ok', reason: '' }
+  const record: AttemptRecord = {
+    attempt,
+    keyId: key.id,
+    keyLabel: key.label,
+    startedAt: Date.now(),
+    latencyMs: 0,
+    status: null,
+    failureClass: 'ok',
+    reason: '',
+  }
   ctx.attempts.push(record)
   return record
 }

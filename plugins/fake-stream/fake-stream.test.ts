@@ -72,7 +72,10 @@ describe('fake streaming, every dialect (answer after 2.5 s, keep-alives every 1
     expect(firstByteMs).toBeLessThan(2000)
     expect(text.startsWith(': keep-alive\r\n\r\n')).toBe(true)
     expect(heartbeatsBeforeData(text)).toBeGreaterThanOrEqual(2)
-    const events = text.split('\r\n\r\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)))
+    const events = text
+      .split('\r\n\r\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)))
     expect(events.flatMap((e) => e.candidates[0].content.parts)).toEqual(PARTS)
     expect(events.at(-1).candidates[0].finishReason).toBe('STOP')
     expect(events.at(-1).usageMetadata).toEqual(USAGE)
@@ -268,7 +271,10 @@ describe('fake streaming: retries while the keep-alives flow', () => {
     // 2.5 s for the 429 and 2.5 s for the answer: about four keep-alives, none of them lost in the retry.
     expect(heartbeatsBeforeData(text)).toBeGreaterThanOrEqual(4)
     expect(text).not.toContain('RESOURCE_EXHAUSTED')
-    const events = text.split('\r\n\r\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)))
+    const events = text
+      .split('\r\n\r\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)))
     // Smoothed into pieces by the stream optimizer, and all there.
     expect(events.length).toBeGreaterThan(1)
     expect(events.map((e) => e.candidates[0].content.parts[0].text).join('')).toBe('From the second key.')

@@ -28,8 +28,7 @@ export default definePlugin({
     emptyDataIntervalSeconds: { env: 'FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS', kind: 'int' },
   },
   docs: {
-    enabled:
-      'answer stream requests (native, OpenAI chat, Anthropic, Responses; not the /openai/v1 pass-through) from a non-stream call to Google',
+    enabled: 'answer stream requests (native, OpenAI chat, Anthropic, Responses; not the /openai/v1 pass-through) from a non-stream call to Google',
     emptyDataIntervalSeconds: 'seconds between keep-alives while the answer is being made (1-60)',
   },
 

@@ -128,7 +128,15 @@ describe('image-chat without an uploader (defaults: IMAGE_MODELS gemini-2.0-flas
   })
 
   it('a thought image (a draft) is left to the dialect, which does not show it; a signature on an image stays with its markdown', async () => {
-    scriptAll(gw, { json: candidate([{ ...image(PNG1), thought: true }, { ...image(PNG0), thoughtSignature: 'sig-1' }], 'STOP') })
+    scriptAll(gw, {
+      json: candidate(
+        [
+          { ...image(PNG1), thought: true },
+          { ...image(PNG0), thoughtSignature: 'sig-1' },
+        ],
+        'STOP',
+      ),
+    })
     const completion = await openai.chat.completions.create({ model: `${PREVIEW}-image`, messages: [{ role: 'user', content: 'x' }] })
     const message = completion.choices[0]!.message as unknown as { content: string; extra_content?: unknown }
     expect(message.content).toBe(`\n\n${dataMarkdown(PNG0)}\n\n`)
@@ -237,7 +245,7 @@ describe('one image upload (urlOf)', () => {
   const options = { signal: new AbortController().signal, timeoutMs: 200, logger }
   beforeEach(() => void (logged.length = 0))
 
-  it('answers the uploader\'s URL, with parentheses escaped for markdown', async () => {
+  it("answers the uploader's URL, with parentheses escaped for markdown", async () => {
     const uploader: Uploader = { upload: async (bytes, mimeType) => `https://img.example/a(1).png?type=${mimeType}&size=${bytes.length}` }
     expect(await urlOf(png, uploader, options)).toBe(`https://img.example/a%281%29.png?type=image/png&size=${generatedPng(0).length}`)
     expect(logged).toEqual([])

@@ -21,7 +21,8 @@ const GENERATES = new Set(['generateContent', 'streamGenerateContent'])
  */
 export default definePlugin({
   name: 'image-chat',
-  summary: '`<model>-image` variants answer with text and images; images reach OpenAI, Anthropic and Responses clients as markdown (uploaded when an uploader is set up, else data URLs).',
+  summary:
+    '`<model>-image` variants answer with text and images; images reach OpenAI, Anthropic and Responses clients as markdown (uploaded when an uploader is set up, else data URLs).',
   options: v.strictObject({
     models: v.optional(v.array(v.string()), ['gemini-2.0-flash-exp', 'gemini-2.5-flash-image-preview']),
     uploadTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1)), 30),

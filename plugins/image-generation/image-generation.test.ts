@@ -44,14 +44,20 @@ describe('image generation with PAID_KEY (defaults: CREATE_IMAGE_MODEL imagen-3.
   afterAll(() => gw.close())
   beforeEach(() => gw.reset())
 
-  it('images.generate: Imagen :predict with the paid key, count, aspect ratio and gemini-balance\'s settings; b64_json back', async () => {
+  it("images.generate: Imagen :predict with the paid key, count, aspect ratio and gemini-balance's settings; b64_json back", async () => {
     const result = await openai.images.generate({ model: 'dall-e-3', prompt: 'a lighthouse at dusk', n: 2, size: '1792x1024', response_format: 'b64_json' })
     const upstream = sent(gw)
     expect(upstream.path).toBe(`/v1beta/models/${IMAGEN}:predict`)
     expect(upstream.key).toBe(PAID_KEY)
     expect(upstream.json).toEqual({
       instances: [{ prompt: 'a lighthouse at dusk' }],
-      parameters: { sampleCount: 2, aspectRatio: '16:9', outputOptions: { mimeType: 'image/png' }, safetySetting: 'block_low_and_above', personGeneration: 'allow_adult' },
+      parameters: {
+        sampleCount: 2,
+        aspectRatio: '16:9',
+        outputOptions: { mimeType: 'image/png' },
+        safetySetting: 'block_low_and_above',
+        personGeneration: 'allow_adult',
+      },
     })
     expect(gw.keysUsed()).toEqual([PAID_KEY])
     expect(result.created).toBeGreaterThan(Date.now() / 1000 - 60)
@@ -106,7 +112,7 @@ describe('image generation with PAID_KEY (defaults: CREATE_IMAGE_MODEL imagen-3.
     ['an unknown response_format', { prompt: 'cat', response_format: 'png' }, 'response_format'],
     ['a model that is no string', { prompt: 'cat', model: 42 }, 'model'],
     ['a stream asked for', { prompt: 'cat', stream: true }, 'stream'],
-  ])('%s: 400 in OpenAI\'s shape, naming the field, and nothing sent to Google', async (_name, body, param) => {
+  ])("%s: 400 in OpenAI's shape, naming the field, and nothing sent to Google", async (_name, body, param) => {
     const error = await refusal(openai.images.generate(body as never))
     expect(error.status).toBe(400)
     expect(error.error).toMatchObject({ type: 'invalid_request_error', param, code: 'invalid_value' })
@@ -132,7 +138,7 @@ describe('image generation with PAID_KEY (defaults: CREATE_IMAGE_MODEL imagen-3.
     expect(refused.status).toBe(400)
     expect(refused.message).toContain('The prompt could not be submitted')
 
-    const reason = 'All images were filtered out because they violated Google\'s Responsible AI practices.'
+    const reason = "All images were filtered out because they violated Google's Responsible AI practices."
     gw.upstream.script(PAID_KEY, { json: { predictions: [{ raiFilteredReason: reason }] } }, { times: 1 })
     const filtered = await refusal(openai.images.generate({ prompt: 'something filtered' }))
     expect(filtered.status).toBe(400)
@@ -204,7 +210,12 @@ describe('image generation with PAID_KEY (defaults: CREATE_IMAGE_MODEL imagen-3.
   })
 
   it(`${CHAT} refuses a last message without text (400), and says so when Google filtered every image`, async () => {
-    const empty = await refusal(openai.chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png(0)}` } }] }] }))
+    const empty = await refusal(
+      openai.chat.completions.create({
+        model: CHAT,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png(0)}` } }] }],
+      }),
+    )
     expect(empty.status).toBe(400)
     expect(gw.upstream.requests).toHaveLength(0)
 
@@ -215,7 +226,7 @@ describe('image generation with PAID_KEY (defaults: CREATE_IMAGE_MODEL imagen-3.
   })
 
   // Last: the 429 cools the paid key down, and the harness's reset knows only the gateway's own pool.
-  it('the paid key is the only key these requests use: its 429 reaches the client, the gateway\'s keys stay out of it', async () => {
+  it("the paid key is the only key these requests use: its 429 reaches the client, the gateway's keys stay out of it", async () => {
     gw.upstream.setBehaviour(PAID_KEY, 'rate-minute', { times: 1 })
     const error = await refusal(openai.images.generate({ prompt: 'x' }))
     expect(error.status).toBe(429)
@@ -230,7 +241,10 @@ describe('image generation without PAID_KEY, with an uploader, CREATE_IMAGE_MODE
   let openai: OpenAI
   beforeAll(async () => {
     host = await startUploadHost()
-    gw = await startGateway({ env: { CREATE_IMAGE_MODEL: IMAGEN4 }, config: { plugins: [imageChat(), imageGeneration({ uploadTimeoutSeconds: 3 }), host.plugin()] } })
+    gw = await startGateway({
+      env: { CREATE_IMAGE_MODEL: IMAGEN4 },
+      config: { plugins: [imageChat(), imageGeneration({ uploadTimeoutSeconds: 3 }), host.plugin()] },
+    })
     openai = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
   })
   afterAll(async () => {
@@ -243,7 +257,7 @@ describe('image generation without PAID_KEY, with an uploader, CREATE_IMAGE_MODE
     host.mode = 'ok'
   })
 
-  it('the gateway\'s keys draw; url answers are uploaded, in parallel', async () => {
+  it("the gateway's keys draw; url answers are uploaded, in parallel", async () => {
     host.mode = 'hold'
     const opening = setInterval(() => host.waiting() === 2 && host.open(), 5) // answers only once both wait at once
     try {

@@ -24,7 +24,8 @@ const GENERATES = new Set(['generateContent', 'streamGenerateContent'])
  */
 export default definePlugin({
   name: NAME,
-  summary: 'OpenAI image generation (`/v1/images/generations`) on Imagen, and `<CREATE_IMAGE_MODEL>-chat`, a chat model that answers with the images drawn for the last message.',
+  summary:
+    'OpenAI image generation (`/v1/images/generations`) on Imagen, and `<CREATE_IMAGE_MODEL>-chat`, a chat model that answers with the images drawn for the last message.',
   options: v.strictObject({
     model: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain model id')), 'imagen-3.0-generate-002'),
     paidKey: v.optional(v.pipe(v.string(), v.trim()), ''),
@@ -36,7 +37,7 @@ export default definePlugin({
   },
   docs: {
     model: 'the Imagen model that draws; also offered in chat as `<model>-chat` (an `imagen-` model a client names in /v1/images/generations is used instead)',
-    paidKey: 'an API key with Imagen access (paid tier) for these requests only; empty: the gateway\'s keys',
+    paidKey: "an API key with Imagen access (paid tier) for these requests only; empty: the gateway's keys",
     uploadTimeoutSeconds: 'how long `response_format: "url"` waits for one image upload before answering a data URL',
   },
 

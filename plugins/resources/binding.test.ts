@@ -38,11 +38,16 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
     const listed: string[] = []
     for await (const each of await other.files.list()) listed.push(each.name!)
     expect(listed).not.toContain(file.name)
-    await expect(other.files.get({ name: file.name! })).rejects.toMatchObject({ status: 403, message: expect.stringContaining(`File ${file.name} is not one of this client's resources`) })
+    await expect(other.files.get({ name: file.name! })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining(`File ${file.name} is not one of this client's resources`),
+    })
     await expect(other.files.delete({ name: file.name! })).rejects.toMatchObject({ status: 403 })
     const used = await post(gw, GENERATE, withFiles(file), { 'x-goog-api-key': OTHER_TOKEN })
     expect(used.status).toBe(403)
-    await expect(other.caches.create({ model: MODEL, config: { contents: [{ role: 'user', parts: [filePart(file)] }] } })).rejects.toMatchObject({ status: 403 })
+    await expect(other.caches.create({ model: MODEL, config: { contents: [{ role: 'user', parts: [filePart(file)] }] } })).rejects.toMatchObject({
+      status: 403,
+    })
     // A name the gateway never recorded is nobody's here either.
     await expect(other.files.get({ name: 'files/neverseen' })).rejects.toMatchObject({ status: 403 })
     expect(gw.upstream.requests).toHaveLength(0)
@@ -53,7 +58,12 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
   it('the owning key disabled or cooling: the client hears which resource is bound to it, and no other key is tried', async () => {
     const file = await uploaded(gw, 'bound')
     const owner = keyOf(file.name!)
-    gw.gateway.pool.apply(owner, { class: 'rate-limited', retry: true, effect: { kind: 'cooldown', model: MODEL, until: Date.now() + 30_000, reason: 'rate-limited' }, reason: 'rpm' })
+    gw.gateway.pool.apply(owner, {
+      class: 'rate-limited',
+      retry: true,
+      effect: { kind: 'cooldown', model: MODEL, until: Date.now() + 30_000, reason: 'rate-limited' },
+      reason: 'rpm',
+    })
     const cooling = await post(gw, GENERATE, withFiles(file))
     expect(cooling.status).toBe(429)
     expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(25)
@@ -74,12 +84,22 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
   it('an upload whose key is disabled midway is refused with the reason, not sent with another key', async () => {
     const start = await fetch(`${gw.url}/upload/v1beta/files`, {
       method: 'POST',
-      headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '4', 'content-type': 'application/json' },
+      headers: {
+        'x-goog-api-key': TOKEN,
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': '4',
+        'content-type': 'application/json',
+      },
       body: '{"file":{"display_name":"x"}}',
     })
     const owner = gw.gateway.pool.keys.find((key) => key.secret === gw.upstream.requests[0]!.key)!
     gw.gateway.pool.apply(owner, { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'suspended' }, reason: 'suspended' })
-    const bytes = await fetch(start.headers.get('x-goog-upload-url')!, { method: 'POST', headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: 'abcd' })
+    const bytes = await fetch(start.headers.get('x-goog-upload-url')!, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+      body: 'abcd',
+    })
     expect(bytes.status).toBe(503)
     expect(await messageOf(bytes)).toContain('This upload belongs to the project of one API key, and that key is disabled (suspended)')
     expect(gw.upstream.requests).toHaveLength(1)
@@ -90,7 +110,10 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
     const owner = keyOf(file.name!)
     await fetch(`${gw.upstream.origin}/v1beta/${file.name}`, { method: 'DELETE', headers: { 'x-goog-api-key': owner.secret } })
     gw.upstream.requests.length = 0
-    await expect(gw.genai().files.get({ name: file.name! })).rejects.toMatchObject({ status: 403, message: expect.stringContaining('You do not have permission to access the File') })
+    await expect(gw.genai().files.get({ name: file.name! })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('You do not have permission to access the File'),
+    })
     // The call, then the fixed request on the same key; nothing else.
     expect(gw.keysUsed()).toEqual([owner.secret, owner.secret])
     expect(gw.upstream.requests[1]!.action).toBe('generateContent')
@@ -110,7 +133,8 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
 
   it('records expire with their resources: gone from lists at once, deleted by the cleanup timer', async () => {
     const cache = await gw.genai().caches.create({ model: MODEL, config: { contents: 'short lived', ttl: '1s' } })
-    const rows = async () => ((await gw.gateway.database.db.prepare('SELECT COUNT(*) AS n FROM resource_bindings WHERE name = ?').get(cache.name!)) as { n: number }).n
+    const rows = async () =>
+      ((await gw.gateway.database.db.prepare('SELECT COUNT(*) AS n FROM resource_bindings WHERE name = ?').get(cache.name!)) as { n: number }).n
     expect(await rows()).toBe(1)
     await sleep(1100)
     const listed: string[] = []
@@ -136,7 +160,10 @@ describe('bindings: isolation per client token, keys that cannot serve, expiry',
 describe('without isolation (FILES_USER_ISOLATION_ENABLED=false)', () => {
   let gw: Running
   beforeAll(async () => {
-    gw = await startGateway({ env: { ALLOWED_TOKENS: JSON.stringify([TOKEN, OTHER_TOKEN]), FILES_USER_ISOLATION_ENABLED: 'false' }, config: { plugins: [resources()] } })
+    gw = await startGateway({
+      env: { ALLOWED_TOKENS: JSON.stringify([TOKEN, OTHER_TOKEN]), FILES_USER_ISOLATION_ENABLED: 'false' },
+      config: { plugins: [resources()] },
+    })
   })
   afterAll(() => gw.close())
 
@@ -153,6 +180,9 @@ describe('without isolation (FILES_USER_ISOLATION_ENABLED=false)', () => {
     // Unknown to the gateway: Google answers (here, its 403 for a file of no project of these keys).
     gw.upstream.requests.length = 0
     expect((await post(gw, GENERATE, userText('plain'))).status).toBe(200)
-    await expect(other.files.get({ name: 'files/neverseen' })).rejects.toMatchObject({ status: 403, message: expect.stringContaining('You do not have permission') })
+    await expect(other.files.get({ name: 'files/neverseen' })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('You do not have permission'),
+    })
   })
 })

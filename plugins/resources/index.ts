@@ -47,7 +47,7 @@ export default definePlugin({
     uploadSessionHours: { env: 'FILES_UPLOAD_SESSION_HOURS', kind: 'number' },
   },
   docs: {
-    userIsolation: 'a client token lists and uses only the resources it made (another token\'s answer 403, and no key is asked); off: every token sees all',
+    userIsolation: "a client token lists and uses only the resources it made (another token's answer 403, and no key is asked); off: every token sees all",
     cleanupEnabled: 'delete the records of expired resources (and upload sessions) on a timer',
     cleanupIntervalHours: 'how often the expired records are deleted',
     maxUploadMb: 'the largest file an upload may carry, apart from MAX_REQUEST_BODY_MB (Google takes 2 GB)',

@@ -12,14 +12,20 @@ function request(operation: string, body: Record<string, unknown>, extra: Partia
 const names = (found: readonly { name: string }[]) => found.map((resource) => resource.name)
 
 describe('which resources a request names', () => {
-  it('a generate body: file parts (both spellings, system instruction too), the cached content, file search stores, countTokens\' inner request', () => {
+  it("a generate body: file parts (both spellings, system instruction too), the cached content, file search stores, countTokens' inner request", () => {
     const body = {
       systemInstruction: { parts: [{ file_data: { file_uri: 'http://127.0.0.1:9000/v1beta/files/sys1' } }] },
       contents: [{ role: 'user', parts: [{ fileData: { fileUri: FILE_URI, mimeType: 'application/pdf' } }, { text: 'hi' }] }],
       cachedContent: 'cachedContents/c1',
       tools: [{ fileSearch: { fileSearchStoreNames: ['fileSearchStores/s1', 'fileSearchStores/s2'] } }, { googleSearch: {} }],
     }
-    expect(names(referencesOf(request('generateContent', body), ORIGINS))).toEqual(['files/abc123', 'files/sys1', 'cachedContents/c1', 'fileSearchStores/s1', 'fileSearchStores/s2'])
+    expect(names(referencesOf(request('generateContent', body), ORIGINS))).toEqual([
+      'files/abc123',
+      'files/sys1',
+      'cachedContents/c1',
+      'fileSearchStores/s1',
+      'fileSearchStores/s2',
+    ])
     const counted = request('countTokens', { generateContentRequest: { model: 'models/x', cached_content: 'cachedContents/c2', contents: [] } })
     expect(names(referencesOf(counted, ORIGINS))).toEqual(['cachedContents/c2'])
   })
@@ -27,7 +33,10 @@ describe('which resources a request names', () => {
   it('only where a request uses a resource: no YouTube or foreign URL, no look into function arguments or answers', () => {
     const body = {
       contents: [
-        { role: 'user', parts: [{ fileData: { fileUri: 'https://www.youtube.com/watch?v=files/x' } }, { fileData: { fileUri: 'https://example.com/v1beta/files/report' } }] },
+        {
+          role: 'user',
+          parts: [{ fileData: { fileUri: 'https://www.youtube.com/watch?v=files/x' } }, { fileData: { fileUri: 'https://example.com/v1beta/files/report' } }],
+        },
         { role: 'model', parts: [{ functionCall: { name: 'f', args: { uri: FILE_URI, cachedContent: 'cachedContents/z' } } }] },
         { role: 'user', parts: [{ functionResponse: { name: 'f', response: { fileData: { fileUri: FILE_URI } } } }] },
       ],
@@ -35,7 +44,7 @@ describe('which resources a request names', () => {
     expect(referencesOf(request('generateContent', body), ORIGINS)).toEqual([])
   })
 
-  it('a batch\'s input file and inline requests, a video to extend, an import\'s file, and the path a REST call acts on', () => {
+  it("a batch's input file and inline requests, a video to extend, an import's file, and the path a REST call acts on", () => {
     const batch = { batch: { inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ fileData: { fileUri: FILE_URI } }] }] } }] } } } }
     expect(names(referencesOf(request('batchGenerateContent', batch), ORIGINS))).toEqual(['files/abc123'])
     expect(names(referencesOf(request('batchGenerateContent', { batch: { input_config: { file_name: 'files/in1' } } }), ORIGINS))).toEqual(['files/in1'])
@@ -47,7 +56,7 @@ describe('which resources a request names', () => {
     expect(referencesOf(request('resources.post', {}, { resource: 'fileSearchStores' }), ORIGINS)).toEqual([])
   })
 
-  it('a raw body that mentions no resource is not parsed, and its request keeps the client\'s bytes', () => {
+  it("a raw body that mentions no resource is not parsed, and its request keeps the client's bytes", () => {
     let read = false
     const plain = request('generateContent', {}, { rawBody: '{"contents":[{"parts":[{"text":"hello"}]}]}' })
     Object.defineProperty(plain, 'body', { get: () => ((read = true), {}) })

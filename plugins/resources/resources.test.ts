@@ -18,7 +18,10 @@ describe('resources bound to the key that made them', () => {
   let gw: Running
   beforeAll(async () => {
     // With URL normalization on, as a gemini-balance .env may have it: it must leave every resource route alone.
-    gw = await startGateway({ env: { ALLOWED_TOKENS: JSON.stringify([TOKEN, OTHER_TOKEN]), URL_NORMALIZATION_ENABLED: 'true' }, config: { plugins: [urlNormalization(), resources()] } })
+    gw = await startGateway({
+      env: { ALLOWED_TOKENS: JSON.stringify([TOKEN, OTHER_TOKEN]), URL_NORMALIZATION_ENABLED: 'true' },
+      config: { plugins: [urlNormalization(), resources()] },
+    })
   })
   afterAll(() => gw.close())
   beforeEach(() => gw.reset())
@@ -67,7 +70,15 @@ describe('resources bound to the key that made them', () => {
     const openai = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
     const completion = await openai.chat.completions.create({
       model: MODEL,
-      messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: file.name!, filename: 'invoice.pdf' } }, { type: 'text', text: 'openai' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'file', file: { file_id: file.name!, filename: 'invoice.pdf' } },
+            { type: 'text', text: 'openai' },
+          ],
+        },
+      ],
     })
     expect(completion.choices[0]!.message.content).toBe('Echo: openai')
 
@@ -75,11 +86,21 @@ describe('resources bound to the key that made them', () => {
     const message = await anthropic.messages.create({
       model: MODEL,
       max_tokens: 100,
-      messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: file.name! } }, { type: 'text', text: 'anthropic' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'file', file_id: file.name! } },
+            { type: 'text', text: 'anthropic' },
+          ],
+        },
+      ],
     })
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'Echo: anthropic' })
     expect(gw.keysUsed()).toEqual(Array(6).fill(owner))
-    expect(JSON.parse(gw.upstream.requests.at(-1)!.body).contents[0].parts[0].fileData.fileUri).toBe(`https://generativelanguage.googleapis.com/v1beta/files/${file.name!.slice(6)}`)
+    expect(JSON.parse(gw.upstream.requests.at(-1)!.body).contents[0].parts[0].fileData.fileUri).toBe(
+      `https://generativelanguage.googleapis.com/v1beta/files/${file.name!.slice(6)}`,
+    )
   })
 
   it('caches.create, then generateContent with it, get, update, list and delete: all on the key that made it', async () => {
@@ -87,7 +108,11 @@ describe('resources bound to the key that made them', () => {
     const owner = ownerOf(file.name!)
     const cache = await gw.genai().caches.create({
       model: MODEL,
-      config: { contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'application/pdf' } }, { text: 'the book' }] }], ttl: '600s', displayName: 'book' },
+      config: {
+        contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'application/pdf' } }, { text: 'the book' }] }],
+        ttl: '600s',
+        displayName: 'book',
+      },
     })
     // A cache of a file can only be made in the file's project: the create itself was sent there.
     expect(ownerOf(cache.name!)).toBe(owner)
@@ -105,7 +130,7 @@ describe('resources bound to the key that made them', () => {
     expect(gw.keysUsed()).toEqual(Array(7).fill(owner))
   })
 
-  it('batches.create and get: the polls go to the batch\'s key, and so does the download of a file batch\'s results', async () => {
+  it("batches.create and get: the polls go to the batch's key, and so does the download of a file batch's results", async () => {
     const batch = await gw.genai().batches.create({ model: MODEL, src: [{ contents: [{ role: 'user', parts: [{ text: 'first' }] }] }, { contents: 'second' }] })
     const owner = ownerOf(batch.name!)
     expect(gw.keysUsed()).toEqual([owner])
@@ -146,16 +171,20 @@ describe('resources bound to the key that made them', () => {
     expect(gw.keysUsed()).toEqual([owner, owner, owner, owner])
   })
 
-  it('file search stores: an upload into a store and its documents go to the store\'s key; an import needs a file of that key', async () => {
+  it("file search stores: an upload into a store and its documents go to the store's key; an import needs a file of that key", async () => {
     const store = await gw.genai().fileSearchStores.create({ config: { displayName: 'manuals' } })
     const owner = ownerOf(store.name!)
-    const uploaded = await gw.genai().fileSearchStores.uploadToFileSearchStore({ fileSearchStoreName: store.name!, file: pdf('manual'), config: { mimeType: 'application/pdf' } })
+    const uploaded = await gw
+      .genai()
+      .fileSearchStores.uploadToFileSearchStore({ fileSearchStoreName: store.name!, file: pdf('manual'), config: { mimeType: 'application/pdf' } })
     expect(uploaded.done).toBe(true)
     expect((await gw.genai().fileSearchStores.get({ name: store.name! })).displayName).toBe('manuals')
     const documents: string[] = []
     for await (const each of await gw.genai().fileSearchStores.documents.list({ parent: store.name! })) documents.push(each.name!)
     expect(documents).toHaveLength(1)
-    const answer = await gw.genai().models.generateContent({ model: MODEL, contents: 'what does it say', config: { tools: [{ fileSearch: { fileSearchStoreNames: [store.name!] } }] } })
+    const answer = await gw
+      .genai()
+      .models.generateContent({ model: MODEL, contents: 'what does it say', config: { tools: [{ fileSearch: { fileSearchStoreNames: [store.name!] } }] } })
     expect(answer.text).toBe('Echo: what does it say')
     expect(new Set(gw.keysUsed())).toEqual(new Set([owner]))
 
@@ -166,7 +195,10 @@ describe('resources bound to the key that made them', () => {
     const other = files.find((file) => ownerOf(file.name!) !== owner)!
     const imported = await gw.genai().fileSearchStores.importFile({ fileSearchStoreName: store.name!, fileName: same.name! })
     expect(imported.done).toBe(true)
-    const refused = await gw.genai().fileSearchStores.importFile({ fileSearchStoreName: store.name!, fileName: other.name! }).catch((error: unknown) => error)
+    const refused = await gw
+      .genai()
+      .fileSearchStores.importFile({ fileSearchStoreName: store.name!, fileName: other.name! })
+      .catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ApiError)
     expect(refused).toMatchObject({ status: 400, message: expect.stringContaining('belong to the projects of two different API keys') })
     expect(gw.keysUsed()).toEqual([owner])

@@ -23,7 +23,10 @@ describe.each(backends())('resource records on $name', (backend: Backend) => {
   beforeAll(async () => {
     await backend.setup()
     database = await backend.openFresh()
-    const ready = migrate(database, MIGRATIONS.map((migration) => ({ ...migration, id: `resources:${migration.id}` }))).then(() => {})
+    const ready = migrate(
+      database,
+      MIGRATIONS.map((migration) => ({ ...migration, id: `resources:${migration.id}` })),
+    ).then(() => {})
     store = createResourceStore({ db: database.db, dialect: database.dialect, migrate: async () => {} }, ready)
   })
   afterAll(async () => {
@@ -54,13 +57,24 @@ describe.each(backends())('resource records on $name', (backend: Backend) => {
 
   it('keeps a huge answer without its bulky parts', async () => {
     const answers = Array.from({ length: 2000 }, (_, i) => ({ response: { text: `answer ${i} `.repeat(10) } }))
-    const body = JSON.stringify({ name: 'batches/big', metadata: { state: 'BATCH_STATE_SUCCEEDED', output: { inlinedResponses: answers } }, response: { inlinedResponses: answers } })
+    const body = JSON.stringify({
+      name: 'batches/big',
+      metadata: { state: 'BATCH_STATE_SUCCEEDED', output: { inlinedResponses: answers } },
+      response: { inlinedResponses: answers },
+    })
     await store.bind(binding('batches/big', { kind: 'batch', body }))
     expect(JSON.parse((await store.find('batches/big', NOW))!.body!)).toEqual({ name: 'batches/big', metadata: { state: 'BATCH_STATE_SUCCEEDED' } })
   })
 
   it('keeps upload sessions until they expire; the cleanup deletes what expired, and only that', async () => {
-    await store.openUpload({ id: 'session-1', keyId: 'key-a', tokenId: 'token-a', upstreamUrl: 'https://g/upload?upload_id=1', declaredBytes: 3 * 2 ** 40, expiresAt: NOW + 100 })
+    await store.openUpload({
+      id: 'session-1',
+      keyId: 'key-a',
+      tokenId: 'token-a',
+      upstreamUrl: 'https://g/upload?upload_id=1',
+      declaredBytes: 3 * 2 ** 40,
+      expiresAt: NOW + 100,
+    })
     expect(await store.findUpload('session-1', NOW)).toMatchObject({ keyId: 'key-a', declaredBytes: 3 * 2 ** 40 })
     await store.touchUpload('session-1', NOW + 5000)
     expect(await store.findUpload('session-1', NOW + 1000)).toBeDefined()

@@ -23,11 +23,19 @@ async function start(gw: Running, size: number, extra: Record<string, string> = 
 }
 
 function sendBytes(url: string, body: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0', ...headers }, body, duplex: 'half' } as RequestInit)
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0', ...headers },
+    body,
+    duplex: 'half',
+  } as RequestInit)
 }
 
 /** `total` bytes in 1 MB pieces; `pause(sent)` may hold the producer back between pieces. */
-function producer(total: number, pause: (sent: number) => Promise<void> = async () => {}): { stream: ReadableStream<Uint8Array>; finishedAt: () => number | undefined } {
+function producer(
+  total: number,
+  pause: (sent: number) => Promise<void> = async () => {},
+): { stream: ReadableStream<Uint8Array>; finishedAt: () => number | undefined } {
   let sent = 0
   let finishedAt: number | undefined
   const piece = new Uint8Array(MB).fill(42)
@@ -64,11 +72,19 @@ describe('the resumable upload through the gateway', () => {
     expect(started.headers.get('x-goog-upload-status')).toBe('active')
     expect(started.headers.get('x-goog-upload-chunk-granularity')).toBe('8388608')
     const google = gw.upstream.requests[0]!
-    expect(google.headers).toMatchObject({ 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '4' })
+    expect(google.headers).toMatchObject({
+      'x-goog-upload-protocol': 'resumable',
+      'x-goog-upload-command': 'start',
+      'x-goog-upload-header-content-length': '4',
+    })
     expect(google.body).toBe('{"file":{"display_name":"raw"}}')
 
     // Another token cannot use the session; the owner can ask how far it got, then finish it.
-    const stolen = await fetch(url, { method: 'POST', headers: { 'x-goog-api-key': OTHER_TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: 'evil' })
+    const stolen = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': OTHER_TOKEN, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+      body: 'evil',
+    })
     expect(stolen.status).toBe(404)
     expect(gw.upstream.requests).toHaveLength(1)
     const query = await fetch(url, { method: 'POST', headers: { 'x-goog-api-key': TOKEN, 'x-goog-upload-command': 'query' } })
@@ -123,7 +139,10 @@ describe('upload limits: FILES_MAX_UPLOAD_MB apart from MAX_REQUEST_BODY_MB, and
   let gw: Running
   beforeAll(async () => {
     // Sessions live 1.8 s here.
-    gw = await startGateway({ env: { MAX_REQUEST_BODY_MB: '1', FILES_MAX_UPLOAD_MB: '2', FILES_UPLOAD_SESSION_HOURS: '0.0005' }, config: { plugins: [resources()] } })
+    gw = await startGateway({
+      env: { MAX_REQUEST_BODY_MB: '1', FILES_MAX_UPLOAD_MB: '2', FILES_UPLOAD_SESSION_HOURS: '0.0005' },
+      config: { plugins: [resources()] },
+    })
   })
   afterAll(() => gw.close())
   beforeEach(() => gw.reset())
@@ -189,7 +208,7 @@ function connectProxy(tunnels: string[]): Server {
 }
 
 describe('upload bytes take the way every upstream call takes', () => {
-  it('through the key\'s proxy (PROXIES), with CUSTOM_HEADERS', async () => {
+  it("through the key's proxy (PROXIES), with CUSTOM_HEADERS", async () => {
     const tunnels: string[] = []
     const proxy = connectProxy(tunnels)
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))

@@ -124,7 +124,7 @@ describe('search plugin (defaults: SEARCH_MODELS gemini-2.5-flash, gemini-2.5-pr
     expect(final).toBe(deltas)
   })
 
-  it('keeps the client\'s tools: search joins them, a single Tool becomes a list, a tool already searching is not doubled', async () => {
+  it("keeps the client's tools: search joins them, a single Tool becomes a list, a tool already searching is not doubled", async () => {
     await post(gw, '/v1beta/models/gemini-2.5-flash-search:generateContent', { ...userText('x'), tools: [{ codeExecution: {} }] })
     expect(sent(gw).json.tools).toEqual([{ codeExecution: {} }, { googleSearch: {} }])
     await post(gw, '/v1beta/models/gemini-2.5-flash-search:generateContent', { ...userText('x'), tools: { url_context: {} } })
@@ -133,7 +133,7 @@ describe('search plugin (defaults: SEARCH_MODELS gemini-2.5-flash, gemini-2.5-pr
     expect(sent(gw).json.tools).toEqual([{ google_search: {} }])
   })
 
-  it('adds no search beside function declarations, function calls or JSON mode (older models refuse the mix); the client\'s functions stay', async () => {
+  it("adds no search beside function declarations, function calls or JSON mode (older models refuse the mix); the client's functions stay", async () => {
     const declared = { ...userText('x'), tools: [{ functionDeclarations: [{ name: 'lookup', description: 'looks up' }] }] }
     await post(gw, '/v1beta/models/gemini-2.5-flash-search:generateContent', declared)
     expect(sent(gw).json).toEqual(declared)
@@ -160,7 +160,9 @@ describe('search plugin (defaults: SEARCH_MODELS gemini-2.5-flash, gemini-2.5-pr
       tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
     })
     expect(completion.choices[0]!.message.content).toBe('Echo: x')
-    expect(sent(gw).json.tools).toEqual([{ functionDeclarations: [{ name: 'lookup', parametersJsonSchema: { type: 'object', properties: { q: { type: 'string' } } } }] }])
+    expect(sent(gw).json.tools).toEqual([
+      { functionDeclarations: [{ name: 'lookup', parametersJsonSchema: { type: 'object', properties: { q: { type: 'string' } } } }] },
+    ])
   })
 
   it('leaves other models and other operations byte for byte, and adds nothing to their answers', async () => {
@@ -182,7 +184,14 @@ describe('the sources list', () => {
   it('keeps web links only, each uri once, and escapes what would break a markdown link', () => {
     const sources: Sources = new Map()
     const web = (uri: string, title?: string) => ({ web: { uri, title } })
-    collectSources({ groundingMetadata: { groundingChunks: [web('https://a.test/x (1)', 'A [one]'), web('javascript:alert(1)', 'evil'), { retrievedContext: { uri: 'https://c.test' } }] } }, sources)
+    collectSources(
+      {
+        groundingMetadata: {
+          groundingChunks: [web('https://a.test/x (1)', 'A [one]'), web('javascript:alert(1)', 'evil'), { retrievedContext: { uri: 'https://c.test' } }],
+        },
+      },
+      sources,
+    )
     collectSources({ groundingMetadata: { groundingChunks: [web('https://a.test/x (1)', 'A [one]'), web('https://b.test/')] } }, sources)
     expect(sourcesMarkdown(sources)).toBe('\n\n---\n\n**Sources:**\n\n- [A \\[one\\]](https://a.test/x%20%281%29)\n- [https://b.test/](https://b.test/)')
   })

@@ -22,8 +22,17 @@ export default definePlugin({
   summary: 'OpenAI text-to-speech (`/v1/audio/speech`) on Gemini TTS: OpenAI and Gemini voice names, mp3, wav or pcm.',
   options: v.strictObject({
     model: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain model id')), 'gemini-2.5-flash-preview-tts'),
-    voice: v.optional(v.pipe(v.string(), v.check((name) => geminiVoice(name) !== undefined, `must be one of ${ACCEPTED_VOICES}`)), 'Zephyr'),
-    speed: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(['slow', 'normal', 'fast'], 'must be slow, normal or fast (any case)')), 'normal'),
+    voice: v.optional(
+      v.pipe(
+        v.string(),
+        v.check((name) => geminiVoice(name) !== undefined, `must be one of ${ACCEPTED_VOICES}`),
+      ),
+      'Zephyr',
+    ),
+    speed: v.optional(
+      v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(['slow', 'normal', 'fast'], 'must be slow, normal or fast (any case)')),
+      'normal',
+    ),
   }),
   env: {
     model: { env: 'TTS_MODEL', kind: 'string' },

@@ -16,7 +16,7 @@ function readWav(bytes: Buffer) {
   expect(bytes.readUInt32LE(4)).toBe(bytes.length - 8)
   expect(bytes.toString('ascii', 8, 12)).toBe('WAVE')
   const chunks = new Map<string, Buffer>()
-  for (let at = 12; at < bytes.length; ) {
+  for (let at = 12; at < bytes.length;) {
     const size = bytes.readUInt32LE(at + 4)
     chunks.set(bytes.toString('ascii', at, at + 4), bytes.subarray(at + 8, at + 8 + size))
     at += 8 + size + (size % 2)
@@ -38,7 +38,7 @@ function readMp3Frames(bytes: Buffer) {
   const KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
   const RATES = [22_050, 24_000, 16_000]
   const frames = []
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     expect(bytes[at]).toBe(0xff)
     const [b1, b2, b3] = [bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!]
     const frame = { mpeg2: ((b1 >> 3) & 3) === 2, layer3: ((b1 >> 1) & 3) === 1, kbps: KBPS[b2 >> 4]!, sampleRate: RATES[(b2 >> 2) & 3]!, mono: b3 >> 6 === 3 }
@@ -66,12 +66,15 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
   const speak = (body: Record<string, unknown>, path = '/v1/audio/speech', token = TOKEN) =>
     fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) })
   const refusal = async (promise: Promise<unknown>) => {
-    const error = await promise.then(() => undefined, (e: unknown) => e)
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(APIError)
     return error as APIError & { error: { message: string; type: string; param: string | null } }
   }
 
-  it('wav: a RIFF file of Gemini\'s PCM, 1 channel, 24 kHz, 16 bit; Google got one generateContent on the TTS model', async () => {
+  it("wav: a RIFF file of Gemini's PCM, 1 channel, 24 kHz, 16 bit; Google got one generateContent on the TTS model", async () => {
     const input = '  Hello there, world.\nSecond line: "quoted" & <tagged>  '
     const response = await client.audio.speech.create({ model: 'tts-1', input, voice: 'alloy', response_format: 'wav' })
     expect(response.headers.get('content-type')).toBe('audio/wav')
@@ -115,7 +118,11 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
       expect(voiceSent()).toBe(gemini)
     }
     expect(new Set(Object.values(OPENAI_VOICES)).size).toBe(Object.keys(OPENAI_VOICES).length)
-    for (const [given, expected] of [['kore', 'Kore'], ['ZUBENELGENUBI', 'Zubenelgenubi'], [' Puck ', 'Puck']]) {
+    for (const [given, expected] of [
+      ['kore', 'Kore'],
+      ['ZUBENELGENUBI', 'Zubenelgenubi'],
+      [' Puck ', 'Puck'],
+    ]) {
       expect((await speak({ input: 'x', voice: given, response_format: 'pcm' })).status).toBe(200)
       expect(voiceSent()).toBe(expected)
     }
@@ -123,7 +130,7 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
     expect(voiceSent()).toBe('Zephyr')
   })
 
-  it('an unknown voice is a 400 in OpenAI\'s shape listing the accepted names, and Google is not asked', async () => {
+  it("an unknown voice is a 400 in OpenAI's shape listing the accepted names, and Google is not asked", async () => {
     const error = await refusal(client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'robot' }))
     expect(error.status).toBe(400)
     expect(error.error).toMatchObject({ type: 'invalid_request_error', param: 'voice' })
@@ -132,7 +139,7 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
     expect(gw.upstream.requests).toHaveLength(0)
   })
 
-  it('formats Gemini\'s PCM cannot become here are a 400 naming the supported ones', async () => {
+  it("formats Gemini's PCM cannot become here are a 400 naming the supported ones", async () => {
     for (const format of ['opus', 'aac', 'flac', 'ogg'] as const) {
       const error = await refusal(client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'alloy', response_format: format as 'opus' }))
       expect(error.status).toBe(400)
@@ -165,7 +172,12 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
   })
 
   it('checks the rest of the body: input required, SSE streaming refused', async () => {
-    for (const [body, param] of [[{ voice: 'ash' }, 'input'], [{ input: '   ', voice: 'ash' }, 'input'], [{ input: 'x', stream_format: 'sse' }, 'stream_format'], [{ input: 'x', model: 7 }, 'model']] as const) {
+    for (const [body, param] of [
+      [{ voice: 'ash' }, 'input'],
+      [{ input: '   ', voice: 'ash' }, 'input'],
+      [{ input: 'x', stream_format: 'sse' }, 'stream_format'],
+      [{ input: 'x', model: 7 }, 'model'],
+    ] as const) {
       const res = await speak(body)
       expect(res.status).toBe(400)
       expect((await res.json()).error.param).toBe(param)
@@ -225,7 +237,9 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
     expect((await refusal(client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'alloy' }))).status).toBe(502)
 
     gw.reset()
-    const mp3 = { candidates: [{ content: { parts: [{ inlineData: { mimeType: 'audio/mpeg', data: 'AAAA' } }], role: 'model' }, finishReason: 'STOP', index: 0 }] }
+    const mp3 = {
+      candidates: [{ content: { parts: [{ inlineData: { mimeType: 'audio/mpeg', data: 'AAAA' } }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+    }
     for (const key of KEYS) gw.upstream.script(key, { json: mp3 })
     const unknown = await refusal(client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'alloy' }))
     expect(unknown.status).toBe(502)
@@ -240,9 +254,19 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
 
   it('reads the rate and channels from the mime type, and keeps whole frames only', async () => {
     const stereo = Buffer.from([1, 0, 2, 0, 3, 0, 4, 0, 5])
-    const answer = { candidates: [{ content: { parts: [{ inlineData: { mimeType: 'audio/l16; rate=16000; channels=2', data: stereo.toString('base64') } }], role: 'model' }, finishReason: 'STOP', index: 0 }] }
+    const answer = {
+      candidates: [
+        {
+          content: { parts: [{ inlineData: { mimeType: 'audio/l16; rate=16000; channels=2', data: stereo.toString('base64') } }], role: 'model' },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
+    }
     for (const key of KEYS) gw.upstream.script(key, { json: answer })
-    const wav = readWav(Buffer.from(await (await client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'alloy', response_format: 'wav' })).arrayBuffer()))
+    const wav = readWav(
+      Buffer.from(await (await client.audio.speech.create({ model: 'tts-1', input: 'x', voice: 'alloy', response_format: 'wav' })).arrayBuffer()),
+    )
     expect(wav).toMatchObject({ channels: 2, sampleRate: 16_000, byteRate: 64_000, blockAlign: 4, bitsPerSample: 16 })
     expect([...wav.data]).toEqual([1, 0, 2, 0, 3, 0, 4, 0])
   })
@@ -250,9 +274,16 @@ describe('speech: OpenAI /v1/audio/speech on Gemini TTS', () => {
 
 describe('speech: gemini-balance variables', () => {
   it('TTS_MODEL, TTS_VOICE_NAME and TTS_SPEED (any case) are the defaults of a request that names none', async () => {
-    const gw = await startGateway({ env: { TTS_MODEL: 'gemini-2.5-pro-preview-tts', TTS_VOICE_NAME: 'puck', TTS_SPEED: 'SLOW' }, config: { plugins: [speech()] } })
+    const gw = await startGateway({
+      env: { TTS_MODEL: 'gemini-2.5-pro-preview-tts', TTS_VOICE_NAME: 'puck', TTS_SPEED: 'SLOW' },
+      config: { plugins: [speech()] },
+    })
     try {
-      const res = await fetch(`${gw.url}/v1/audio/speech`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ model: 'tts-1', input: 'Slowly.' }) })
+      const res = await fetch(`${gw.url}/v1/audio/speech`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ model: 'tts-1', input: 'Slowly.' }),
+      })
       // The fake has no such model: Google's 404 reaches the client in OpenAI's shape.
       expect(res.status).toBe(404)
       expect((await res.json()).error.code).toBe('model_not_found')
@@ -312,20 +343,27 @@ describe('speech: native Gemini TTS passes through untouched', () => {
   it.each([
     ['single speaker', single, 'Say cheerfully: Have a wonderful day!'],
     ['two speakers', multi, 'TTS the following conversation between Joe and Jane:\nJoe: Hi Jane.\nJane: Hi Joe!'],
-  ])('%s: Google gets the client\'s body byte for byte, the client Google\'s audio', async (_name, speechConfig, text) => {
+  ])("%s: Google gets the client's body byte for byte, the client Google's audio", async (_name, speechConfig, text) => {
     const answer = await genai.models.generateContent({ model: TTS_MODEL, contents: text, config: { responseModalities: ['AUDIO'], speechConfig } })
     expect(gw.upstream.requests).toHaveLength(1)
     expect(lastSent(gw)).toMatchObject({ model: TTS_MODEL, action: 'generateContent' })
     expect(clientBodies).toHaveLength(1)
     expect(lastSent(gw).body).toBe(clientBodies[0])
-    expect(JSON.parse(lastSent(gw).body)).toEqual({ contents: [{ parts: [{ text }], role: 'user' }], generationConfig: { responseModalities: ['AUDIO'], speechConfig } })
+    expect(JSON.parse(lastSent(gw).body)).toEqual({
+      contents: [{ parts: [{ text }], role: 'user' }],
+      generationConfig: { responseModalities: ['AUDIO'], speechConfig },
+    })
     const part = answer.candidates![0]!.content!.parts![0]!
     expect(part.inlineData).toEqual({ mimeType: SPEECH_MIME_TYPE, data: SPEECH_PCM.toString('base64') })
   })
 
   it('streamed: the same, with the audio in one chunk', async () => {
     const parts = []
-    for await (const chunk of await genai.models.generateContentStream({ model: TTS_MODEL, contents: 'Stream it.', config: { responseModalities: ['AUDIO'], speechConfig: single } })) {
+    for await (const chunk of await genai.models.generateContentStream({
+      model: TTS_MODEL,
+      contents: 'Stream it.',
+      config: { responseModalities: ['AUDIO'], speechConfig: single },
+    })) {
       parts.push(...(chunk.candidates?.[0]?.content?.parts ?? []))
     }
     expect(lastSent(gw)).toMatchObject({ model: TTS_MODEL, action: 'streamGenerateContent' })

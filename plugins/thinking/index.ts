@@ -31,9 +31,11 @@ export default definePlugin({
     showThoughts: { env: 'SHOW_THINKING_PROCESS', kind: 'bool' },
   },
   docs: {
-    models: 'models that get a `-non-thinking` variant (thinking off, or the least the model takes), and whose thought summaries are asked for when showThoughts is on',
+    models:
+      'models that get a `-non-thinking` variant (thinking off, or the least the model takes), and whose thought summaries are asked for when showThoughts is on',
     budgets: 'thinkingBudget per real model name (0..32768, -1 = dynamic; 0 = the least the model takes), used when the client set none',
-    showThoughts: 'ask for thought summaries (OpenAI reasoning_content, Anthropic thinking blocks, Responses reasoning items); off removes thought parts from every answer',
+    showThoughts:
+      'ask for thought summaries (OpenAI reasoning_content, Anthropic thinking blocks, Responses reasoning items); off removes thought parts from every answer',
   },
 
   setup({ models, budgets, showThoughts }) {

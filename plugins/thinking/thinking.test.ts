@@ -58,7 +58,10 @@ describe('thinking plugin: SHOW_THINKING_PROCESS on (the default)', () => {
     const native: string[] = []
     for await (const model of await c.gw.genai().models.list()) native.push(model.name!)
     const openai = (await c.openai.models.list()).data.map((model) => model.id)
-    for (const [names, prefix] of [[native, 'models/'], [openai, '']] as const) {
+    for (const [names, prefix] of [
+      [native, 'models/'],
+      [openai, ''],
+    ] as const) {
       for (const base of ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite', 'gemini-3-flash-preview']) {
         expect(names.indexOf(`${prefix}${base}-non-thinking`)).toBeGreaterThan(names.indexOf(`${prefix}${base}`))
         expect(names.indexOf(`${prefix}${base}`)).toBeGreaterThanOrEqual(0)
@@ -102,10 +105,20 @@ describe('thinking plugin: SHOW_THINKING_PROCESS on (the default)', () => {
     expect(answer.text).toBe('Echo: where is HQ')
 
     const parts = []
-    for await (const chunk of await genai.models.generateContentStream({ model: 'gemini-3-flash-preview', contents: 'stream HQ' })) parts.push(...chunk.candidates![0]!.content!.parts!)
-    expect(received(c.gw)).toMatchObject({ model: 'gemini-3-flash-preview', action: 'streamGenerateContent', generationConfig: { thinkingConfig: { thinkingBudget: -1, includeThoughts: true } } })
+    for await (const chunk of await genai.models.generateContentStream({ model: 'gemini-3-flash-preview', contents: 'stream HQ' }))
+      parts.push(...chunk.candidates![0]!.content!.parts!)
+    expect(received(c.gw)).toMatchObject({
+      model: 'gemini-3-flash-preview',
+      action: 'streamGenerateContent',
+      generationConfig: { thinkingConfig: { thinkingBudget: -1, includeThoughts: true } },
+    })
     expect(parts[0]).toEqual({ text: thought('stream HQ'), thought: true })
-    expect(parts.slice(1).map((part) => part.text).join('')).toBe('Echo: stream HQ')
+    expect(
+      parts
+        .slice(1)
+        .map((part) => part.text)
+        .join(''),
+    ).toBe('Echo: stream HQ')
   })
 
   it('a budget of 0 in the map means the least the model takes (2.5 Pro refuses 0); a THINKING_MODELS model gets only includeThoughts', async () => {
@@ -130,10 +143,18 @@ describe('thinking plugin: SHOW_THINKING_PROCESS on (the default)', () => {
   it('Anthropic: thoughts arrive as thinking blocks, stream and non-stream', async () => {
     const message = await c.anthropic.messages.create({ model: 'gemini-2.5-flash', max_tokens: 4096, messages: [{ role: 'user', content: 'ponder' }] })
     expect(received(c.gw).generationConfig).toEqual({ maxOutputTokens: 4096, thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } })
-    expect(message.content).toMatchObject([{ type: 'thinking', thinking: thought('ponder') }, { type: 'text', text: 'Echo: ponder' }])
+    expect(message.content).toMatchObject([
+      { type: 'thinking', thinking: thought('ponder') },
+      { type: 'text', text: 'Echo: ponder' },
+    ])
 
-    const streamed = await c.anthropic.messages.stream({ model: 'gemini-2.5-flash', max_tokens: 4096, messages: [{ role: 'user', content: 'ponder more' }] }).finalMessage()
-    expect(streamed.content).toMatchObject([{ type: 'thinking', thinking: thought('ponder more') }, { type: 'text', text: 'Echo: ponder more' }])
+    const streamed = await c.anthropic.messages
+      .stream({ model: 'gemini-2.5-flash', max_tokens: 4096, messages: [{ role: 'user', content: 'ponder more' }] })
+      .finalMessage()
+    expect(streamed.content).toMatchObject([
+      { type: 'thinking', thinking: thought('ponder more') },
+      { type: 'text', text: 'Echo: ponder more' },
+    ])
   })
 
   it('Responses: thoughts arrive as a reasoning item, stream and non-stream', async () => {
@@ -147,7 +168,7 @@ describe('thinking plugin: SHOW_THINKING_PROCESS on (the default)', () => {
     expect(streamed.output_text).toBe('Echo: reason on')
   })
 
-  it('the client\'s own thinking settings win whole, in every dialect, even on a -non-thinking variant', async () => {
+  it("the client's own thinking settings win whole, in every dialect, even on a -non-thinking variant", async () => {
     await c.gw.genai().models.generateContent({ model: 'gemini-2.5-flash', contents: 'x', config: { thinkingConfig: { thinkingBudget: 512 } } })
     expect(received(c.gw).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 512 } })
     const snake = { contents: [{ parts: [{ text: 'x' }] }], generation_config: { thinking_config: { thinking_budget: 300 } } }
@@ -156,10 +177,19 @@ describe('thinking plugin: SHOW_THINKING_PROCESS on (the default)', () => {
 
     await c.openai.chat.completions.create({ model: 'gemini-2.5-flash-non-thinking', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'high' })
     expect(received(c.gw)).toMatchObject({ model: 'gemini-2.5-flash', generationConfig: { thinkingConfig: { thinkingBudget: 24576, includeThoughts: true } } })
-    await c.openai.chat.completions.create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }], extra_body: { google: { thinking_config: { thinking_budget: 4000 } } } } as never)
+    await c.openai.chat.completions.create({
+      model: 'gemini-2.5-pro',
+      messages: [{ role: 'user', content: 'x' }],
+      extra_body: { google: { thinking_config: { thinking_budget: 4000 } } },
+    } as never)
     expect(received(c.gw).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 4000 } })
 
-    await c.anthropic.messages.create({ model: 'gemini-2.5-flash', max_tokens: 8000, thinking: { type: 'enabled', budget_tokens: 3000 }, messages: [{ role: 'user', content: 'x' }] })
+    await c.anthropic.messages.create({
+      model: 'gemini-2.5-flash',
+      max_tokens: 8000,
+      thinking: { type: 'enabled', budget_tokens: 3000 },
+      messages: [{ role: 'user', content: 'x' }],
+    })
     expect(received(c.gw).generationConfig).toEqual({ maxOutputTokens: 8000, thinkingConfig: { thinkingBudget: 3000, includeThoughts: true } })
 
     await c.openai.responses.create({ model: 'gemini-2.5-flash', input: 'x', reasoning: { effort: 'low' } })
@@ -193,7 +223,7 @@ describe('thinking plugin: SHOW_THINKING_PROCESS=false', () => {
   afterAll(() => c.gw.close())
   beforeEach(() => c.gw.reset())
 
-  it('thoughts are not asked for: the map\'s budget goes alone, THINKING_MODELS alone change nothing', async () => {
+  it("thoughts are not asked for: the map's budget goes alone, THINKING_MODELS alone change nothing", async () => {
     const answer = await c.gw.genai().models.generateContent({ model: 'gemini-2.5-flash', contents: 'quiet' })
     expect(received(c.gw).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 2048 } })
     expect(answer.candidates![0]!.content!.parts).toEqual([{ text: 'Echo: quiet' }])
@@ -209,20 +239,35 @@ describe('thinking plugin: SHOW_THINKING_PROCESS=false', () => {
     expect(received(c.gw).generationConfig).toEqual(config) // the client's own setting went to Google untouched
     expect(answer.candidates![0]!.content!.parts).toEqual([{ text: 'Echo: hide' }])
     const parts = []
-    for await (const chunk of await genai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hide more', config })) parts.push(...(chunk.candidates![0]!.content?.parts ?? []))
+    for await (const chunk of await genai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hide more', config }))
+      parts.push(...(chunk.candidates![0]!.content?.parts ?? []))
     expect(parts.some((part) => part.thought)).toBe(false)
     expect(parts.map((part) => part.text).join('')).toBe('Echo: hide more')
 
-    const completion = await c.openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'low' })
+    const completion = await c.openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'x' }],
+      reasoning_effort: 'low',
+    })
     expect(received(c.gw).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } })
     expect(completion.choices[0]!.message).not.toHaveProperty('reasoning_content')
-    expect(await openaiStream(c.openai, { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'y' }], reasoning_effort: 'low' })).toEqual({ content: 'Echo: y', reasoning: '' })
+    expect(await openaiStream(c.openai, { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'y' }], reasoning_effort: 'low' })).toEqual({
+      content: 'Echo: y',
+      reasoning: '',
+    })
 
     const thinkingParam = { type: 'enabled', budget_tokens: 2000 } as const
-    const message = await c.anthropic.messages.create({ model: 'gemini-2.5-flash', max_tokens: 4096, thinking: thinkingParam, messages: [{ role: 'user', content: 'z' }] })
+    const message = await c.anthropic.messages.create({
+      model: 'gemini-2.5-flash',
+      max_tokens: 4096,
+      thinking: thinkingParam,
+      messages: [{ role: 'user', content: 'z' }],
+    })
     expect(message.content).toMatchObject([{ type: 'text', text: 'Echo: z' }])
     expect(message.content).toHaveLength(1)
-    const streamed = await c.anthropic.messages.stream({ model: 'gemini-2.5-flash', max_tokens: 4096, thinking: thinkingParam, messages: [{ role: 'user', content: 'w' }] }).finalMessage()
+    const streamed = await c.anthropic.messages
+      .stream({ model: 'gemini-2.5-flash', max_tokens: 4096, thinking: thinkingParam, messages: [{ role: 'user', content: 'w' }] })
+      .finalMessage()
     expect(streamed.content.map((block) => block.type)).toEqual(['text'])
 
     const response = await c.openai.responses.create({ model: 'gemini-2.5-flash', input: 'v', reasoning: { effort: 'low', summary: 'auto' } })
@@ -231,7 +276,13 @@ describe('thinking plugin: SHOW_THINKING_PROCESS=false', () => {
 
   it('a thought that carries a thought signature leaves the signature behind', async () => {
     const signed = {
-      candidates: [{ content: { role: 'model', parts: [{ text: 'secret', thought: true, thoughtSignature: 'c2ln' }, { text: 'Answer' }] }, finishReason: 'STOP', index: 0 }],
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ text: 'secret', thought: true, thoughtSignature: 'c2ln' }, { text: 'Answer' }] },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
       usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, thoughtsTokenCount: 1, totalTokenCount: 3 },
     }
     for (const key of KEYS) c.gw.upstream.script(key, { json: signed })

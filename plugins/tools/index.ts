@@ -16,11 +16,17 @@ const GENERATES = new Set(['generateContent', 'streamGenerateContent'])
  */
 export default definePlugin({
   name: 'tools',
-  summary: 'Code execution and URL context on every answer (gemini-balance\'s TOOLS_CODE_EXECUTION_ENABLED, URL_CONTEXT_ENABLED).',
+  summary: "Code execution and URL context on every answer (gemini-balance's TOOLS_CODE_EXECUTION_ENABLED, URL_CONTEXT_ENABLED).",
   options: v.strictObject({
     codeExecution: v.optional(v.boolean(), false),
     urlContext: v.optional(v.boolean(), false),
-    urlContextModels: v.optional(v.array(v.string()), ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'gemini-2.0-flash-live-001']),
+    urlContextModels: v.optional(v.array(v.string()), [
+      'gemini-2.5-pro',
+      'gemini-2.5-flash',
+      'gemini-2.5-flash-lite',
+      'gemini-2.0-flash',
+      'gemini-2.0-flash-live-001',
+    ]),
   }),
   env: {
     codeExecution: { env: 'TOOLS_CODE_EXECUTION_ENABLED', kind: 'bool' },

@@ -114,7 +114,7 @@ describe('tools plugin, switched on as in gemini-balance (TOOLS_CODE_EXECUTION_E
     expect(sent(gw).json.tools).toEqual(BOTH)
   })
 
-  it('the client\'s tools stay first; a tool it offers already (either spelling) is not doubled', async () => {
+  it("the client's tools stay first; a tool it offers already (either spelling) is not doubled", async () => {
     await generate(gw, 'gemini-2.5-flash', { ...userText('x'), tools: [{ code_execution: {} }] })
     expect(sent(gw).json.tools).toEqual([{ code_execution: {} }, { urlContext: {} }])
     await generate(gw, 'gemini-2.5-flash', { ...userText('x'), tools: { googleSearch: {} } })
@@ -158,7 +158,15 @@ describe('tools plugin, switched on as in gemini-balance (TOOLS_CODE_EXECUTION_E
     }
     await openai.chat.completions.create({
       model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
     })
     expect(sent(gw).json.tools).toEqual([{ urlContext: {} }])
   })
@@ -187,7 +195,10 @@ describe('tools plugin defaults and URL_CONTEXT_MODELS', () => {
   })
 
   it('URL_CONTEXT_MODELS picks the models; others keep their exact bytes', async () => {
-    const gw = await startGateway({ env: { URL_CONTEXT_ENABLED: 'true', URL_CONTEXT_MODELS: 'gemini-2.0-flash,gemini-3-flash-preview' }, config: { plugins: [tools()] } })
+    const gw = await startGateway({
+      env: { URL_CONTEXT_ENABLED: 'true', URL_CONTEXT_MODELS: 'gemini-2.0-flash,gemini-3-flash-preview' },
+      config: { plugins: [tools()] },
+    })
     try {
       await generate(gw, 'gemini-3-flash-preview', userText('read https://example.com'))
       expect(sent(gw).json.tools).toEqual([{ urlContext: {} }])

@@ -12,7 +12,8 @@ import { normalizeRequestPath } from './internal/normalize.ts'
  */
 export default definePlugin({
   name: 'url-normalization',
-  summary: 'Requests on sloppy paths (wrong base URL, missing or doubled prefix, wrong case, model in the query) reach the route they meant (gemini-balance\'s URL_NORMALIZATION_ENABLED).',
+  summary:
+    "Requests on sloppy paths (wrong base URL, missing or doubled prefix, wrong case, model in the query) reach the route they meant (gemini-balance's URL_NORMALIZATION_ENABLED).",
   options: v.strictObject({
     enabled: v.optional(v.boolean(), false),
   }),

@@ -117,7 +117,11 @@ const NATIVE: Case[] = [
   ['GET', '/v1beta/models/gemini-2.5-flash:generateContent', '/v1beta/models'],
   // Vertex Express keeps its prefix.
   ['POST', '/vertex-express/v1beta/v1beta/models/gemini-2.5-flash:generateContent', '/vertex-express/v1beta/models/gemini-2.5-flash:generateContent'],
-  ['POST', '/vertex-express/generateContent?model=gemini-2.5-flash&stream=true', '/vertex-express/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'],
+  [
+    'POST',
+    '/vertex-express/generateContent?model=gemini-2.5-flash&stream=true',
+    '/vertex-express/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+  ],
   ['GET', '/Vertex-Express/v1beta/models', '/vertex-express/v1beta/models'],
 ]
 
@@ -170,7 +174,9 @@ describe('normalizeRequestPath: gemini-balance §1.11, as a table', () => {
   }
 
   it('every rewrite lands on a canonical path (normalizing it again changes nothing) made of plain segments', () => {
-    const rewritten = Object.values(TABLE).flat().filter(([, , expected]) => expected !== null)
+    const rewritten = Object.values(TABLE)
+      .flat()
+      .filter(([, , expected]) => expected !== null)
     expect(rewritten.length).toBeGreaterThan(40)
     for (const [method, input] of rewritten) {
       const landed = rewrite(method, input)!
@@ -210,7 +216,11 @@ describe('url-normalization through real HTTP (URL_NORMALIZATION_ENABLED=true, a
     expect(JSON.parse(lastSeen(on).body).contents).toEqual([{ role: 'user', parts: [{ text: 'no prefix' }] }])
 
     let text = ''
-    for await (const chunk of await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'streamed' }], stream: true })) {
+    for await (const chunk of await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'streamed' }],
+      stream: true,
+    })) {
       text += chunk.choices[0]?.delta?.content ?? ''
     }
     expect(text).toBe('Echo: streamed')
@@ -221,7 +231,7 @@ describe('url-normalization through real HTTP (URL_NORMALIZATION_ENABLED=true, a
     expect(ids).toContain('gemini-2.5-flash')
   })
 
-  it('OpenAI SDK with Google\'s own OpenAI base (`/v1beta/openai`): the pass-through gets the exact body', async () => {
+  it("OpenAI SDK with Google's own OpenAI base (`/v1beta/openai`): the pass-through gets the exact body", async () => {
     const client = openai(on, '/v1beta/openai')
     const answer = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'google base' }] })
     expect(answer.choices[0]!.message.content).toBe('Echo: google base')
@@ -263,10 +273,16 @@ describe('url-normalization through real HTTP (URL_NORMALIZATION_ENABLED=true, a
     expect(lastSeen(on).path).toBe('/v1beta/models/gemini-2.5-flash:generateContent')
   })
 
-  it('with the variable unset the same calls get a 404 in the dialect\'s shape, and Google hears nothing', async () => {
-    await expect(openai(off, '').chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 })
-    await expect(openai(off, '/v1beta/openai').chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 })
-    const native404 = await genai(off, '/v1beta').models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }).catch((error: unknown) => error)
+  it("with the variable unset the same calls get a 404 in the dialect's shape, and Google hears nothing", async () => {
+    await expect(openai(off, '').chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 404,
+    })
+    await expect(
+      openai(off, '/v1beta/openai').chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 404 })
+    const native404 = await genai(off, '/v1beta')
+      .models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' })
+      .catch((error: unknown) => error)
     expect(native404).toBeInstanceOf(ApiError)
     expect((native404 as ApiError).status).toBe(404)
     const queried = await native(off, '/v1beta/models?model=gemini-2.5-flash&stream=true')
@@ -277,7 +293,7 @@ describe('url-normalization through real HTTP (URL_NORMALIZATION_ENABLED=true, a
     expect((await off.genai().models.generateContent({ model: 'gemini-2.5-flash', contents: 'canonical' })).text).toBe('Echo: canonical')
   })
 
-  it('a rewritten request is authenticated by its target route: no token, a 401 in that route\'s shape', async () => {
+  it("a rewritten request is authenticated by its target route: no token, a 401 in that route's shape", async () => {
     const openaiShaped = await fetch(`${on.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect(openaiShaped.status).toBe(401)
     expect((await openaiShaped.json()).error).toHaveProperty('type')
@@ -288,7 +304,12 @@ describe('url-normalization through real HTTP (URL_NORMALIZATION_ENABLED=true, a
   })
 
   it('no escape: bad model ids, encoded separators and dot segments are not rewritten; /health stays /health', async () => {
-    for (const path of ['/v1beta/models?model=..%2F..%2Fhealth', '/v1beta/models?model=a%2Fb', '/v1beta/v1beta/models/a%2F..%2Fb:generateContent', '/v1/v1%2Fchat%2Fcompletions']) {
+    for (const path of [
+      '/v1beta/models?model=..%2F..%2Fhealth',
+      '/v1beta/models?model=a%2Fb',
+      '/v1beta/v1beta/models/a%2F..%2Fb:generateContent',
+      '/v1/v1%2Fchat%2Fcompletions',
+    ]) {
       const res = await native(on, path)
       expect(res.status, path).toBe(404)
     }
@@ -346,7 +367,13 @@ describe('url-normalization logging', () => {
     const { config } = await loadGatewayConfig({
       cwd: dataDir,
       dotenv: false,
-      env: { API_KEYS: JSON.stringify(KEYS), ALLOWED_TOKENS: JSON.stringify([TOKEN]), DATA_DIR: dataDir, CHECK_INTERVAL_HOURS: '0', URL_NORMALIZATION_ENABLED: 'true' },
+      env: {
+        API_KEYS: JSON.stringify(KEYS),
+        ALLOWED_TOKENS: JSON.stringify([TOKEN]),
+        DATA_DIR: dataDir,
+        CHECK_INTERVAL_HOURS: '0',
+        URL_NORMALIZATION_ENABLED: 'true',
+      },
       overrides: { plugins: [urlNormalization()] },
     })
     const gateway = await createGateway(config, { logger })

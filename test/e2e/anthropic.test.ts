@@ -83,13 +83,27 @@ describe('Anthropic Messages API', () => {
     stream.on('text', (delta) => (text += delta))
     const final = await stream.finalMessage()
     expect(text).toBe('Echo: stream me please')
-    expect(final).toMatchObject({ model: MODEL, content: [{ type: 'text', text: 'Echo: stream me please' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 4 } })
+    expect(final).toMatchObject({
+      model: MODEL,
+      content: [{ type: 'text', text: 'Echo: stream me please' }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 3, output_tokens: 4 },
+    })
     expect(lastUpstream().action).toBe('streamGenerateContent')
 
     const raw = await client().messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'raw events' }] })
     const types: string[] = []
     for await (const event of raw) types.push(event.type)
-    expect(types).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'])
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ])
   })
 
   it('thinking: budget → thinkingConfig; thought summaries stream as a thinking block before the text', async () => {
@@ -101,7 +115,12 @@ describe('Anthropic Messages API', () => {
       ],
     })
     const final = await client()
-      .messages.stream({ model: MODEL, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Where is Google?' }] })
+      .messages.stream({
+        model: MODEL,
+        max_tokens: 4096,
+        thinking: { type: 'enabled', budget_tokens: 2048 },
+        messages: [{ role: 'user', content: 'Where is Google?' }],
+      })
       .finalMessage()
     expect(final.content).toEqual([
       { type: 'thinking', thinking: 'Considering the question.', signature: '' },
@@ -117,17 +136,28 @@ describe('Anthropic Messages API', () => {
       model: MODEL,
       max_tokens: 4096,
       thinking: { type: 'enabled', budget_tokens: 2048 },
-      messages: [{ role: 'user', content: 'Where is Google?' }, { role: 'assistant', content: final.content as any }, { role: 'user', content: 'Thanks' }],
+      messages: [
+        { role: 'user', content: 'Where is Google?' },
+        { role: 'assistant', content: final.content as any },
+        { role: 'user', content: 'Thanks' },
+      ],
     })
     expect(lastUpstream().json.contents[1]).toEqual({
       role: 'model',
-      parts: [{ text: 'Considering the question.', thought: true }, { text: 'Mountain View', thoughtSignature: 'c2lnLXRleHQ=' }],
+      parts: [
+        { text: 'Considering the question.', thought: true },
+        { text: 'Mountain View', thoughtSignature: 'c2lnLXRleHQ=' },
+      ],
     })
   })
 
   it('tools: multi-turn tool use keeps call ids and thought signatures across turns (non-stream and stream)', async () => {
     const tools = [
-      { name: 'get_weather', description: 'Weather for a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } },
+      {
+        name: 'get_weather',
+        description: 'Weather for a city',
+        input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] },
+      },
     ]
     const signature = 'EukBCuYBAb4+9vt/vxxSqnu1O2VmsspptIIuZ5UI1XKt5qIGVw+l6Wp8gHTOskqE5v3VzNm9'
     scriptAll({
@@ -159,7 +189,9 @@ describe('Anthropic Messages API', () => {
       ['get_weather', { city: 'Rome' }],
     ])
     expect(uses.every((u) => /^[A-Za-z0-9_-]+$/.test(u.id))).toBe(true)
-    expect(lastUpstream().json.tools).toEqual([{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: tools[0]!.input_schema }] }])
+    expect(lastUpstream().json.tools).toEqual([
+      { functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: tools[0]!.input_schema }] },
+    ])
     expect(lastUpstream().json.toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } })
 
     gw.upstream.reset()
@@ -198,8 +230,15 @@ describe('Anthropic Messages API', () => {
     ])
 
     // Streamed, the tool input arrives as input_json_delta and the SDK assembles it.
-    scriptAll({ chunks: [chunk([{ functionCall: { name: 'get_weather', args: { city: 'Oslo' }, id: 'k9x2m1qa' }, thoughtSignature: signature }]), chunk([{ text: '' }], 'STOP')] })
-    const streamed = await client().messages.stream({ model: MODEL, max_tokens: 512, tools, messages: [question] }).finalMessage()
+    scriptAll({
+      chunks: [
+        chunk([{ functionCall: { name: 'get_weather', args: { city: 'Oslo' }, id: 'k9x2m1qa' }, thoughtSignature: signature }]),
+        chunk([{ text: '' }], 'STOP'),
+      ],
+    })
+    const streamed = await client()
+      .messages.stream({ model: MODEL, max_tokens: 512, tools, messages: [question] })
+      .finalMessage()
     expect(streamed.stop_reason).toBe('tool_use')
     const use = streamed.content[0] as Anthropic.ToolUseBlock
     expect(use).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Oslo' } })
@@ -265,7 +304,11 @@ describe('Anthropic Messages API', () => {
     expect(unauthorized).toBeInstanceOf(Anthropic.AuthenticationError)
     expect(unauthorized.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
 
-    const invalid = await fail(client(), { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }] }] })
+    const invalid = await fail(client(), {
+      model: MODEL,
+      max_tokens: 16,
+      messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }] }],
+    })
     expect(invalid).toBeInstanceOf(Anthropic.BadRequestError)
     expect(invalid.error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'messages.0.content.0.source.data: Field required' } })
     expect(gw.upstream.requests).toHaveLength(0)

@@ -17,7 +17,12 @@ const EMBED = 'gemini-embedding-001'
 const chat = (text: string) => ({ model: MODEL, messages: [{ role: 'user', content: text }] })
 const schemaWith = (value: unknown) => ({ type: 'object', properties: { v: value } })
 /** A function call whose arguments carry `value`, as a model turn of a native conversation. */
-const nativeCall = (value: unknown) => ({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'model', parts: [{ functionCall: { name: 'f', args: { v: value } } }] }] })
+const nativeCall = (value: unknown) => ({
+  contents: [
+    { role: 'user', parts: [{ text: 'hi' }] },
+    { role: 'model', parts: [{ functionCall: { name: 'f', args: { v: value } } }] },
+  ],
+})
 
 interface JsonRoute {
   path: string
@@ -35,7 +40,13 @@ const nativeRoutes = (prefix: string): JsonRoute[] => [
     path: `${prefix}/models/${action}`,
     shape: 'gemini' as const,
     body: userText,
-    wrongTypes: [{ contents: 5 }, { contents: 'x' }, { contents: [5] }, { ...userText('x'), generationConfig: 'hot' }, { ...userText('x'), systemInstruction: 7 }],
+    wrongTypes: [
+      { contents: 5 },
+      { contents: 'x' },
+      { contents: [5] },
+      { ...userText('x'), generationConfig: 'hot' },
+      { ...userText('x'), systemInstruction: 7 },
+    ],
     nesting: nativeCall,
   })),
   {
@@ -59,21 +70,35 @@ const openaiRoutes = (prefix: string): JsonRoute[] => [
     path: `${prefix}/chat/completions`,
     shape: 'openai',
     body: chat,
-    wrongTypes: [{ ...chat('x'), model: 123 }, { model: MODEL, messages: 'x' }, { model: MODEL, messages: [{ role: 'user', content: 5 }] }, { ...chat('x'), temperature: 'hot' }, { model: MODEL }],
+    wrongTypes: [
+      { ...chat('x'), model: 123 },
+      { model: MODEL, messages: 'x' },
+      { model: MODEL, messages: [{ role: 'user', content: 5 }] },
+      { ...chat('x'), temperature: 'hot' },
+      { model: MODEL },
+    ],
     nesting: (value) => ({ ...chat('hi'), tools: [{ type: 'function', function: { name: 'f', parameters: schemaWith(value) } }] }),
   },
   {
     path: `${prefix}/embeddings`,
     shape: 'openai',
     body: (text) => ({ model: EMBED, input: text }),
-    wrongTypes: [{ model: 123, input: 'x' }, { model: EMBED, input: 5 }, { model: EMBED, input: [{}] }],
+    wrongTypes: [
+      { model: 123, input: 'x' },
+      { model: EMBED, input: 5 },
+      { model: EMBED, input: [{}] },
+    ],
     nesting: (value) => ({ model: EMBED, input: 'hi', metadata: { v: value } }),
   },
   {
     path: `${prefix}/responses`,
     shape: 'openai',
     body: (text) => ({ model: MODEL, input: text }),
-    wrongTypes: [{ model: 123, input: 'x' }, { model: MODEL, input: 5 }, { model: MODEL, input: [5] }],
+    wrongTypes: [
+      { model: 123, input: 'x' },
+      { model: MODEL, input: 5 },
+      { model: MODEL, input: [5] },
+    ],
     nesting: (value) => ({ model: MODEL, input: 'hi', tools: [{ type: 'function', name: 'f', parameters: schemaWith(value) }] }),
   },
 ]
@@ -87,14 +112,22 @@ const JSON_ROUTES: JsonRoute[] = [
     path: '/v1/messages',
     shape: 'anthropic',
     body: (text) => ({ ...chat(text), max_tokens: 64 }),
-    wrongTypes: [{ ...chat('x'), max_tokens: 64, model: 123 }, { ...chat('x'), max_tokens: 'x' }, { model: MODEL, max_tokens: 64, messages: 'x' }, { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 5 }] }],
+    wrongTypes: [
+      { ...chat('x'), max_tokens: 64, model: 123 },
+      { ...chat('x'), max_tokens: 'x' },
+      { model: MODEL, max_tokens: 64, messages: 'x' },
+      { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 5 }] },
+    ],
     nesting: (value) => ({ ...chat('hi'), max_tokens: 64, tools: [{ name: 'f', input_schema: schemaWith(value) }] }),
   },
   {
     path: '/v1/messages/count_tokens',
     shape: 'anthropic',
     body: chat,
-    wrongTypes: [{ ...chat('x'), model: 123 }, { model: MODEL, messages: 'x' }],
+    wrongTypes: [
+      { ...chat('x'), model: 123 },
+      { model: MODEL, messages: 'x' },
+    ],
     nesting: (value) => ({ ...chat('hi'), tools: [{ name: 'f', input_schema: schemaWith(value) }] }),
   },
   {
@@ -114,8 +147,14 @@ const JSON_ROUTES: JsonRoute[] = [
 ]
 
 const GET_ROUTES: { path: string; shape: Shape }[] = [
-  ...['/v1beta', '/gemini/v1beta'].flatMap((p) => [{ path: `${p}/models`, shape: 'gemini' as const }, { path: `${p}/models/${MODEL}`, shape: 'gemini' as const }]),
-  ...['/v1', '/hf/v1'].flatMap((p) => [{ path: `${p}/models`, shape: 'openai' as const }, { path: `${p}/models/${MODEL}`, shape: 'openai' as const }]),
+  ...['/v1beta', '/gemini/v1beta'].flatMap((p) => [
+    { path: `${p}/models`, shape: 'gemini' as const },
+    { path: `${p}/models/${MODEL}`, shape: 'gemini' as const },
+  ]),
+  ...['/v1', '/hf/v1'].flatMap((p) => [
+    { path: `${p}/models`, shape: 'openai' as const },
+    { path: `${p}/models/${MODEL}`, shape: 'openai' as const },
+  ]),
   { path: '/openai/v1/models', shape: 'passthrough' },
 ]
 
@@ -123,11 +162,14 @@ const GET_ROUTES: { path: string; shape: Shape }[] = [
 function expectErrorShape(shape: Shape, status: number, text: string, label: string): void {
   let body: any
   expect(() => (body = JSON.parse(text)), `${label}: not JSON: ${text.slice(0, 300)}`).not.toThrow()
-  const google = (value: any) => expect(value?.error, `${label}: ${text.slice(0, 300)}`).toMatchObject({ code: status, message: expect.any(String), status: expect.any(String) })
-  const openai = (value: any) => expect(value?.error, `${label}: ${text.slice(0, 300)}`).toMatchObject({ message: expect.any(String), type: expect.any(String) })
+  const google = (value: any) =>
+    expect(value?.error, `${label}: ${text.slice(0, 300)}`).toMatchObject({ code: status, message: expect.any(String), status: expect.any(String) })
+  const openai = (value: any) =>
+    expect(value?.error, `${label}: ${text.slice(0, 300)}`).toMatchObject({ message: expect.any(String), type: expect.any(String) })
   if (shape === 'gemini') google(body)
   else if (shape === 'openai') openai(body)
-  else if (shape === 'anthropic') expect(body, `${label}: ${text.slice(0, 300)}`).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } })
+  else if (shape === 'anthropic')
+    expect(body, `${label}: ${text.slice(0, 300)}`).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } })
   else if (Array.isArray(body)) google(body[0]) // Google's own error, handed through
   else openai(body) // the gateway's own refusal
 }
@@ -182,7 +224,21 @@ describe('bad input on every route', () => {
 
     it('malformed and truncated JSON: 400, nothing forwarded', async () => {
       const valid = JSON.stringify(route.body('hello'))
-      for (const text of ['{', '{"a":', '{"contents": [', 'not json', '{"a":1,}', "{'a':1}", '{"a":1} trailing', '[]', '"x"', '123', 'null', valid.slice(0, valid.length / 2), valid.slice(0, -1)]) {
+      for (const text of [
+        '{',
+        '{"a":',
+        '{"contents": [',
+        'not json',
+        '{"a":1,}',
+        "{'a':1}",
+        '{"a":1} trailing',
+        '[]',
+        '"x"',
+        '123',
+        'null',
+        valid.slice(0, valid.length / 2),
+        valid.slice(0, -1),
+      ]) {
         await expectClean4xx(await send(route.path, text), route.shape, 400, `body ${JSON.stringify(text.slice(0, 40))}`)
       }
       expect(upstreamCalls()).toBe(0)
@@ -233,7 +289,14 @@ describe('bad input on every route', () => {
   })
 
   // One route of each dialect: the refusal must not wait for a body nobody will read.
-  const TRICKLED = ['/v1beta/models/gemini-2.5-flash:generateContent', '/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/messages', '/openai/v1/chat/completions']
+  const TRICKLED = [
+    '/v1beta/models/gemini-2.5-flash:generateContent',
+    '/v1/chat/completions',
+    '/v1/embeddings',
+    '/v1/responses',
+    '/v1/messages',
+    '/openai/v1/chat/completions',
+  ]
   describe.each(JSON_ROUTES.filter((route) => TRICKLED.includes(route.path)))('$path, body trickled', (route) => {
     it('without a token the 401 comes before the body is read (50 MB declared, and 512 KB, both trickled)', async () => {
       for (const declared of [50 * 1048576, 512 * 1024]) {
@@ -273,7 +336,11 @@ describe('bad input on every route', () => {
       ['POST', '/v1/messages/batches', 'anthropic'],
     ]
     for (const [method, path, shape] of cases) {
-      const res = await fetch(gw.url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) })
+      const res = await fetch(gw.url + path, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        ...(method === 'GET' ? {} : { body: '{}' }),
+      })
       await expectClean4xx(res, shape, [404, 405], `${method} ${path}`)
     }
     expect(upstreamCalls()).toBe(0)
@@ -315,7 +382,21 @@ describe('bad input on every route', () => {
     expect(gw.upstream.requests.map((r) => r.path)).toEqual([])
   })
 
-  const SPECIAL_MODELS = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'a'.repeat(100_000), '', 'gemini-ü-2.5', '模型', '🚀', '../../files/x', 'models/', ' gemini-2.5-flash']
+  const SPECIAL_MODELS = [
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'a'.repeat(100_000),
+    '',
+    'gemini-ü-2.5',
+    '模型',
+    '🚀',
+    '../../files/x',
+    'models/',
+    ' gemini-2.5-flash',
+  ]
 
   it('special model names in the native path: 4xx (or a clean 431 for an over-long URL), Google asked at most about the plain ones', async () => {
     for (const model of SPECIAL_MODELS) {
@@ -366,16 +447,77 @@ describe('bad input on every route', () => {
 
   /** Every field of every dialect through which a client makes the gateway fetch a URL. */
   const FETCHING_FIELDS: { name: string; path: string; shape: Shape; body: (url: string) => Json }[] = [
-    { name: 'OpenAI image_url', path: '/v1/chat/completions', shape: 'openai', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url } }] }] }) },
-    { name: 'OpenAI image_url (/hf/v1)', path: '/hf/v1/chat/completions', shape: 'openai', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: url }] }] }) },
-    { name: 'OpenAI video_url', path: '/v1/chat/completions', shape: 'openai', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } }] }] }) },
-    { name: 'OpenAI file.file_url', path: '/v1/chat/completions', shape: 'openai', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'file', file: { file_url: url } }] }] }) },
-    { name: 'OpenAI file.file_data (a URL)', path: '/v1/chat/completions', shape: 'openai', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: url } }] }] }) },
-    { name: 'Anthropic image url', path: '/v1/messages', shape: 'anthropic', body: (url) => ({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url } }] }] }) },
-    { name: 'Anthropic document url', path: '/v1/messages', shape: 'anthropic', body: (url) => ({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url } }] }] }) },
-    { name: 'Anthropic count_tokens image url', path: '/v1/messages/count_tokens', shape: 'anthropic', body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url } }] }] }) },
-    { name: 'Responses input_image', path: '/v1/responses', shape: 'openai', body: (url) => ({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] }) },
-    { name: 'Responses input_file', path: '/v1/responses', shape: 'openai', body: (url) => ({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_file', file_url: url }] }] }) },
+    {
+      name: 'OpenAI image_url',
+      path: '/v1/chat/completions',
+      shape: 'openai',
+      body: (url) => ({
+        model: MODEL,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'look' },
+              { type: 'image_url', image_url: { url } },
+            ],
+          },
+        ],
+      }),
+    },
+    {
+      name: 'OpenAI image_url (/hf/v1)',
+      path: '/hf/v1/chat/completions',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: url }] }] }),
+    },
+    {
+      name: 'OpenAI video_url',
+      path: '/v1/chat/completions',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } }] }] }),
+    },
+    {
+      name: 'OpenAI file.file_url',
+      path: '/v1/chat/completions',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'file', file: { file_url: url } }] }] }),
+    },
+    {
+      name: 'OpenAI file.file_data (a URL)',
+      path: '/v1/chat/completions',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: url } }] }] }),
+    },
+    {
+      name: 'Anthropic image url',
+      path: '/v1/messages',
+      shape: 'anthropic',
+      body: (url) => ({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url } }] }] }),
+    },
+    {
+      name: 'Anthropic document url',
+      path: '/v1/messages',
+      shape: 'anthropic',
+      body: (url) => ({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url } }] }] }),
+    },
+    {
+      name: 'Anthropic count_tokens image url',
+      path: '/v1/messages/count_tokens',
+      shape: 'anthropic',
+      body: (url) => ({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url } }] }] }),
+    },
+    {
+      name: 'Responses input_image',
+      path: '/v1/responses',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] }),
+    },
+    {
+      name: 'Responses input_file',
+      path: '/v1/responses',
+      shape: 'openai',
+      body: (url) => ({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_file', file_url: url }] }] }),
+    },
   ]
   /** Targets inside the machine or its network, in the spellings that have slipped past SSRF guards elsewhere. */
   const targets = () => [
@@ -413,9 +555,14 @@ describe('bad input on every route', () => {
   it('URLs Google reads itself (native fileData.fileUri, the pass-through layer) are forwarded as they are, never fetched by the gateway', async () => {
     victim.reset()
     const url = `http://127.0.0.1:${victim.port}/cat.png`
-    const native = await post(gw, `/v1beta/models/${MODEL}:generateContent`, { contents: [{ role: 'user', parts: [{ text: 'look' }, { fileData: { mimeType: 'image/png', fileUri: url } }] }] })
+    const native = await post(gw, `/v1beta/models/${MODEL}:generateContent`, {
+      contents: [{ role: 'user', parts: [{ text: 'look' }, { fileData: { mimeType: 'image/png', fileUri: url } }] }],
+    })
     expect(native.status).toBe(200)
-    const passthrough = await send('/openai/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] }))
+    const passthrough = await send(
+      '/openai/v1/chat/completions',
+      JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] }),
+    )
     expect(passthrough.status).toBe(200)
     expect(victim.connections()).toBe(0)
     expect(gw.upstream.requests.map((r) => r.body.includes(url))).toEqual([true, true])
@@ -445,13 +592,34 @@ describe('too many media URLs in one request', () => {
 
   const images = (n: number) => Array.from({ length: n }, (_, i) => `http://127.0.0.1:${host.port}/cat.png?i=${i}`)
   const cases: { path: string; shape: Shape; body: (urls: string[]) => Json }[] = [
-    { path: '/v1/chat/completions', shape: 'openai', body: (urls) => ({ model: MODEL, messages: [{ role: 'user', content: urls.map((url) => ({ type: 'image_url', image_url: { url } })) }] }) },
-    { path: '/v1/messages', shape: 'anthropic', body: (urls) => ({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: urls.map((url) => ({ type: 'image', source: { type: 'url', url } })) }] }) },
-    { path: '/v1/responses', shape: 'openai', body: (urls) => ({ model: MODEL, input: [{ role: 'user', content: urls.map((url) => ({ type: 'input_image', image_url: url })) }] }) },
+    {
+      path: '/v1/chat/completions',
+      shape: 'openai',
+      body: (urls) => ({ model: MODEL, messages: [{ role: 'user', content: urls.map((url) => ({ type: 'image_url', image_url: { url } })) }] }),
+    },
+    {
+      path: '/v1/messages',
+      shape: 'anthropic',
+      body: (urls) => ({
+        model: MODEL,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: urls.map((url) => ({ type: 'image', source: { type: 'url', url } })) }],
+      }),
+    },
+    {
+      path: '/v1/responses',
+      shape: 'openai',
+      body: (urls) => ({ model: MODEL, input: [{ role: 'user', content: urls.map((url) => ({ type: 'input_image', image_url: url })) }] }),
+    },
   ]
 
   it.each(cases)('$path: 33 URLs are a 400 before anything is fetched; 32 are fetched and answered', async ({ path, shape, body }) => {
-    const send = (urls: string[]) => fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'x-api-key': TOKEN }, body: JSON.stringify(body(urls)) })
+    const send = (urls: string[]) =>
+      fetch(gw.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'x-api-key': TOKEN },
+        body: JSON.stringify(body(urls)),
+      })
     await expectClean4xx(await send(images(33)), shape, 400, '33 URLs')
     expect(host.connections()).toBe(0)
     expect(gw.upstream.requests).toHaveLength(0)
@@ -493,10 +661,11 @@ async function startCountingServer(): Promise<CountingServer> {
   const port = (v4.address() as AddressInfo).port
   const v6 = createServer(handler).on('connection', () => void connections++)
   await new Promise<void>((resolve, reject) => v6.once('error', reject).listen(port, '::1', resolve))
-  const close = (server: Server) => new Promise<void>((resolve) => {
-    server.closeAllConnections()
-    server.close(() => resolve())
-  })
+  const close = (server: Server) =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
   return {
     port,
     connections: () => connections,

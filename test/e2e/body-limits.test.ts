@@ -70,10 +70,16 @@ describe('request bodies are bounded on every route', () => {
     const parts = JSON.parse(gw.upstream.requests.at(-1)!.body).contents[2].parts
     expect(typeof parts[0].functionResponse.response.output).toBe('string')
 
-    const responses = await send('/v1/responses', JSON.stringify({
-      model: 'gemini-2.5-flash',
-      input: [{ type: 'function_call', call_id: 'c1', name: 'f', arguments: `{"a":${nested(100_000)}}` }, { type: 'function_call_output', call_id: 'c1', output: 'ok' }],
-    }))
+    const responses = await send(
+      '/v1/responses',
+      JSON.stringify({
+        model: 'gemini-2.5-flash',
+        input: [
+          { type: 'function_call', call_id: 'c1', name: 'f', arguments: `{"a":${nested(100_000)}}` },
+          { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+        ],
+      }),
+    )
     expect(responses.status).toBe(400)
     expect(await messageOf(responses)).toContain('nests deeper than 128 levels')
   })
@@ -96,7 +102,10 @@ describe('request bodies are bounded on every route', () => {
 
   it('a body that is not UTF-8 is a 400, inside a string or out, and nothing reaches Google', async () => {
     const bytes = (...pieces: (string | number[])[]) => new Uint8Array(Buffer.concat(pieces.map((p) => Buffer.from(p as string))))
-    const inside = await send('/v1beta/models/gemini-2.5-flash:generateContent', bytes('{"contents":[{"role":"user","parts":[{"text":"a', [0xff, 0xfe], 'b"}]}]}'))
+    const inside = await send(
+      '/v1beta/models/gemini-2.5-flash:generateContent',
+      bytes('{"contents":[{"role":"user","parts":[{"text":"a', [0xff, 0xfe], 'b"}]}]}'),
+    )
     expect(inside.status).toBe(400)
     expect(await messageOf(inside)).toContain('not valid UTF-8')
     const outside = await send('/v1beta/models/gemini-2.5-flash:generateContent', bytes('{"contents":[]', [0xff], '}'))
@@ -140,7 +149,9 @@ describe('a model name a plugin rewrote is checked again before it goes into the
     ['wrapUpstream', '/v1beta/models/gemini-2.5-pro:generateContent'],
     ['transformRequest, OpenAI pass-through model lookup', '/openai/v1/models/gemini-2.5-flash'],
   ])('a bad id set by %s: a 500, and no call is made', async (_, path) => {
-    const res = path.startsWith('/openai') ? await fetch(gw.url + path, { headers: { authorization: `Bearer ${TOKEN}` } }) : await post(gw, path, userText('hi'))
+    const res = path.startsWith('/openai')
+      ? await fetch(gw.url + path, { headers: { authorization: `Bearer ${TOKEN}` } })
+      : await post(gw, path, userText('hi'))
     expect(res.status).toBe(500)
     expect(await res.text()).toContain('is not a valid model id; the call was not sent')
     expect(gw.upstream.requests).toHaveLength(0)

@@ -20,7 +20,12 @@ const OK_MD = '\n\n```output\nsum(primes)=28\n```\n'
 const FAILED_MD = '\n\n```error\nNameError: name "prime" is not defined\n```\n'
 
 const usageMetadata = { promptTokenCount: 21, candidatesTokenCount: 96, toolUsePromptTokenCount: 160, totalTokenCount: 277 }
-const answer = (parts: unknown[]) => ({ candidates: [{ content: { parts, role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata, modelVersion: MODEL, responseId: 'codeRun1' })
+const answer = (parts: unknown[]) => ({
+  candidates: [{ content: { parts, role: 'model' }, finishReason: 'STOP', index: 0 }],
+  usageMetadata,
+  modelVersion: MODEL,
+  responseId: 'codeRun1',
+})
 /** The streamed form: one part per chunk, as Gemini sends code execution, the finishReason on the last. */
 const chunks = (parts: unknown[]) =>
   parts.map((part, i) => ({

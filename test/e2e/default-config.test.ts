@@ -49,7 +49,7 @@ const GEMINI_BALANCE_ENV = {
 
 /** The repo's gateway.config.ts: every bundled plugin listed, switched on by gemini-balance's variables. */
 describe('the default gateway.config.ts', () => {
-  it('lists every bundled plugin that takes no setup of the user\'s own', async () => {
+  it("lists every bundled plugin that takes no setup of the user's own", async () => {
     const { config } = await loadGatewayConfig({ cwd: REPO, dotenv: false, env: { ALLOWED_TOKENS: '["sk-default-config-token-0001"]' } })
     const listed = (config.plugins as Plugin[]).map((plugin) => plugin.definition.name)
     const bundled = BUNDLED_PLUGINS.map((plugin) => plugin.definition.name).filter((name) => name !== 'model-alias')

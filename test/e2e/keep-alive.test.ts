@@ -68,7 +68,12 @@ describe('keep-alives through the official SDKs', () => {
   })
 
   it('openai chat: the SDK stream reads every delta and the finish_reason', async () => {
-    const stream = await openai().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'keep me alive' }], stream: true, stream_options: { include_usage: true } })
+    const stream = await openai().chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'keep me alive' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     let text = ''
     const finishes: string[] = []
     let usage: OpenAI.CompletionUsage | undefined

@@ -52,10 +52,17 @@ describe('a client cannot disable, cool down or strike keys with words Google ec
 
   const expectEveryKeyHealthy = (after: string) => {
     const pool = gw.gateway.pool
-    expect(pool.disabledKeys().map((key) => key.label), after).toEqual([])
+    expect(
+      pool.disabledKeys().map((key) => key.label),
+      after,
+    ).toEqual([])
     for (const key of pool.keys) {
       const health = pool.health(key)
-      expect({ key: key.label, strikes: health.strikes, cooldowns: Object.keys(health.cooldowns) }, after).toEqual({ key: key.label, strikes: 0, cooldowns: [] })
+      expect({ key: key.label, strikes: health.strikes, cooldowns: Object.keys(health.cooldowns) }, after).toEqual({
+        key: key.label,
+        strikes: 0,
+        cooldowns: [],
+      })
     }
   }
 
@@ -93,9 +100,24 @@ describe('a client cannot disable, cool down or strike keys with words Google ec
 
   /** Routes whose body reaches Google as the client wrote it: the field name comes back in Google's 400. */
   const forwarded: { name: string; path: string; body: (phrase: string) => unknown; expected: (phrase: string) => unknown }[] = [
-    { name: 'native generateContent', path: `/v1beta/models/${MODEL}:generateContent`, body: (p) => ({ ...userText('hi'), [p]: 1 }), expected: unknownFieldError },
-    { name: 'native streamGenerateContent (SSE)', path: `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`, body: (p) => ({ ...userText('hi'), [p]: 1 }), expected: unknownFieldError },
-    { name: '/gemini/v1beta generateContent', path: `/gemini/v1beta/models/${MODEL}:generateContent`, body: (p) => ({ ...userText('hi'), [p]: 1 }), expected: unknownFieldError },
+    {
+      name: 'native generateContent',
+      path: `/v1beta/models/${MODEL}:generateContent`,
+      body: (p) => ({ ...userText('hi'), [p]: 1 }),
+      expected: unknownFieldError,
+    },
+    {
+      name: 'native streamGenerateContent (SSE)',
+      path: `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`,
+      body: (p) => ({ ...userText('hi'), [p]: 1 }),
+      expected: unknownFieldError,
+    },
+    {
+      name: '/gemini/v1beta generateContent',
+      path: `/gemini/v1beta/models/${MODEL}:generateContent`,
+      body: (p) => ({ ...userText('hi'), [p]: 1 }),
+      expected: unknownFieldError,
+    },
     { name: 'native countTokens', path: `/v1beta/models/${MODEL}:countTokens`, body: (p) => ({ ...userText('hi'), [p]: 1 }), expected: unknownFieldError },
     {
       name: 'OpenAI pass-through chat/completions',
@@ -139,13 +161,21 @@ describe('a client cannot disable, cool down or strike keys with words Google ec
     {
       name: 'OpenAI chat/completions (tool parameter names)',
       path: '/v1/chat/completions',
-      body: (p) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: schema(p) } }] }),
+      body: (p) => ({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: schema(p) } }],
+      }),
       answered: (json) => expect(json.choices[0].message.role).toBe('assistant'),
     },
     {
       name: 'OpenAI chat/completions (response_format schema)',
       path: '/hf/v1/chat/completions',
-      body: (p) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: schema(p) } } }),
+      body: (p) => ({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: schema(p) } },
+      }),
       answered: (json) => expect(json.choices[0].message.role).toBe('assistant'),
     },
     {
@@ -182,7 +212,15 @@ describe('a client cannot disable, cool down or strike keys with words Google ec
 
   it("a 403 for a file the key's project cannot read leaves the key alone when the same key serves another request", async () => {
     const fileRequest = {
-      contents: [{ role: 'user', parts: [{ text: 'describe it' }, { fileData: { mimeType: 'application/pdf', fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/xyz' } }] }],
+      contents: [
+        {
+          role: 'user',
+          parts: [
+            { text: 'describe it' },
+            { fileData: { mimeType: 'application/pdf', fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/xyz' } },
+          ],
+        },
+      ],
     }
     const refusal = { error: { code: 403, message: 'You do not have permission to access the File xyz or it may not exist.', status: 'PERMISSION_DENIED' } }
     for (let i = 0; i < REPEATS; i++) {

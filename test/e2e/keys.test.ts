@@ -57,12 +57,14 @@ describe('key pool through the gateway', () => {
     expect(res.status).toBe(429)
     for (const k of KEYS) {
       const cooldown = health(k).cooldowns['gemini-2.5-flash']!
-      const pacific = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Los_Angeles', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).format(cooldown.until)
+      const pacific = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Los_Angeles', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).format(
+        cooldown.until,
+      )
       expect(pacific).toBe('00:00')
     }
   })
 
-  it('when every key is cooling, answers 429 with Retry-After and Google\'s body, without calling upstream again', async () => {
+  it("when every key is cooling, answers 429 with Retry-After and Google's body, without calling upstream again", async () => {
     for (const k of KEYS) gw.upstream.setBehaviour(k, 'rate-minute', { retryDelaySeconds: 40 })
     const first = await send()
     expect(first.status).toBe(429)
@@ -91,7 +93,7 @@ describe('key pool through the gateway', () => {
   const FORBIDDEN = { status: 403, json: { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } } }
   const probes = () => gw.upstream.requests.filter((r) => r.model === 'gemini-2.5-flash-lite')
 
-  it('a 403 without structured details is confirmed on the key: when the key answers a fixed request, the 403 is the request\'s', async () => {
+  it("a 403 without structured details is confirmed on the key: when the key answers a fixed request, the 403 is the request's", async () => {
     for (const k of KEYS) gw.upstream.script(k, FORBIDDEN, { times: 1 })
     const res = await send()
     expect(res.status).toBe(403) // Google's answer about the request, passed through
@@ -117,8 +119,11 @@ describe('key pool through the gateway', () => {
     expect(health(K3)).toEqual({ strikes: 0, cooldowns: {} })
   })
 
-  it('when every key is refused, the client hears a generic 503: Google\'s words (which can name the key\'s project) stay in the log', async () => {
-    const leaked = { status: 403, json: { error: { code: 403, message: 'Your API key was reported as leaked. Project 578829824020.', status: 'PERMISSION_DENIED' } } }
+  it("when every key is refused, the client hears a generic 503: Google's words (which can name the key's project) stay in the log", async () => {
+    const leaked = {
+      status: 403,
+      json: { error: { code: 403, message: 'Your API key was reported as leaked. Project 578829824020.', status: 'PERMISSION_DENIED' } },
+    }
     for (const k of KEYS) gw.upstream.script(k, leaked)
     const rejected = await send()
     expect(rejected.status).toBe(503)
@@ -131,7 +136,10 @@ describe('key pool through the gateway', () => {
 
   it('a 404 on a model other keys serve is confirmed on the model: a key that cannot use it cools down for it, the request moves on', async () => {
     expect((await send()).status).toBe(200) // some key served gemini-2.5-flash
-    const retired = { status: 404, json: { error: { code: 404, message: 'This model models/gemini-2.5-flash is no longer available to new users.', status: 'NOT_FOUND' } } }
+    const retired = {
+      status: 404,
+      json: { error: { code: 404, message: 'This model models/gemini-2.5-flash is no longer available to new users.', status: 'NOT_FOUND' } },
+    }
     gw.upstream.script(K1, retired) // K1 cannot use the model at all: the request and the countTokens probe both 404
     for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200)
     const probe = gw.upstream.requests.find((r) => r.action === 'countTokens')

@@ -19,7 +19,14 @@ describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (bac
       const admin = await mysql2.createConnection(MYSQL)
       await admin.query(`CREATE DATABASE ${mysqlDatabase}`)
       await admin.end()
-      Object.assign(env, { DATABASE_TYPE: 'mysql', MYSQL_HOST: MYSQL.host, MYSQL_PORT: String(MYSQL.port), MYSQL_USER: MYSQL.user, MYSQL_PASSWORD: MYSQL.password, MYSQL_DATABASE: mysqlDatabase })
+      Object.assign(env, {
+        DATABASE_TYPE: 'mysql',
+        MYSQL_HOST: MYSQL.host,
+        MYSQL_PORT: String(MYSQL.port),
+        MYSQL_USER: MYSQL.user,
+        MYSQL_PASSWORD: MYSQL.password,
+        MYSQL_DATABASE: mysqlDatabase,
+      })
     }
     gw = await startGateway({ env })
   })
@@ -47,7 +54,14 @@ describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (bac
     const requests = await rows('request_logs')
     expect(requests).toHaveLength(2)
     const [failed, ok] = requests as [Record<string, any>, Record<string, any>]
-    expect(failed).toMatchObject({ attempt: 1, status: 503, failure_class: 'upstream-error', dialect: 'gemini', operation: 'generateContent', model: 'gemini-2.5-flash' })
+    expect(failed).toMatchObject({
+      attempt: 1,
+      status: 503,
+      failure_class: 'upstream-error',
+      dialect: 'gemini',
+      operation: 'generateContent',
+      model: 'gemini-2.5-flash',
+    })
     expect(ok).toMatchObject({ attempt: 2, status: 200, failure_class: 'ok', prompt_tokens: 5, total_tokens: expect.any(Number) })
     expect(ok.request_id).toBe(failed.request_id)
     expect(Number(ok.latency_ms)).toBeGreaterThanOrEqual(0)
@@ -74,7 +88,9 @@ describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (bac
 
 describe('a dead database', () => {
   it('does not slow or fail requests', async () => {
-    const gw = await startGateway({ env: { DATABASE_TYPE: 'mysql', MYSQL_HOST: MYSQL.host, MYSQL_PORT: String(MYSQL.port), MYSQL_USER: 'root', MYSQL_DATABASE: 'test' } })
+    const gw = await startGateway({
+      env: { DATABASE_TYPE: 'mysql', MYSQL_HOST: MYSQL.host, MYSQL_PORT: String(MYSQL.port), MYSQL_USER: 'root', MYSQL_DATABASE: 'test' },
+    })
     try {
       // Take MariaDB's tables away under the running gateway: every log batch now fails.
       await gw.gateway.database.db.exec('RENAME TABLE request_logs TO request_logs_away')

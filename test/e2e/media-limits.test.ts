@@ -71,7 +71,9 @@ describe('media URLs in one request are bounded', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({
         model: 'gemini-2.5-flash',
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, ...paths.map((path) => ({ type: 'image_url', image_url: { url: host.url(path) } }))] }],
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'look' }, ...paths.map((path) => ({ type: 'image_url', image_url: { url: host.url(path) } }))] },
+        ],
       }),
       signal,
     })
@@ -111,7 +113,10 @@ describe('media URLs in one request are bounded', () => {
 
   it('the client leaving drops every fetch in flight and starts no more', async () => {
     const client = new AbortController()
-    const answer = chat(Array.from({ length: 8 }, () => '/hang'), client.signal).catch((error: unknown) => error)
+    const answer = chat(
+      Array.from({ length: 8 }, () => '/hang'),
+      client.signal,
+    ).catch((error: unknown) => error)
     await until(() => host.stats.open === 4)
     client.abort()
     expect(await answer).toMatchObject({ name: 'AbortError' })
@@ -124,7 +129,9 @@ describe('media URLs in one request are bounded', () => {
   it('a timeout, a refused connection and a name that does not resolve are said in words', async () => {
     const timedOut = await chat(['/hang'])
     expect(timedOut.status).toBe(400)
-    expect((await timedOut.json()).error.message).toBe(`messages[0].content[1].image_url.url: Fetching media from ${new URL(host.url('/')).host} timed out after 1 s (MEDIA_FETCH_TIMEOUT).`)
+    expect((await timedOut.json()).error.message).toBe(
+      `messages[0].content[1].image_url.url: Fetching media from ${new URL(host.url('/')).host} timed out after 1 s (MEDIA_FETCH_TIMEOUT).`,
+    )
 
     const closed = createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
@@ -135,17 +142,20 @@ describe('media URLs in one request are bounded', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({
         model: 'gemini-2.5-flash',
-        messages: [{ role: 'user', content: [
-          { type: 'image_url', image_url: { url: `http://127.0.0.1:${port}/a.png` } },
-        ] }],
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `http://127.0.0.1:${port}/a.png` } }] }],
       }),
     })
-    expect((await refused.json()).error.message).toBe(`messages[0].content[0].image_url.url: Could not fetch media from 127.0.0.1:${port}: the connection was refused.`)
+    expect((await refused.json()).error.message).toBe(
+      `messages[0].content[0].image_url.url: Could not fetch media from 127.0.0.1:${port}: the connection was refused.`,
+    )
 
     const unresolved = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://no-such-host.invalid/a.png' } }] }] }),
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://no-such-host.invalid/a.png' } }] }],
+      }),
     })
     expect((await unresolved.json()).error.message).toContain('no-such-host.invalid: its host name could not be resolved (DNS).')
   })

@@ -70,7 +70,11 @@ describe('native Gemini API', () => {
       ['', { 'x-goog-api-key': TOKEN }],
       ['', { authorization: `Bearer ${TOKEN}` }],
     ] as const) {
-      const res = await fetch(gw.url + path + suffix, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(userText('hi')) })
+      const res = await fetch(gw.url + path + suffix, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(userText('hi')),
+      })
       expect(res.status).toBe(200)
     }
   })
@@ -89,13 +93,15 @@ describe('native Gemini API', () => {
   })
 
   it('batchEmbedContents passes every request through', async () => {
-    const body = { requests: ['a b', 'c'].map((text) => ({ model: 'models/gemini-embedding-001', content: { parts: [{ text }] }, taskType: 'RETRIEVAL_QUERY' })) }
+    const body = {
+      requests: ['a b', 'c'].map((text) => ({ model: 'models/gemini-embedding-001', content: { parts: [{ text }] }, taskType: 'RETRIEVAL_QUERY' })),
+    }
     const res = await post(gw, '/v1beta/models/gemini-embedding-001:batchEmbedContents', body)
     expect(res.status).toBe(200)
     expect((await res.json()).embeddings).toHaveLength(2)
   })
 
-  it('streams without alt=sse as Google\'s JSON array', async () => {
+  it("streams without alt=sse as Google's JSON array", async () => {
     const res = await post(gw, '/v1beta/models/gemini-2.5-flash:streamGenerateContent', userText('array form'))
     expect(res.headers.get('content-type')).toContain('application/json')
     const chunks = JSON.parse(await res.text())
@@ -112,10 +118,22 @@ describe('native Gemini API', () => {
       { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } },
       { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
     ]
-    gw.upstream.script(KEYS[0]!, { json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' } })
-    gw.upstream.script(KEYS[1]!, { json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' } })
-    gw.upstream.script(KEYS[2]!, { json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' } })
-    const request = { contents: [{ role: 'user', parts: [{ text: 'go' }] }, { role: 'model', parts }, { role: 'user', parts: [{ functionResponse: { name: 'sum', id: 'x1', response: { r: 1 } } }] }] }
+    gw.upstream.script(KEYS[0]!, {
+      json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' },
+    })
+    gw.upstream.script(KEYS[1]!, {
+      json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' },
+    })
+    gw.upstream.script(KEYS[2]!, {
+      json: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], modelVersion: 'gemini-3-flash-preview' },
+    })
+    const request = {
+      contents: [
+        { role: 'user', parts: [{ text: 'go' }] },
+        { role: 'model', parts },
+        { role: 'user', parts: [{ functionResponse: { name: 'sum', id: 'x1', response: { r: 1 } } }] },
+      ],
+    }
     const res = await post(gw, '/v1beta/models/gemini-3-flash-preview:generateContent', request)
     expect((await res.json()).candidates[0].content.parts).toEqual(parts)
     expect(JSON.parse(gw.upstream.requests.at(-1)!.body)).toEqual(request)
@@ -126,7 +144,7 @@ describe('native Gemini API', () => {
     expect(JSON.parse(gw.upstream.requests.at(-1)!.body)).toEqual(userText('plain'))
   })
 
-  it('answers 401 in Google\'s shape for a bad or missing token, without calling upstream', async () => {
+  it("answers 401 in Google's shape for a bad or missing token, without calling upstream", async () => {
     const bad = gw.genai('sk-wrong')
     const error = await bad.models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }).catch((e) => e)
     expect(error).toBeInstanceOf(ApiError)
@@ -151,7 +169,7 @@ describe('native Gemini API', () => {
     expect((await post(gw, '/v1beta/models/gemini-2.5-flash:generateContent', userText('still here'))).status).toBe(200)
   })
 
-  it('passes Google\'s errors through with their status and body (a 404 stays a 404, no retry)', async () => {
+  it("passes Google's errors through with their status and body (a 404 stays a 404, no retry)", async () => {
     const res = await post(gw, '/v1beta/models/no-such-model:generateContent', userText('x'))
     expect(res.status).toBe(404)
     const body = await res.json()

@@ -32,7 +32,7 @@ describe('OpenAI pass-through', () => {
     expect(KEYS.map((k) => `Bearer ${k}`)).toContain(seen.headers.authorization)
   })
 
-  it('streams chunk by chunk through the SDK, ending with Google\'s [DONE]', async () => {
+  it("streams chunk by chunk through the SDK, ending with Google's [DONE]", async () => {
     const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'stream it' }], stream: true })
     let text = ''
     let finish: string | null = null
@@ -43,7 +43,8 @@ describe('OpenAI pass-through', () => {
     expect(text).toBe('Echo: stream it')
     expect(finish).toBe('stop')
     await gw.gateway.logs.flush()
-    const { rows } = await gw.gateway.database.db.sql`SELECT operation, failure_class, prompt_tokens, completion_tokens FROM request_logs ORDER BY id DESC LIMIT 1`
+    const { rows } = await gw.gateway.database.db
+      .sql`SELECT operation, failure_class, prompt_tokens, completion_tokens FROM request_logs ORDER BY id DESC LIMIT 1`
     expect(rows![0]).toMatchObject({ operation: 'openai.chat', failure_class: 'ok', prompt_tokens: 2, completion_tokens: 3 })
   })
 
@@ -58,7 +59,7 @@ describe('OpenAI pass-through', () => {
     expect(images.data).toHaveLength(2)
   })
 
-  it('rotates keys and retries on another key; Google\'s array-wrapped error passes through when all fail', async () => {
+  it("rotates keys and retries on another key; Google's array-wrapped error passes through when all fail", async () => {
     gw.upstream.setBehaviour(KEYS[0]!, 'rate-minute')
     const ok = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })
     expect(ok.choices[0]!.message.content).toBe('Echo: x')
@@ -74,7 +75,7 @@ describe('OpenAI pass-through', () => {
     expect(body[0].error.status).toBe('FAILED_PRECONDITION')
   })
 
-  it('our own errors use OpenAI\'s shape: bad token, missing model', async () => {
+  it("our own errors use OpenAI's shape: bad token, missing model", async () => {
     const bad = await post(gw, '/openai/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [] }, { 'x-goog-api-key': 'nope' })
     expect(bad.status).toBe(401)
     expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } })

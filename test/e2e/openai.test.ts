@@ -35,7 +35,12 @@ describe('OpenAI converted API', () => {
     fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 
   it('chat: every request field maps onto the Gemini body, and nothing else is sent', async () => {
-    const schema = { type: 'object', properties: { city: { anyOf: [{ type: 'string' }, { $ref: '#/$defs/Code' }] } }, $defs: { Code: { type: 'integer' } }, required: ['city'] }
+    const schema = {
+      type: 'object',
+      properties: { city: { anyOf: [{ type: 'string' }, { $ref: '#/$defs/Code' }] } },
+      $defs: { Code: { type: 'integer' } },
+      required: ['city'],
+    }
     const completion = await client.chat.completions.create({
       model: 'gemini-2.5-flash',
       messages: [
@@ -97,22 +102,31 @@ describe('OpenAI converted API', () => {
   it('chat: a bare request gets no injected defaults; n → candidateCount; json_object', async () => {
     await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'plain' }] })
     expect(sent()).toEqual({ contents: [{ role: 'user', parts: [{ text: 'plain' }] }] })
-    await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }], n: 1, max_tokens: 5, stop: 'Z', response_format: { type: 'json_object' } })
+    await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'x' }],
+      n: 1,
+      max_tokens: 5,
+      stop: 'Z',
+      response_format: { type: 'json_object' },
+    })
     expect(sent().generationConfig).toEqual({ maxOutputTokens: 5, stopSequences: ['Z'], candidateCount: 1, responseMimeType: 'application/json' })
   })
 
   it('chat: images (data URL inline, http URL fetched after auth), audio and files', async () => {
     const imageUrl = media.url()
-    const messages = [{
-      role: 'user' as const,
-      content: [
-        { type: 'text' as const, text: 'what is this' },
-        { type: 'image_url' as const, image_url: { url: 'data:image/webp;base64,UklGRg==' } },
-        { type: 'image_url' as const, image_url: { url: imageUrl } },
-        { type: 'input_audio' as const, input_audio: { data: 'SUQz', format: 'mp3' as const } },
-        { type: 'file' as const, file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } },
-      ],
-    }]
+    const messages = [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'what is this' },
+          { type: 'image_url' as const, image_url: { url: 'data:image/webp;base64,UklGRg==' } },
+          { type: 'image_url' as const, image_url: { url: imageUrl } },
+          { type: 'input_audio' as const, input_audio: { data: 'SUQz', format: 'mp3' as const } },
+          { type: 'file' as const, file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } },
+        ],
+      },
+    ]
     // A client that is not authenticated never makes the gateway fetch anything.
     const refused = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages }, { authorization: 'Bearer wrong' })
     expect(refused.status).toBe(401)
@@ -128,29 +142,37 @@ describe('OpenAI converted API', () => {
       { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
     ])
 
-    const broken = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `http://127.0.0.1:1/missing.png` } }] }] })
+    const broken = await raw('/v1/chat/completions', {
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `http://127.0.0.1:1/missing.png` } }] }],
+    })
     expect(broken.status).toBe(400)
     expect((await broken.json()).error).toMatchObject({ type: 'invalid_request_error', param: 'messages[0].content[0].image_url.url' })
   })
 
   const gemini3Calls = {
-    candidates: [{
-      content: {
-        role: 'model',
-        parts: [
-          { text: 'I should add both pairs.', thought: true },
-          { functionCall: { name: 'sum', args: { a: 2, b: 3 }, id: '3ae8iwca' }, thoughtSignature: 'EukBCuYBAb4+9vt/sig==' },
-          { functionCall: { name: 'sum', args: { a: 4, b: 5 }, id: 'up3kf30e' } },
-        ],
+    candidates: [
+      {
+        content: {
+          role: 'model',
+          parts: [
+            { text: 'I should add both pairs.', thought: true },
+            { functionCall: { name: 'sum', args: { a: 2, b: 3 }, id: '3ae8iwca' }, thoughtSignature: 'EukBCuYBAb4+9vt/sig==' },
+            { functionCall: { name: 'sum', args: { a: 4, b: 5 }, id: 'up3kf30e' } },
+          ],
+        },
+        finishReason: 'STOP',
+        index: 0,
       },
-      finishReason: 'STOP',
-      index: 0,
-    }],
+    ],
     usageMetadata: { promptTokenCount: 161, candidatesTokenCount: 32, thoughtsTokenCount: 45, totalTokenCount: 238 },
     modelVersion: 'gemini-3-flash-preview',
     responseId: 'aiS5abqwJJf7nsEPuIy3wQQ',
   }
-  const sumTool = { type: 'function' as const, function: { name: 'sum', parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] } } }
+  const sumTool = {
+    type: 'function' as const,
+    function: { name: 'sum', parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] } },
+  }
 
   it('multi-turn tool use on Gemini 3: tool calls, reasoning, and the thought signature round trip', async () => {
     scriptAll({ json: gemini3Calls })
@@ -162,7 +184,10 @@ describe('OpenAI converted API', () => {
     expect(choice.message.content).toBeNull()
     expect((choice.message as any).reasoning_content).toBe('I should add both pairs.')
     const calls = choice.message.tool_calls as any[]
-    expect(calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)])).toEqual([['sum', { a: 2, b: 3 }], ['sum', { a: 4, b: 5 }]])
+    expect(calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)])).toEqual([
+      ['sum', { a: 2, b: 3 }],
+      ['sum', { a: 4, b: 5 }],
+    ])
     expect(calls[0].id).toBe('3ae8iwca__thought__EukBCuYBAb4+9vt/sig==')
     expect(calls[0].extra_content).toEqual({ google: { thought_signature: 'EukBCuYBAb4+9vt/sig==' } })
     expect(calls[1].id).toBe('up3kf30e')
@@ -177,29 +202,54 @@ describe('OpenAI converted API', () => {
           { functionCall: { name: 'sum', args: { a: 4, b: 5 }, id: 'up3kf30e' } },
         ],
       },
-      { role: 'user', parts: [{ functionResponse: { name: 'sum', response: { sum: 5 }, id: '3ae8iwca' } }, { functionResponse: { name: 'sum', response: { sum: 9 }, id: 'up3kf30e' } }] },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'sum', response: { sum: 5 }, id: '3ae8iwca' } },
+          { functionResponse: { name: 'sum', response: { sum: 9 }, id: 'up3kf30e' } },
+        ],
+      },
     ]
     gw.upstream.reset()
     // The usual loop: the SDK's message pushed back as is (extra_content travels with it).
     await client.chat.completions.create({
       model: 'gemini-3-flash-preview',
       tools: [sumTool],
-      messages: [question, choice.message, { role: 'tool', tool_call_id: calls[0].id, content: '{"sum":5}' }, { role: 'tool', tool_call_id: calls[1].id, content: '{"sum":9}' }],
+      messages: [
+        question,
+        choice.message,
+        { role: 'tool', tool_call_id: calls[0].id, content: '{"sum":5}' },
+        { role: 'tool', tool_call_id: calls[1].id, content: '{"sum":9}' },
+      ],
     })
     expect(sent().contents).toEqual(expectedHistory)
 
     // A client that rebuilds the message from id/name/arguments only: the id alone brings the signature back.
-    const rebuilt = { role: 'assistant' as const, content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) }
+    const rebuilt = {
+      role: 'assistant' as const,
+      content: null,
+      tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })),
+    }
     await client.chat.completions.create({
       model: 'gemini-3-flash-preview',
       tools: [sumTool],
-      messages: [question, rebuilt, { role: 'tool', tool_call_id: calls[0].id, content: '{"sum":5}' }, { role: 'tool', tool_call_id: calls[1].id, content: '{"sum":9}' }],
+      messages: [
+        question,
+        rebuilt,
+        { role: 'tool', tool_call_id: calls[0].id, content: '{"sum":5}' },
+        { role: 'tool', tool_call_id: calls[1].id, content: '{"sum":9}' },
+      ],
     })
     expect(sent().contents).toEqual(expectedHistory)
   })
 
   it('streaming text: role first, content deltas, the real finish_reason, a usage chunk, then [DONE]', async () => {
-    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'stream me please' }], stream: true, stream_options: { include_usage: true } })
+    const stream = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'stream me please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     let text = ''
     const finishes: (string | null)[] = []
     let role: string | undefined
@@ -225,7 +275,12 @@ describe('OpenAI converted API', () => {
   })
 
   it('streaming reasoning and tool calls, accumulated by the SDK stream helper', async () => {
-    const line = (parts: unknown[], extra: Record<string, unknown> = {}) => ({ candidates: [{ content: { role: 'model', parts }, index: 0, ...extra }], usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 8, thoughtsTokenCount: 6, totalTokenCount: 24 }, modelVersion: 'gemini-3-flash-preview', responseId: 'S1' })
+    const line = (parts: unknown[], extra: Record<string, unknown> = {}) => ({
+      candidates: [{ content: { role: 'model', parts }, index: 0, ...extra }],
+      usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 8, thoughtsTokenCount: 6, totalTokenCount: 24 },
+      modelVersion: 'gemini-3-flash-preview',
+      responseId: 'S1',
+    })
     scriptAll({
       chunks: [
         line([{ text: 'Thinking about sums', thought: true }]),
@@ -250,7 +305,11 @@ describe('OpenAI converted API', () => {
 
   it('an upstream failure after the first byte ends the stream with an error event: no stop, no [DONE]', async () => {
     gw.upstream.setDefaultBehaviour('reset-mid-stream')
-    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'break me in the middle' }], stream: true })
+    const stream = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'break me in the middle' }],
+      stream: true,
+    })
     let text = ''
     const finishes: string[] = []
     const failure = await (async () => {
@@ -295,7 +354,12 @@ describe('OpenAI converted API', () => {
       }
       throw new Error('expected a failure')
     }
-    const denied = await failure(new OpenAI({ apiKey: 'wrong', baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }))
+    const denied = await failure(
+      new OpenAI({ apiKey: 'wrong', baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    )
     expect(denied.status).toBe(401)
     expect(denied.type).toBe('invalid_request_error')
     expect(denied.code).toBe('invalid_api_key')
@@ -369,7 +433,9 @@ describe('OpenAI converted API', () => {
     const body = await floats.json()
     expect(body).toMatchObject({ object: 'list', model: 'gemini-embedding-001', usage: { prompt_tokens: 3, total_tokens: 3 } })
     expect(body.data.map((d: any) => d.embedding)).toEqual([embedValues('alpha', 4), embedValues('beta', 4)])
-    expect(sent()).toEqual({ requests: ['alpha', 'beta'].map((text) => ({ model: 'models/gemini-embedding-001', content: { parts: [{ text }] }, outputDimensionality: 4 })) })
+    expect(sent()).toEqual({
+      requests: ['alpha', 'beta'].map((text) => ({ model: 'models/gemini-embedding-001', content: { parts: [{ text }] }, outputDimensionality: 4 })),
+    })
     expect(gw.upstream.requests.at(-1)!.path).toBe('/v1beta/models/gemini-embedding-001:batchEmbedContents')
 
     // The SDK asks for base64 by default and decodes it: float32 little-endian.

@@ -48,7 +48,14 @@ describe('the database or Redis down at start', () => {
   it('MySQL unreachable: requests are served, rows queue, the outage is logged once', async () => {
     const out = captureOutput()
     const gw = await startGateway({
-      env: { DATABASE_TYPE: 'mysql', MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(await closedPort()), MYSQL_USER: 'root', MYSQL_DATABASE: 'test', LOG_LEVEL: 'info' },
+      env: {
+        DATABASE_TYPE: 'mysql',
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(await closedPort()),
+        MYSQL_USER: 'root',
+        MYSQL_DATABASE: 'test',
+        LOG_LEVEL: 'info',
+      },
     })
     try {
       expect(gw.gateway.database.isReady()).toBe(false)
@@ -94,7 +101,15 @@ describe('the database or Redis down at start', () => {
     let gw: Running | undefined
     try {
       gw = await startGateway({
-        env: { DATABASE_TYPE: 'mysql', MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(port), MYSQL_USER: MYSQL.user, MYSQL_PASSWORD: MYSQL.password, MYSQL_DATABASE: database, LOG_LEVEL: 'info' },
+        env: {
+          DATABASE_TYPE: 'mysql',
+          MYSQL_HOST: '127.0.0.1',
+          MYSQL_PORT: String(port),
+          MYSQL_USER: MYSQL.user,
+          MYSQL_PASSWORD: MYSQL.password,
+          MYSQL_DATABASE: database,
+          LOG_LEVEL: 'info',
+        },
       })
       for (let i = 0; i < 3; i++) expect((await post(gw, GENERATE, userText('while the database is down'))).status).toBe(200)
       await until(() => relay.refused >= 2, 3000) // the first attempt, then a retry (of the handle or of the log writer)
@@ -102,7 +117,8 @@ describe('the database or Redis down at start', () => {
 
       relay.enabled = true
       await gw.gateway.database.ready
-      const rows = async () => (await admin.query(`SELECT key_id, failure_class FROM ${database}.request_logs`))[0] as Array<{ key_id: string; failure_class: string }>
+      const rows = async () =>
+        (await admin.query(`SELECT key_id, failure_class FROM ${database}.request_logs`))[0] as Array<{ key_id: string; failure_class: string }>
       await until(async () => (await rows()).length === 3, 5000)
       const ids = KEYS.map(gw.gateway.idOf)
       for (const row of await rows()) expect(ids).toContain(row.key_id)
@@ -147,5 +163,3 @@ class SwitchableRelay {
     await shut(this.server)
   }
 }
-
-

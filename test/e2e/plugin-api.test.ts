@@ -69,7 +69,12 @@ describe('plugin API', () => {
           router.add('POST', '/v1/words', openaiDialect, async (call) => {
             const body = await call.json()
             if (typeof body.text !== 'string') throw new GatewayError(400, 'text is required', { param: 'text' })
-            const outcome = await ctx.run(call, { operation: 'test.count', model: call.model('gemini-2.5-flash'), stream: false, body: { contents: [{ parts: [{ text: body.text }] }] } })
+            const outcome = await ctx.run(call, {
+              operation: 'test.count',
+              model: call.model('gemini-2.5-flash'),
+              stream: false,
+              body: { contents: [{ parts: [{ text: body.text }] }] },
+            })
             if (outcome.kind !== 'json') throw new GatewayError(500, 'unexpected stream')
             return Response.json({ words, tokens: (outcome.body.data as { totalTokens: number }).totalTokens })
           })
@@ -152,7 +157,7 @@ describe('plugin API', () => {
     expect(gw.upstream.requests).toHaveLength(sent)
   })
 
-  it('a pool of the plugin\'s own serves the requests it takes, with the same health tracking', async () => {
+  it("a pool of the plugin's own serves the requests it takes, with the same health tracking", async () => {
     gw.upstream.setBehaviour(PAID_KEY, 'invalid-key', { times: 1 })
     const refused = await post(gw, '/v1beta/models/paid:generateContent', userText('x'))
     expect(refused.status).toBe(503)
@@ -160,7 +165,6 @@ describe('plugin API', () => {
     expect(gw.keysUsed()).toEqual([PAID_KEY])
     expect(gw.gateway.pool.disabledKeys()).toHaveLength(0)
   })
-
 })
 
 describe('plugin options are checked at start like core settings', () => {
@@ -181,7 +185,7 @@ describe('plugin options are checked at start like core settings', () => {
     await expect(startGateway({ env, config: { plugins: [strict(options as never)] } })).rejects.toThrow(message)
   })
 
-  it('a secret option\'s value never appears in the message', async () => {
+  it("a secret option's value never appears in the message", async () => {
     const error = await startGateway({ config: { plugins: [strict({ secret: 42 as never })] } }).catch((e: Error) => e)
     expect(String(error)).toMatch(/option secret/)
     expect(String(error)).not.toContain('42')
@@ -206,7 +210,11 @@ describe('plugin options are checked at start like core settings', () => {
   })
 
   it('a stage placed next to a stage the pipeline does not have stops the start', async () => {
-    const misplaced = definePlugin({ name: 'misplaced', summary: 'test', setup: () => ({ stages: [{ before: 'stream-optimizer', run: (_ctx, next) => next() }] }) })
+    const misplaced = definePlugin({
+      name: 'misplaced',
+      summary: 'test',
+      setup: () => ({ stages: [{ before: 'stream-optimizer', run: (_ctx, next) => next() }] }),
+    })
     await expect(startGateway({ config: { pipeline: ['auth', 'key-select', 'upstream'], plugins: [misplaced()] } })).rejects.toThrow(/does not have/)
   })
 })
@@ -273,7 +281,7 @@ describe('answer hooks only for the requests a plugin wants', () => {
   })
   afterAll(() => gw.close())
 
-  it('a request the plugin does not want gets Google\'s bytes, its hooks never run', async () => {
+  it("a request the plugin does not want gets Google's bytes, its hooks never run", async () => {
     const stream = await post(gw, STREAM, userText('quiet'))
     // The fake's own spacing and case: not parsed, not re-serialised.
     expect(await stream.text()).toMatch(/"parts": \[\{"text": "Ech/)
@@ -308,7 +316,11 @@ describe('a plugin that sends its requests to another API root with keys of its 
         },
         routes(router) {
           router.add('POST', '/relay/v1beta/models/:action', geminiDialect, async (call) =>
-            ctx.answer(call, { operation: 'generateContent', model: call.model('gemini-2.5-flash'), stream: false, body: await call.json(), dialect: 'relay' }, geminiDialect),
+            ctx.answer(
+              call,
+              { operation: 'generateContent', model: call.model('gemini-2.5-flash'), stream: false, body: await call.json(), dialect: 'relay' },
+              geminiDialect,
+            ),
           )
         },
       }
@@ -396,7 +408,12 @@ describe('a plugin with tables of its own, pinning requests to the key that owns
   it('when the owning key is disabled or cooling, the client hears which resource is bound to it, and no key is asked', async () => {
     await post(gw, '/things/b', {})
     const owner = gw.gateway.pool.keys[1]!
-    gw.gateway.pool.apply(owner, { class: 'rate-limited', retry: true, effect: { kind: 'cooldown', model: 'gemini-2.5-flash', until: Date.now() + 30_000, reason: 'rate-limited' }, reason: 'rpm' })
+    gw.gateway.pool.apply(owner, {
+      class: 'rate-limited',
+      retry: true,
+      effect: { kind: 'cooldown', model: 'gemini-2.5-flash', until: Date.now() + 30_000, reason: 'rate-limited' },
+      reason: 'rpm',
+    })
     const cooling = await post(gw, GENERATE, { ...userText('x'), cachedContent: 'things/b' })
     expect(cooling.status).toBe(429)
     expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(25)

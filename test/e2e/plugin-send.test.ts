@@ -2,7 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { definePlugin, GatewayError, geminiDialect, nativeOperation, type OperationSpec, type PluginContext } from '../../core/index.ts'
 import { KEYS, TOKEN, startGateway, type Running } from './harness.ts'
 
-const rest = (method: OperationSpec['method']): OperationSpec => ({ ...nativeOperation(''), method, path: (_model, _stream, request) => `/${request.resource}`, modelInPath: false })
+const rest = (method: OperationSpec['method']): OperationSpec => ({
+  ...nativeOperation(''),
+  method,
+  path: (_model, _stream, request) => `/${request.resource}`,
+  modelInPath: false,
+})
 
 /** REST operations on a resource path (PATCH, DELETE, headers in and out) and raw sends with one key, as plugins use them. */
 describe('plugin API: operations on resources, and requests sent with one key', () => {
@@ -16,14 +21,33 @@ describe('plugin API: operations on resources, and requests sent with one key', 
         operations: {
           'probe.patch': rest('PATCH'),
           'probe.delete': rest('DELETE'),
-          'probe.start': { ...rest('POST'), path: () => `${new URL(ctx.settings.baseUrl).origin}/upload/v1beta/files`, responseHeaders: ['x-goog-upload-url', 'x-goog-upload-status'] },
+          'probe.start': {
+            ...rest('POST'),
+            path: () => `${new URL(ctx.settings.baseUrl).origin}/upload/v1beta/files`,
+            responseHeaders: ['x-goog-upload-url', 'x-goog-upload-status'],
+          },
         },
         routes(router) {
           router.add('PATCH', '/probe/:name', geminiDialect, (call) =>
-            ctx.answer(call, { operation: 'probe.patch', model: '', stream: false, body: { ttl: '5s' }, resource: `cachedContents/${call.event.context.params!.name}`, query: { updateMask: 'ttl' } }, geminiDialect),
+            ctx.answer(
+              call,
+              {
+                operation: 'probe.patch',
+                model: '',
+                stream: false,
+                body: { ttl: '5s' },
+                resource: `cachedContents/${call.event.context.params!.name}`,
+                query: { updateMask: 'ttl' },
+              },
+              geminiDialect,
+            ),
           )
           router.add('DELETE', '/probe/:name', geminiDialect, (call) =>
-            ctx.answer(call, { operation: 'probe.delete', model: '', stream: false, body: {}, resource: decodeURIComponent(call.event.context.params!.name!) }, geminiDialect),
+            ctx.answer(
+              call,
+              { operation: 'probe.delete', model: '', stream: false, body: {}, resource: decodeURIComponent(call.event.context.params!.name!) },
+              geminiDialect,
+            ),
           )
           router.add('PUT', '/probe/start', geminiDialect, async (call) => {
             const headers = { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start' }
@@ -52,14 +76,14 @@ describe('plugin API: operations on resources, and requests sent with one key', 
     expect(gw.upstream.requests[0]).toMatchObject({ method: 'DELETE', path: '/v1beta/batches/xyz', body: '' })
   })
 
-  it('a resource path that could leave its endpoint is never sent (the plugin\'s bug: a 500)', async () => {
+  it("a resource path that could leave its endpoint is never sent (the plugin's bug: a 500)", async () => {
     for (const bad of ['files%2F..%2Fmodels%2Fx:generateContent', 'files%2Fa%3Fkey%3Dx', 'files%2F%2Fa']) {
       expect((await call('DELETE', `/probe/${bad}`)).status).toBe(500)
     }
     expect(gw.upstream.requests).toHaveLength(0)
   })
 
-  it('an operation sends the request\'s headers and hands back the response headers it names, nothing else', async () => {
+  it("an operation sends the request's headers and hands back the response headers it names, nothing else", async () => {
     const headers = await (await call('PUT', '/probe/start')).json()
     expect(Object.keys(headers).sort()).toEqual(['x-goog-upload-status', 'x-goog-upload-url'])
     expect(headers['x-goog-upload-url']).toMatch(/\/upload\/v1beta\/files\?upload_id=/)
@@ -97,7 +121,10 @@ describe('plugin API: operations on resources, and requests sent with one key', 
     const [first] = gw.gateway.pool.keys
     gw.gateway.pool.apply(first!, { class: 'invalid-key', retry: true, effect: { kind: 'disable', reason: 'invalid' }, reason: 'invalid' })
     const refusal = plugin.send(first!.id, { method: 'GET', url: `${gw.upstream.url}/models`, resource: 'File files/abc' })
-    await expect(refusal).rejects.toMatchObject({ status: 503, message: 'File files/abc belongs to the project of one API key, and that key is disabled (invalid); no other key can reach it.' })
+    await expect(refusal).rejects.toMatchObject({
+      status: 503,
+      message: 'File files/abc belongs to the project of one API key, and that key is disabled (invalid); no other key can reach it.',
+    })
     await expect(plugin.send('no-such-key', { method: 'GET', url: `${gw.upstream.url}/models` })).rejects.toMatchObject({ status: 503 })
     expect(gw.upstream.requests).toHaveLength(0)
   })

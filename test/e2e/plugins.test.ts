@@ -46,7 +46,10 @@ describe('plugins', () => {
 
   it('response, chunk and upstream hooks run in order', async () => {
     const res = await post(gw, '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', userText('loud'))
-    const events = (await res.text()).split('\r\n\r\n').filter(Boolean).map((e) => JSON.parse(e.slice('data: '.length)))
+    const events = (await res.text())
+      .split('\r\n\r\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.slice('data: '.length)))
     expect(events.map((e) => e.candidates[0].content.parts[0].text).join('')).toBe('ECHO: LOUD')
     expect(seen.at(-1)).toBe('streamGenerateContent:gemini-2.5-flash')
   })

@@ -103,7 +103,7 @@ describe('outbound proxies', () => {
     }
   })
 
-  it('CUSTOM_HEADERS reach the upstream; the client\'s token never does', async () => {
+  it("CUSTOM_HEADERS reach the upstream; the client's token never does", async () => {
     const gw = await startGateway({ env: { CUSTOM_HEADERS: '{"X-Team": "blue"}' }, upstreamInstance: upstream })
     try {
       upstream.reset()

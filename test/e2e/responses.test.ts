@@ -34,7 +34,11 @@ describe('OpenAI Responses API', () => {
     const seen = gw.upstream.requests.at(-1)!
     return { ...seen, json: JSON.parse(seen.body) }
   }
-  const answer = (parts: unknown[], finishReason = 'STOP', usage: Record<string, number> = { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 }) => ({
+  const answer = (
+    parts: unknown[],
+    finishReason = 'STOP',
+    usage: Record<string, number> = { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 },
+  ) => ({
     candidates: [{ content: { parts, role: 'model' }, finishReason, index: 0 }],
     usageMetadata: usage,
     modelVersion: 'gemini-3-flash-preview',
@@ -49,7 +53,13 @@ describe('OpenAI Responses API', () => {
     expect(response.id).toMatch(/^resp_/)
     expect(response.output).toHaveLength(1)
     expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed' })
-    expect(response.usage).toEqual({ input_tokens: 2, input_tokens_details: { cached_tokens: 0 }, output_tokens: 3, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 })
+    expect(response.usage).toEqual({
+      input_tokens: 2,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 3,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 5,
+    })
     const seen = gw.upstream.requests.at(-1)!
     expect(seen.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent')
     expect(KEYS).toContain(seen.key)
@@ -60,7 +70,10 @@ describe('OpenAI Responses API', () => {
     const response = await client.responses.create({
       model: 'gemini-2.5-flash',
       instructions: 'Answer tersely.',
-      input: [{ role: 'developer', content: 'Use metric units.' }, { role: 'user', content: 'How far is the moon?' }],
+      input: [
+        { role: 'developer', content: 'Use metric units.' },
+        { role: 'user', content: 'How far is the moon?' },
+      ],
       temperature: 0.3,
       top_p: 0.8,
       max_output_tokens: 128,
@@ -81,7 +94,12 @@ describe('OpenAI Responses API', () => {
 
   it('json_schema output: responseMimeType + responseJsonSchema, the JSON comes back as output_text', async () => {
     scriptAll({ json: answer([{ text: '{"city":"Paris","population":2100000}' }]) })
-    const schema = { type: 'object', properties: { city: { type: 'string' }, population: { type: 'integer' } }, required: ['city', 'population'], additionalProperties: false }
+    const schema = {
+      type: 'object',
+      properties: { city: { type: 'string' }, population: { type: 'integer' } },
+      required: ['city', 'population'],
+      additionalProperties: false,
+    }
     const response = await client.responses.create({
       model: 'gemini-2.5-flash',
       input: 'Largest city of France?',
@@ -177,8 +195,19 @@ describe('OpenAI Responses API', () => {
   })
 
   it('reasoning: effort → thinkingConfig, thought parts → a reasoning item with its summary', async () => {
-    scriptAll({ json: answer([{ text: '**Weighing it**\n\nHmm.', thought: true }, { text: 'Mountain View' }], 'STOP', { promptTokenCount: 9, candidatesTokenCount: 2, thoughtsTokenCount: 30, totalTokenCount: 41 }) })
-    const response = await client.responses.create({ model: 'gemini-2.5-flash', input: 'Where is Google HQ?', reasoning: { effort: 'medium', summary: 'auto' } })
+    scriptAll({
+      json: answer([{ text: '**Weighing it**\n\nHmm.', thought: true }, { text: 'Mountain View' }], 'STOP', {
+        promptTokenCount: 9,
+        candidatesTokenCount: 2,
+        thoughtsTokenCount: 30,
+        totalTokenCount: 41,
+      }),
+    })
+    const response = await client.responses.create({
+      model: 'gemini-2.5-flash',
+      input: 'Where is Google HQ?',
+      reasoning: { effort: 'medium', summary: 'auto' },
+    })
     expect(lastUpstream().json.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 8192, includeThoughts: true } })
     expect(response.output[0]).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text: '**Weighing it**\n\nHmm.' }] })
     expect(response.output_text).toBe('Mountain View')
@@ -250,9 +279,11 @@ describe('OpenAI Responses API', () => {
     scriptAll({ json: answer([{ text: 'Cold.' }]) })
     await client.responses.create({
       model: 'gemini-2.5-flash',
-      input: ['Weather in Oslo?', ...final.output, { type: 'function_call_output', call_id: (final.output[3] as { call_id: string }).call_id, output: '-3C' }].map((item) =>
-        typeof item === 'string' ? { role: 'user' as const, content: item } : (item as ResponseInputItem),
-      ),
+      input: [
+        'Weather in Oslo?',
+        ...final.output,
+        { type: 'function_call_output', call_id: (final.output[3] as { call_id: string }).call_id, output: '-3C' },
+      ].map((item) => (typeof item === 'string' ? { role: 'user' as const, content: item } : (item as ResponseInputItem))),
     })
     expect(lastUpstream().json.contents.slice(1)).toEqual([
       { role: 'model', parts: [{ text: 'Let me check.' }, { functionCall: { name: 'get_weather', args: { city: 'Oslo' } }, thoughtSignature: 'FCSIG' }] },
@@ -297,7 +328,9 @@ describe('OpenAI Responses API', () => {
     const stored = await client.responses.create({ model: 'gemini-2.5-flash', input: 'x', store: true }).catch((e: unknown) => e)
     expect(stored).toMatchObject({ status: 400, param: 'store' })
 
-    const unsupported = await client.responses.create({ model: 'gemini-2.5-flash', input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }] }).catch((e: unknown) => e)
+    const unsupported = await client.responses
+      .create({ model: 'gemini-2.5-flash', input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }] })
+      .catch((e: unknown) => e)
     expect(unsupported).toMatchObject({ status: 400, param: 'tools[0].type' })
 
     const retrieved = await client.responses.retrieve('resp_123').catch((e: unknown) => e)
@@ -325,7 +358,7 @@ describe('OpenAI Responses API', () => {
     expect(streamed).toMatchObject({ status: 429 })
   })
 
-  it('errors: a Gemini 400 keeps its status and Google\'s message, in OpenAI shape', async () => {
+  it("errors: a Gemini 400 keeps its status and Google's message, in OpenAI shape", async () => {
     gw.upstream.setDefaultBehaviour('location')
     const error = await client.responses.create({ model: 'gemini-2.5-flash', input: 'x' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
@@ -334,8 +367,15 @@ describe('OpenAI Responses API', () => {
   })
 
   it('other auth forms work: x-goog-api-key and ?key=', async () => {
-    for (const [suffix, headers] of [['?key=' + TOKEN, {}], ['', { 'x-goog-api-key': TOKEN }]] as const) {
-      const res = await fetch(`${baseURL}/responses${suffix}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'gemini-2.5-flash', input: 'hi' }) })
+    for (const [suffix, headers] of [
+      ['?key=' + TOKEN, {}],
+      ['', { 'x-goog-api-key': TOKEN }],
+    ] as const) {
+      const res = await fetch(`${baseURL}/responses${suffix}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: 'gemini-2.5-flash', input: 'hi' }),
+      })
       expect(res.status).toBe(200)
       expect(((await res.json()) as { object: string }).object).toBe('response')
     }
@@ -347,7 +387,11 @@ describe('OpenAI Responses API', () => {
     const seen = lastUpstream()
     expect(seen.path).toBe('/v1beta/models/gemini-2.5-flash:countTokens')
     expect(seen.json).toEqual({
-      generateContentRequest: { model: 'models/gemini-2.5-flash', contents: [{ role: 'user', parts: [{ text: 'one two three' }] }], systemInstruction: { parts: [{ text: 'four five' }] } },
+      generateContentRequest: {
+        model: 'models/gemini-2.5-flash',
+        contents: [{ role: 'user', parts: [{ text: 'one two three' }] }],
+        systemInstruction: { parts: [{ text: 'four five' }] },
+      },
     })
   })
 })

@@ -189,7 +189,9 @@ describe("'gemgate' in a config loaded from source", () => {
   it("is this process's core", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gemgate-source-config-'))
     writeConfig(dir, CONFIG('fast', false))
-    const { config } = await loadGatewayConfig({ cwd: dir, dotenv: false, env: { ALLOWED_TOKENS: TOKEN } }).finally(() => rmSync(dir, { recursive: true, force: true }))
+    const { config } = await loadGatewayConfig({ cwd: dir, dotenv: false, env: { ALLOWED_TOKENS: TOKEN } }).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    )
     const teapot = config.plugins.find((plugin) => plugin.definition.name === 'teapot')!
     const hooks = await teapot.definition.setup!({} as never, {} as never)
     let thrown: unknown

@@ -50,7 +50,16 @@ describe('a gemini-balance .env', () => {
     const upstream = await startFakeUpstream()
     const port = 20000 + Math.floor(Math.random() * 20000)
     const child = spawn(process.execPath, ['--import', 'tsx', 'serve.ts'], {
-      env: { PATH: process.env.PATH, API_KEYS: 'k1', AUTH_TOKEN: 'sk-short', LOG_LEVEL: 'INFO', BASE_URL: upstream.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-gb-')) },
+      env: {
+        PATH: process.env.PATH,
+        API_KEYS: 'k1',
+        AUTH_TOKEN: 'sk-short',
+        LOG_LEVEL: 'INFO',
+        BASE_URL: upstream.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-gb-')),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -58,8 +67,21 @@ describe('a gemini-balance .env', () => {
     child.stderr.on('data', (chunk) => (output += chunk))
     try {
       const url = `http://127.0.0.1:${port}`
-      for (let i = 0; i < 100 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100))
-      const ask = (token: string) => fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent?key=${token}`, { method: 'POST', body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }) })
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100))
+      const ask = (token: string) =>
+        fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent?key=${token}`, {
+          method: 'POST',
+          body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+        })
       expect((await ask('sk-short')).status).toBe(200)
       expect((await ask('sk-other')).status).toBe(401)
       expect(output.match(/client token sk\.\.\. is 8 characters long/g)).toHaveLength(1)
@@ -82,7 +104,16 @@ describe('shutdown', () => {
     })
     try {
       const url = `http://127.0.0.1:${port}`
-      for (let i = 0; i < 100 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100))
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100))
       const res = await fetch(`${url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk`, {
         method: 'POST',
         body: JSON.stringify({ contents: [{ parts: [{ text: 'a b c d e f g h i j' }] }] }),

@@ -5,12 +5,14 @@ import { TOKEN, startGateway, userText, type Running } from './harness.ts'
 
 // A client that reads slowly must hold the upstream back: the gateway keeps a bounded buffer per stream, never the
 // whole answer. A stand-in upstream streams a long answer as fast as its socket takes it and counts what it sent;
-// the client stops reading after the first bytes. Whatever the upstream got rid of is somewhere between the two:
-// in the kernel's socket buffers (a few MB on loopback) or in the gateway. Without backpressure the gateway would
-// read all of it.
+// the client stops reading after the first bytes. Whatever the upstream got rid of is then somewhere between the two:
+// in the kernel's socket buffers or in the gateway. The kernel's share has a ceiling (here tcp_rmem's 32 MB for the
+// gateway's receive side, once autotuning grew it while the gateway read at full speed, plus a few MB of send
+// buffers); without backpressure the gateway would read the whole answer, twice that.
 const EVENT_TEXT = 'x'.repeat(64 * 1024)
-const EVENTS = 768 // 48 MB
-const HELD_BACK = 32 * 1024 * 1024
+const EVENTS = 1536 // 96 MB
+const HELD_BACK = 56 * 1024 * 1024
+const SLOW = 60_000
 
 interface Upstream {
   server: Server
@@ -75,7 +77,7 @@ describe('a slow client holds the upstream back', () => {
 
   async function pausedRead(path: string, body: unknown, headers: Record<string, string>) {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(new URL(gw.url + path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, resolve)
+      const req = request(new URL(gw.url + path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, agent: false }, resolve)
       req.on('error', reject)
       req.end(JSON.stringify(body))
     })
@@ -102,24 +104,27 @@ describe('a slow client holds the upstream back', () => {
     return { finishedWhilePaused, aheadOfClient: sentWhilePaused - readFirst, received, text: Buffer.concat(pieces).toString() }
   }
 
-  it('native stream: the upstream waits for the client, and every byte arrives as Google sent it', async () => {
+  it('native stream: the upstream waits for the client, and every byte arrives as Google sent it', { timeout: SLOW }, async () => {
     const result = await pausedRead('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', userText('long'), { 'x-goog-api-key': TOKEN })
-    expect(result.finishedWhilePaused).toBe(false)
+    expect(result.finishedWhilePaused, `${result.aheadOfClient} bytes ahead of the client`).toBe(false)
     expect(result.aheadOfClient).toBeLessThan(HELD_BACK)
     expect(upstream.finished).toBe(true)
     expect(result.received).toBe(upstream.sent)
     expect(result.text.split('\r\n\r\n').filter(Boolean)).toHaveLength(EVENTS)
   })
 
-  it('converted (OpenAI) stream: the same bound, and the whole answer converted', async () => {
+  it('converted (OpenAI) stream: the same bound, and the whole answer converted', { timeout: SLOW }, async () => {
     const body = { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'long' }], stream: true }
     const result = await pausedRead('/v1/chat/completions', body, { authorization: `Bearer ${TOKEN}` })
-    expect(result.finishedWhilePaused).toBe(false)
+    expect(result.finishedWhilePaused, `${result.aheadOfClient} bytes ahead of the client`).toBe(false)
     expect(result.aheadOfClient).toBeLessThan(HELD_BACK)
     expect(upstream.finished).toBe(true)
     const events = result.text.split('\n\n').filter(Boolean)
     expect(events.at(-1)).toBe('data: [DONE]')
-    const content = events.slice(0, -1).map((event) => JSON.parse(event.slice(6)).choices[0]?.delta?.content ?? '').join('')
+    const content = events
+      .slice(0, -1)
+      .map((event) => JSON.parse(event.slice(6)).choices[0]?.delta?.content ?? '')
+      .join('')
     expect(content.length).toBe(EVENTS * EVENT_TEXT.length)
   })
 })

@@ -24,7 +24,7 @@ describe('streaming', () => {
     gw.reset()
   })
 
-  it('relays Google\'s SSE byte for byte', async () => {
+  it("relays Google's SSE byte for byte", async () => {
     const res = await post(gw, STREAM, userText('byte exact'))
     expect(res.headers.get('content-type')).toBe('text/event-stream')
     const text = await res.text()
@@ -119,10 +119,12 @@ describe('streaming', () => {
       const url = new URL(viaSlow.url + STREAM)
       await new Promise<void>((resolve, reject) => {
         const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': TOKEN } }, (res) => {
-          res.once('data', () => setTimeout(() => {
-            req.destroy()
-            resolve()
-          }, 250))
+          res.once('data', () =>
+            setTimeout(() => {
+              req.destroy()
+              resolve()
+            }, 250),
+          )
         })
         req.on('error', () => {})
         req.end(JSON.stringify(userText('long story')))
@@ -142,7 +144,10 @@ describe('streaming', () => {
   })
 
   it('the stream optimizer re-emits long chunks in small steady pieces, usage once at the end', async () => {
-    const smooth = await startGateway({ env: { STREAM_OPTIMIZER_ENABLED: 'true', STREAM_MIN_DELAY: '0.001', STREAM_MAX_DELAY: '0.002' }, upstream: { streamChunks: 1 } })
+    const smooth = await startGateway({
+      env: { STREAM_OPTIMIZER_ENABLED: 'true', STREAM_MIN_DELAY: '0.001', STREAM_MAX_DELAY: '0.002' },
+      upstream: { streamChunks: 1 },
+    })
     try {
       const events = await sseEvents(await post(smooth, STREAM, userText('this sentence is long enough to be split into many small pieces')))
       expect(events.length).toBeGreaterThan(5)

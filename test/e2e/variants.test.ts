@@ -34,33 +34,44 @@ describe('model variants of several plugins', () => {
     return { model: seen.model, action: seen.action, tools: body.tools, thinkingConfig: body.generationConfig?.thinkingConfig }
   }
 
-  it.each(['gemini-2.5-flash-search-non-thinking', 'gemini-2.5-flash-non-thinking-search'])('%s reaches Google as gemini-2.5-flash with search and thinking off', async (model) => {
-    const both = { model: 'gemini-2.5-flash', tools: [{ googleSearch: {} }], thinkingConfig: { thinkingBudget: 0 } }
+  it.each(['gemini-2.5-flash-search-non-thinking', 'gemini-2.5-flash-non-thinking-search'])(
+    '%s reaches Google as gemini-2.5-flash with search and thinking off',
+    async (model) => {
+      const both = { model: 'gemini-2.5-flash', tools: [{ googleSearch: {} }], thinkingConfig: { thinkingBudget: 0 } }
 
-    const answer = await gw.genai().models.generateContent({ model, contents: 'news today' })
-    expect(answer.text).toMatch(/^Echo: news today\n\n---\n\n\*\*Sources:\*\*\n/) // the search plugin listed the sources
-    expect(received()).toEqual({ ...both, action: 'generateContent' })
+      const answer = await gw.genai().models.generateContent({ model, contents: 'news today' })
+      expect(answer.text).toMatch(/^Echo: news today\n\n---\n\n\*\*Sources:\*\*\n/) // the search plugin listed the sources
+      expect(received()).toEqual({ ...both, action: 'generateContent' })
 
-    let text = ''
-    for await (const chunk of await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'news now' }], stream: true })) text += chunk.choices[0]?.delta?.content ?? ''
-    expect(text).toMatch(/^Echo: news now\n\n---\n\n\*\*Sources:\*\*\n/)
-    expect(received()).toEqual({ ...both, action: 'streamGenerateContent' })
+      let text = ''
+      for await (const chunk of await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'news now' }], stream: true }))
+        text += chunk.choices[0]?.delta?.content ?? ''
+      expect(text).toMatch(/^Echo: news now\n\n---\n\n\*\*Sources:\*\*\n/)
+      expect(received()).toEqual({ ...both, action: 'streamGenerateContent' })
 
-    const message = await anthropic.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'news' }] })
-    expect(message.model).toBe(model)
-    expect(received()).toMatchObject(both)
-  })
+      const message = await anthropic.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'news' }] })
+      expect(message.model).toBe(model)
+      expect(received()).toMatchObject(both)
+    },
+  )
 
   it('a -search request of a model in THINKING_BUDGET_MAP gets the budget of its real model (gemini-balance fell back to 1000)', async () => {
     await gw.genai().models.generateContent({ model: 'gemini-2.5-flash-search', contents: 'x' })
-    expect(received()).toMatchObject({ model: 'gemini-2.5-flash', tools: [{ googleSearch: {} }], thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } })
+    expect(received()).toMatchObject({
+      model: 'gemini-2.5-flash',
+      tools: [{ googleSearch: {} }],
+      thinkingConfig: { thinkingBudget: 2048, includeThoughts: true },
+    })
   })
 
-  it('a name mixing an offered and an unoffered suffix gets a 400 in each dialect\'s error shape, and Google is never asked', async () => {
+  it("a name mixing an offered and an unoffered suffix gets a 400 in each dialect's error shape, and Google is never asked", async () => {
     const model = 'gemini-2.5-flash-lite-search-non-thinking' // -non-thinking is offered for flash-lite, -search is not
     const reason = '"-search" is not offered for gemini-2.5-flash-lite'
 
-    const native = await gw.genai().models.generateContent({ model, contents: 'x' }).catch((error: unknown) => error)
+    const native = await gw
+      .genai()
+      .models.generateContent({ model, contents: 'x' })
+      .catch((error: unknown) => error)
     expect(native).toBeInstanceOf(ApiError)
     expect((native as ApiError).status).toBe(400)
     const nativeBody = JSON.parse((native as ApiError).message.slice((native as ApiError).message.indexOf('{')))

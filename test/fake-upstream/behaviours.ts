@@ -2,9 +2,7 @@
 
 import type { Behaviour, BehaviourOptions, ScriptedAnswer } from './types.ts'
 
-export type PlanEntry =
-  | { kind: 'behaviour'; behaviour: Behaviour; retryDelaySeconds?: number; slowMs?: number }
-  | { kind: 'script'; answer: ScriptedAnswer }
+export type PlanEntry = { kind: 'behaviour'; behaviour: Behaviour; retryDelaySeconds?: number; slowMs?: number } | { kind: 'script'; answer: ScriptedAnswer }
 
 interface Timed {
   entry: PlanEntry

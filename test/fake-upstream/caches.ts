@@ -19,14 +19,20 @@ export const CACHE_ROUTES: readonly ResourceRoute[] = [
 
 function create(call: ResourceCall): void {
   const { body } = call
-  if (typeof body.model !== 'string' || !body.model.startsWith('models/')) return sendError(call.ex, badRequest('cachedContent.model is required, as models/{model}.', 'model'))
+  if (typeof body.model !== 'string' || !body.model.startsWith('models/'))
+    return sendError(call.ex, badRequest('cachedContent.model is required, as models/{model}.', 'model'))
   const unreadable = checkFileReferences(body, (id) => call.store.readable(call.key, id))
   if (unreadable) return sendError(call.ex, unreadable)
   const now = Date.now()
   const name = `cachedContents/${newId()}`
   const cache: Record<string, unknown> = { name, model: body.model }
   if (typeof body.displayName === 'string') cache.displayName = body.displayName
-  Object.assign(cache, { createTime: timestamp(now), updateTime: timestamp(now), expireTime: expiry(body, now), usageMetadata: { totalTokenCount: promptWords(body) } })
+  Object.assign(cache, {
+    createTime: timestamp(now),
+    updateTime: timestamp(now),
+    expireTime: expiry(body, now),
+    usageMetadata: { totalTokenCount: promptWords(body) },
+  })
   call.store.add(name, call.key, cache)
   sendJson(call.ex, cache)
 }

@@ -61,8 +61,7 @@ export const consumerSuspended = (key: string): FakeError =>
   ])
 
 /** §5.3 — no details. */
-export const keyLeaked = (): FakeError =>
-  googleError(403, 'PERMISSION_DENIED', 'Your API key was reported as leaked. Please use another API key.')
+export const keyLeaked = (): FakeError => googleError(403, 'PERMISSION_DENIED', 'Your API key was reported as leaked. Please use another API key.')
 
 /** §5.3 */
 export function serviceDisabled(): FakeError {
@@ -106,36 +105,24 @@ export const ratePerDay = (model: string, retryDelaySeconds = 38.90923309): Fake
     'RESOURCE_EXHAUSTED',
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. ' +
       `\n* Quota exceeded for metric: ${REQUESTS_METRIC}, limit: 20, model: ${model}\nPlease retry in ${retryDelaySeconds}s.`,
-    [
-      quotaHelp,
-      quotaFailure(REQUESTS_METRIC, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', model, '20'),
-      retryInfo(retryDelaySeconds),
-    ],
+    [quotaHelp, quotaFailure(REQUESTS_METRIC, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', model, '20'), retryInfo(retryDelaySeconds)],
   )
 
 /** §5.7 bare variant. */
-export const rateBare = (): FakeError =>
-  googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).')
+export const rateBare = (): FakeError => googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).')
 
 /** §5.8 */
 export const internal = (): FakeError =>
-  googleError(
-    500,
-    'INTERNAL',
-    'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
-  )
+  googleError(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting')
 
 /** §5.9 */
-export const overloaded = (): FakeError =>
-  googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.')
+export const overloaded = (): FakeError => googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.')
 
 /** §5.10 (reconstructed in the samples). */
-export const deadlineExceeded = (): FakeError =>
-  googleError(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.')
+export const deadlineExceeded = (): FakeError => googleError(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.')
 
 /** §5.6 */
-export const locationUnsupported = (): FakeError =>
-  googleError(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.')
+export const locationUnsupported = (): FakeError => googleError(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.')
 
 /** §5.4 — unknown model, or a method the model does not support (stream requests name "generateContent"). */
 export function modelNotFound(model: string, method: string): FakeError {
@@ -150,15 +137,10 @@ export function modelNotFound(model: string, method: string): FakeError {
 
 /** §5.4 — retired model. */
 export const modelRetired = (model: string, replacement: string): FakeError =>
-  googleError(
-    404,
-    'NOT_FOUND',
-    `This model models/${model} is no longer available to new users. Please update your code to use models/${replacement}.`,
-  )
+  googleError(404, 'NOT_FOUND', `This model models/${model} is no longer available to new users. Please update your code to use models/${replacement}.`)
 
 /** models.get of an unknown model (reconstructed). */
-export const modelGetNotFound = (model: string): FakeError =>
-  googleError(404, 'NOT_FOUND', `Model is not found: models/${model} for api version v1beta`)
+export const modelGetNotFound = (model: string): FakeError => googleError(404, 'NOT_FOUND', `Model is not found: models/${model} for api version v1beta`)
 
 /** Unknown path / method (reconstructed). */
 export const routeNotFound = (): FakeError => googleError(404, 'NOT_FOUND', 'Requested entity was not found.')

@@ -85,14 +85,7 @@ export class Exchange {
    * A streamed body: `frame(i)` for i < count, `intervalMs` apart, then `tail`. With `cut`, the
    * connection is destroyed right after the first frame (or right after the headers when count is 0).
    */
-  async stream(
-    status: number,
-    headers: OutgoingHttpHeaders,
-    count: number,
-    frame: (i: number) => string,
-    tail: string,
-    intervalMs: number,
-  ): Promise<void> {
+  async stream(status: number, headers: OutgoingHttpHeaders, count: number, frame: (i: number) => string, tail: string, intervalMs: number): Promise<void> {
     if (this.closed) return
     this.res.writeHead(status, headers)
     if (this.cut && count === 0) {

@@ -138,8 +138,19 @@ function uploadedFile(store: ResourceStore, session: UploadSession): Json {
 /** An upload into a file search store ends in a (done) operation that names the new document. */
 function storeDocument(store: ResourceStore, session: UploadSession): Json {
   const document = `${session.store}/documents/${newId()}`
-  store.add(document, session.key, { name: document, displayName: session.displayName ?? '', mimeType: session.mimeType, sizeBytes: String(session.received), state: 'STATE_ACTIVE', createTime: timestamp() })
-  const operation = { name: `${session.store}/upload/operations/${newId()}`, done: true, response: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.UploadToFileSearchStoreResponse', documentName: document } }
+  store.add(document, session.key, {
+    name: document,
+    displayName: session.displayName ?? '',
+    mimeType: session.mimeType,
+    sizeBytes: String(session.received),
+    state: 'STATE_ACTIVE',
+    createTime: timestamp(),
+  })
+  const operation = {
+    name: `${session.store}/upload/operations/${newId()}`,
+    done: true,
+    response: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.UploadToFileSearchStoreResponse', documentName: document },
+  }
   store.add(operation.name, session.key, operation)
   return operation
 }

@@ -4,13 +4,7 @@ import type { FakeError } from './errors.ts'
 import { badRequest, invalidArgument, invalidJson, modelGetNotFound, modelRetired, routeNotFound } from './errors.ts'
 import type { Exchange } from './exchange.ts'
 import type { Json } from './responses.ts'
-import {
-  EchoAnswer,
-  batchEmbedResponse,
-  countTokensResponse,
-  embedContentResponse,
-  isObject,
-} from './responses.ts'
+import { EchoAnswer, batchEmbedResponse, countTokensResponse, embedContentResponse, isObject } from './responses.ts'
 import { RETIRED_MODELS, checkModelAction, findModel, listModels } from './models.ts'
 import { sendError, sendJson, sendStream } from './respond.ts'
 import type { Behaviour } from './types.ts'
@@ -75,10 +69,15 @@ const ACTIONS: Record<string, ActionHandler> = {
   generateContent(call, model, request) {
     const missing = checkContents(request)
     if (missing !== undefined) return sendError(call.ex, missing)
-    if (wantsAudio(request) && call.behaviour !== 'empty' && call.behaviour !== 'blocked') return sendJson(call.ex, speechAnswer(model, request), 200, GENERATE_HEADERS)
+    if (wantsAudio(request) && call.behaviour !== 'empty' && call.behaviour !== 'blocked')
+      return sendJson(call.ex, speechAnswer(model, request), 200, GENERATE_HEADERS)
     const answer = new EchoAnswer(model, request)
     const body =
-      call.behaviour === 'empty' ? answer.empty() : call.behaviour === 'blocked' ? answer.blocked() : withThoughts(request, toolAnswer(answer, request)?.full() ?? answer.full())
+      call.behaviour === 'empty'
+        ? answer.empty()
+        : call.behaviour === 'blocked'
+          ? answer.blocked()
+          : withThoughts(request, toolAnswer(answer, request)?.full() ?? answer.full())
     sendJson(call.ex, body, 200, GENERATE_HEADERS)
   },
 

@@ -129,7 +129,7 @@ function checkPredict(request: Json): FakeError | undefined {
     return invalidArgument('Image generation failed with the following error: The prompt is empty.')
   }
   if (request.parameters === undefined) return undefined
-  if (!isObject(request.parameters)) return invalidArgument('Invalid value at \'parameters\': expected an object.')
+  if (!isObject(request.parameters)) return invalidArgument("Invalid value at 'parameters': expected an object.")
   const { sampleCount, aspectRatio } = request.parameters
   if (sampleCount !== undefined && !(Number.isInteger(sampleCount) && (sampleCount as number) >= 1 && (sampleCount as number) <= 4)) {
     return invalidArgument(`sampleCount must be between 1 and 4, got ${String(sampleCount)}.`)

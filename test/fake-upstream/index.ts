@@ -1,13 +1,6 @@
 // The fake Gemini upstream (generativelanguage.googleapis.com/v1beta) used by the tests and the benchmark.
 export { startFakeUpstream } from './server.ts'
-export type {
-  Behaviour,
-  BehaviourOptions,
-  FakeUpstream,
-  FakeUpstreamOptions,
-  RecordedRequest,
-  ScriptedAnswer,
-} from './types.ts'
+export type { Behaviour, BehaviourOptions, FakeUpstream, FakeUpstreamOptions, RecordedRequest, ScriptedAnswer } from './types.ts'
 export type { FakeLive, FakeLiveSession, LiveFrame } from './live.ts'
 // Building blocks, for tests that want to assert exact wire bytes.
 export { compactJson, prettyJson, sseEvent, unaryBody } from './json.ts'

@@ -27,8 +27,7 @@ export const MODELS: readonly ModelInfo[] = [
     name: 'models/gemini-2.5-flash',
     version: '001',
     displayName: 'Gemini 2.5 Flash',
-    description:
-      'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens, released in June of 2025.',
+    description: 'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens, released in June of 2025.',
     inputTokenLimit: 1048576,
     outputTokenLimit: 65536,
     supportedGenerationMethods: CHAT_METHODS,
@@ -197,8 +196,7 @@ export function checkModelAction(id: string, action: string): FakeError | undefi
 }
 
 // Page tokens look like Google's: base64 of a protobuf string field holding the next model's name.
-const encodeToken = (name: string): string =>
-  Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(name)]), Buffer.from(name)]).toString('base64')
+const encodeToken = (name: string): string => Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(name)]), Buffer.from(name)]).toString('base64')
 
 function decodeToken(token: string): number {
   const bytes = Buffer.from(token, 'base64')

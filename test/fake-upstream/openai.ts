@@ -34,8 +34,7 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: RouteHandler }> 
 }
 
 /** Whether the (parsed) request asks for a stream — decides the framing before anything is sent. */
-export const wantsStream = (parsed: OpenAICall['parsed']): boolean =>
-  parsed.ok && isObject(parsed.value) && parsed.value.stream === true
+export const wantsStream = (parsed: OpenAICall['parsed']): boolean => parsed.ok && isObject(parsed.value) && parsed.value.stream === true
 
 export async function handleOpenAI(call: OpenAICall): Promise<void> {
   const { ex, method, route } = call
@@ -93,8 +92,7 @@ async function chatCompletions(call: OpenAICall, body: Json): Promise<void> {
   const count = Math.max(1, call.streamChunks)
   const truncated = call.behaviour === 'truncated-stream'
   const sent = truncated ? Math.max(1, count - 1) : count
-  const piece = (i: number) =>
-    codePoints.slice(Math.floor((i * codePoints.length) / count), Math.floor(((i + 1) * codePoints.length) / count)).join('')
+  const piece = (i: number) => codePoints.slice(Math.floor((i * codePoints.length) / count), Math.floor(((i + 1) * codePoints.length) / count)).join('')
   const chunk = (i: number) => {
     const last = !truncated && i === count - 1
     const choice = { delta: { content: piece(i), role: 'assistant' }, ...(last && { finish_reason: 'stop' }), index: 0 }

@@ -75,7 +75,11 @@ export class ResourceStore implements FakeResources {
   owned(name: string, key: string, kind: string): Resource | FakeError {
     const resource = this.#resources.get(name)
     if (resource?.key === key) return resource
-    return googleError(403, 'PERMISSION_DENIED', `You do not have permission to access the ${kind} ${name.slice(name.lastIndexOf('/') + 1)} or it may not exist.`)
+    return googleError(
+      403,
+      'PERMISSION_DENIED',
+      `You do not have permission to access the ${kind} ${name.slice(name.lastIndexOf('/') + 1)} or it may not exist.`,
+    )
   }
 
   remove(name: string): void {

@@ -19,7 +19,11 @@ const ROUTES: readonly ResourceRoute[] = [...FILE_ROUTES, ...CACHE_ROUTES, ...BA
 
 /** Path after the version for the resource routes, or undefined for anything else. */
 export function resourcePath(path: string): string | undefined {
-  for (const [prefix, as] of [['/v1beta/', ''], ['/upload/v1beta/', 'upload/'], ['/download/v1beta/', 'download/']] as const) {
+  for (const [prefix, as] of [
+    ['/v1beta/', ''],
+    ['/upload/v1beta/', 'upload/'],
+    ['/download/v1beta/', 'download/'],
+  ] as const) {
     if (path.startsWith(prefix)) return as + path.slice(prefix.length)
   }
   return undefined
@@ -73,7 +77,9 @@ export async function handleResource(call: Omit<ResourceCall, 'body'> & { rawBod
   return false
 }
 
-export const headerOf = (req: IncomingMessage) => (name: string): string | undefined => {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
-}
+export const headerOf =
+  (req: IncomingMessage) =>
+  (name: string): string | undefined => {
+    const value = req.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
+  }

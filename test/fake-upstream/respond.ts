@@ -56,14 +56,7 @@ export function sendStream(
   const status = options.status ?? 200
   switch (ex.framing) {
     case 'json-array':
-      return ex.stream(
-        status,
-        ex.headers(JSON_TYPE, options.headers),
-        count,
-        (i) => jsonArrayPiece(item(i), i),
-        jsonArrayEnd(count),
-        intervalMs,
-      )
+      return ex.stream(status, ex.headers(JSON_TYPE, options.headers), count, (i) => jsonArrayPiece(item(i), i), jsonArrayEnd(count), intervalMs)
     case 'openai-sse':
     case 'openai': {
       const frame = (i: number) => {

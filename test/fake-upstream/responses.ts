@@ -6,11 +6,9 @@ import { invalidArgument } from './errors.ts'
 
 export type Json = Record<string, unknown>
 
-export const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-const isSpace = (c: number): boolean =>
-  c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a)
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a)
 
 /** Number of whitespace-separated words. */
 export function countWords(text: string): number {
@@ -53,8 +51,7 @@ function wordsOfStrings(value: unknown): number {
 const systemInstructionOf = (request: Json): unknown => request.systemInstruction ?? request.system_instruction
 
 /** promptTokenCount: words in the text parts of contents + systemInstruction. */
-export const promptWords = (request: Json): number =>
-  wordsOfContents(request.contents) + wordsOfContents(systemInstructionOf(request))
+export const promptWords = (request: Json): number => wordsOfContents(request.contents) + wordsOfContents(systemInstructionOf(request))
 
 /** The text of the last user text part ("" when there is none). */
 export function lastUserText(request: Json): string {

@@ -163,7 +163,11 @@ async function handle(
     chunkIntervalMs: settings.chunkIntervalMs,
   }
   const resource = resourcePath(target.path)
-  if (resource !== undefined && (await handleResource({ ex, store: resources, method, path: resource, query: target.query, key, rawBody: body, header: headerOf(req) }))) return
+  if (
+    resource !== undefined &&
+    (await handleResource({ ex, store: resources, method, path: resource, query: target.query, key, rawBody: body, header: headerOf(req) }))
+  )
+    return
   if (target.rest === undefined) return sendError(ex, routeNotFound())
   const refused = settings.vertex ? vertexRefusal(target.action) : undefined
   if (refused !== undefined) return sendError(ex, refused)
@@ -171,7 +175,14 @@ async function handle(
   if (answersImages(target.model, target.action)) return handleImages({ ...common, model: target.model!, action: target.action! })
   const foreign = parsed.ok && isObject(parsed.value) ? resources.refuseForeign(key, parsed.value) : undefined
   if (foreign !== undefined) return sendError(ex, foreign)
-  return handleNative({ ...common, rest: target.rest, query: target.query, model: target.model, action: target.action, readable: (id) => resources.readable(key, id) })
+  return handleNative({
+    ...common,
+    rest: target.rest,
+    query: target.query,
+    model: target.model,
+    action: target.action,
+    readable: (id) => resources.readable(key, id),
+  })
 }
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {

@@ -21,7 +21,11 @@ export const STORE_ROUTES: readonly ResourceRoute[] = [
 
 function create(call: ResourceCall): void {
   const displayName = typeof call.body.displayName === 'string' ? call.body.displayName : ''
-  const slug = displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30)
+  const slug = displayName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 30)
   const name = `fileSearchStores/${slug ? `${slug}-` : ''}${newId(12)}`
   const now = timestamp()
   sendJson(call.ex, call.store.add(name, call.key, { name, displayName, createTime: now, updateTime: now }).body)
@@ -49,7 +53,11 @@ function importFile(call: ResourceCall, store: string): void {
   const document = `${store}/documents/${newId()}`
   call.store.add(document, call.key, { name: document, displayName: fileName, state: 'STATE_ACTIVE', createTime: timestamp() })
   const name = `${store}/operations/${newId()}`
-  const operation = { name, done: true, response: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.ImportFileResponse', parent: store, documentName: document } }
+  const operation = {
+    name,
+    done: true,
+    response: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.ImportFileResponse', parent: store, documentName: document },
+  }
   sendJson(call.ex, call.store.add(name, call.key, operation).body)
 }
 

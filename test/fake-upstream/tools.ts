@@ -58,10 +58,7 @@ export function toolAnswer(answer: EchoAnswer, request: Json): ToolAnswer | unde
 }
 
 function codeParts(): Json[] {
-  return [
-    { executableCode: { language: 'PYTHON', code: CODE_RUN.code } },
-    { codeExecutionResult: { outcome: 'OUTCOME_OK', output: CODE_RUN.output } },
-  ]
+  return [{ executableCode: { language: 'PYTHON', code: CODE_RUN.code } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: CODE_RUN.output } }]
 }
 
 /** groundingMetadata (§1.4 key order) citing the first `count` sources. */

@@ -37,10 +37,38 @@ const REQUEST_FIELDS: Record<string, Record<string, FieldType>> = {
 /** Fields Google's OpenAI-compatible layer takes (the usual OpenAI ones; Google's own options go in `extra_body`). */
 const OPENAI_FIELDS: Record<string, ReadonlySet<string>> = {
   'chat/completions': new Set([
-    'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'n', 'max_tokens', 'max_completion_tokens',
-    'stop', 'presence_penalty', 'frequency_penalty', 'seed', 'logprobs', 'top_logprobs', 'logit_bias', 'response_format',
-    'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'user', 'reasoning_effort', 'modalities',
-    'audio', 'prediction', 'metadata', 'store', 'service_tier', 'web_search_options', 'extra_body',
+    'model',
+    'messages',
+    'stream',
+    'stream_options',
+    'temperature',
+    'top_p',
+    'n',
+    'max_tokens',
+    'max_completion_tokens',
+    'stop',
+    'presence_penalty',
+    'frequency_penalty',
+    'seed',
+    'logprobs',
+    'top_logprobs',
+    'logit_bias',
+    'response_format',
+    'tools',
+    'tool_choice',
+    'parallel_tool_calls',
+    'functions',
+    'function_call',
+    'user',
+    'reasoning_effort',
+    'modalities',
+    'audio',
+    'prediction',
+    'metadata',
+    'store',
+    'service_tier',
+    'web_search_options',
+    'extra_body',
   ]),
   embeddings: new Set(['model', 'input', 'encoding_format', 'dimensions', 'user', 'extra_body']),
 }
@@ -104,8 +132,7 @@ function unknownNames(names: string[]): FakeError {
 /** "Invalid value at 'contents' (type.googleapis.com/...Content), 5" (reconstructed from proto-JSON parser output). */
 function wrongType(field: string, type: FieldType, value: unknown): FakeError | undefined {
   if (value === null || type === 'any') return undefined
-  const invalid = (at: string, typeName: string, bad: unknown): FakeError =>
-    badRequest(`Invalid value at '${at}' (${typeName}), ${JSON.stringify(bad)}`, at)
+  const invalid = (at: string, typeName: string, bad: unknown): FakeError => badRequest(`Invalid value at '${at}' (${typeName}), ${JSON.stringify(bad)}`, at)
   if (type === 'string') return typeof value === 'string' ? undefined : invalid(field, 'TYPE_STRING', value)
   if (type === 'map') return isObject(value) ? undefined : invalid(field, 'map', value)
   // A repeated field also takes a single value (Google's parser is lenient there); each element must be a message.

@@ -11,7 +11,10 @@ export function recordChild(env: Record<string, string | undefined>, output: { s
     registerSecrets([raw, ...secretValues(binding.kind, raw)])
   }
   if (env.DATA_DIR) registerDataDir(env.DATA_DIR)
-  for (const [stream, text] of [['stdout', output.stdout], ['stderr', output.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', output.stdout],
+    ['stderr', output.stderr],
+  ] as const) {
     if (text) record('output', Buffer.concat([Buffer.from(`== npm start ${stream}\n`), Buffer.from(text)]))
   }
 }

@@ -77,17 +77,19 @@ const NEWLINE = Buffer.from('\n')
 export async function recordDatabase(config: ResolvedConfig): Promise<void> {
   const db = config.database
   if (db.type !== 'mysql' || !recording()) return
-  const connection = await mysql2.createConnection({
-    host: db.mysqlHost,
-    port: db.mysqlPort,
-    user: db.mysqlUser,
-    password: db.mysqlPassword,
-    database: db.mysqlDatabase,
-    ...(db.mysqlSocket ? { socketPath: db.mysqlSocket } : {}),
-  }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ECONNREFUSED') return undefined
-    throw error
-  })
+  const connection = await mysql2
+    .createConnection({
+      host: db.mysqlHost,
+      port: db.mysqlPort,
+      user: db.mysqlUser,
+      password: db.mysqlPassword,
+      database: db.mysqlDatabase,
+      ...(db.mysqlSocket ? { socketPath: db.mysqlSocket } : {}),
+    })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') return undefined
+      throw error
+    })
   if (!connection) return
   try {
     const [tables] = await connection.query<mysql2.RowDataPacket[]>('SHOW TABLES')

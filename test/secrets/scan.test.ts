@@ -15,7 +15,10 @@ describe('the leak check can fail', () => {
 
   it('reports a secret in a recorded file, with the file, the line and the record it is in', () => {
     const dir = scratch()
-    writeFileSync(join(dir, 'responses-1.log'), `== GET /ok → 200\n{"fine":true}\n== POST /v1/chat/completions → 400\n{"error":{"message":"bad key ${SECRET}"}}\n`)
+    writeFileSync(
+      join(dir, 'responses-1.log'),
+      `== GET /ok → 200\n{"fine":true}\n== POST /v1/chat/completions → 400\n{"error":{"message":"bad key ${SECRET}"}}\n`,
+    )
     const findings = scanDirectory(dir, [SECRET])
     expect(findings).toEqual([{ secret: SECRET, where: `${join(dir, 'responses-1.log')}:4 (under "== POST /v1/chat/completions → 400")` }])
   })

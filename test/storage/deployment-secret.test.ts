@@ -4,7 +4,11 @@ import { join } from 'node:path'
 import { setTimeout as settle } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
-  DEPLOYMENT_SECRET_FILE, DEPLOYMENT_SECRET_SETTING, obtainDeploymentSecret, openDatabaseWhenReachable, type GatewayDatabase,
+  DEPLOYMENT_SECRET_FILE,
+  DEPLOYMENT_SECRET_SETTING,
+  obtainDeploymentSecret,
+  openDatabaseWhenReachable,
+  type GatewayDatabase,
 } from '../../storage/index.ts'
 import { backends, count, type Backend } from './backends.ts'
 

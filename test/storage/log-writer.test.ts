@@ -6,16 +6,37 @@ const T0 = 1_764_000_000_000
 
 function requestRow(i: number, extra: Partial<RequestLogRow> = {}): RequestLogRow {
   return {
-    time: T0 + i, requestId: `r${i}`, tokenId: 'tok1', dialect: 'openai', operation: 'generateContent', model: 'gemini-2.5-flash',
-    keyId: `k${i % 7}`, attempt: 1, status: 200, failureClass: 'ok', latencyMs: 120, promptTokens: 10, completionTokens: 20,
-    thinkingTokens: 5, totalTokens: 35, ...extra,
+    time: T0 + i,
+    requestId: `r${i}`,
+    tokenId: 'tok1',
+    dialect: 'openai',
+    operation: 'generateContent',
+    model: 'gemini-2.5-flash',
+    keyId: `k${i % 7}`,
+    attempt: 1,
+    status: 200,
+    failureClass: 'ok',
+    latencyMs: 120,
+    promptTokens: 10,
+    completionTokens: 20,
+    thinkingTokens: 5,
+    totalTokens: 35,
+    ...extra,
   }
 }
 
 function errorRow(i: number, extra: Partial<ErrorLogRow> = {}): ErrorLogRow {
   return {
-    time: T0 + i, requestId: `r${i}`, tokenId: 'tok1', keyId: 'k1', model: 'gemini-2.5-pro', operation: 'streamGenerateContent',
-    status: 429, failureClass: 'rate-limited', errorBody: '{"error":{"code":429}}', ...extra,
+    time: T0 + i,
+    requestId: `r${i}`,
+    tokenId: 'tok1',
+    keyId: 'k1',
+    model: 'gemini-2.5-pro',
+    operation: 'streamGenerateContent',
+    status: 429,
+    failureClass: 'rate-limited',
+    errorBody: '{"error":{"code":429}}',
+    ...extra,
   }
 }
 
@@ -67,12 +88,26 @@ describe.each(backends())('log writer on $name', (backend: Backend) => {
     expect(await count(database, 'request_logs')).toBe(450)
     expect(await count(database, 'error_logs')).toBe(3)
     expect(await database.db.prepare("SELECT * FROM request_logs WHERE request_id = 'r449'").get()).toMatchObject({
-      time: T0 + 449, request_id: 'r449', token_id: 'tok1', dialect: 'openai', operation: 'generateContent', model: 'gemini-2.5-flash',
-      key_id: 'k1', attempt: 1, status: 200, failure_class: 'ok', latency_ms: 120, prompt_tokens: 10, completion_tokens: 20,
-      thinking_tokens: 5, total_tokens: 35,
+      time: T0 + 449,
+      request_id: 'r449',
+      token_id: 'tok1',
+      dialect: 'openai',
+      operation: 'generateContent',
+      model: 'gemini-2.5-flash',
+      key_id: 'k1',
+      attempt: 1,
+      status: 200,
+      failure_class: 'ok',
+      latency_ms: 120,
+      prompt_tokens: 10,
+      completion_tokens: 20,
+      thinking_tokens: 5,
+      total_tokens: 35,
     })
     expect(await database.db.prepare("SELECT status, error_body, request_body FROM error_logs WHERE request_id = 'r1'").get()).toEqual({
-      status: null, error_body: '{"error":{"code":429}}', request_body: '{"contents":[]}',
+      status: null,
+      error_body: '{"error":{"code":429}}',
+      request_body: '{"contents":[]}',
     })
   })
 
@@ -140,16 +175,17 @@ describe.each(backends())('log writer on $name', (backend: Backend) => {
   })
 
   // MariaDB only: db0's stock connector would die here for good; the pool replaces the killed connections.
-  if (backend.name === 'mysql') it('survives the server killing its connections (the pool reconnects)', async () => {
-    const { writer } = make({ flushIntervalMs: 20, maxBackoffMs: 100 })
-    for (let i = 0; i < 100; i++) writer.request(requestRow(i))
-    await writer.flush()
-    expect(await backend.killConnections()).toBeGreaterThan(0)
-    for (let i = 100; i < 200; i++) writer.request(requestRow(i))
-    await vi.waitFor(() => expect(writer.stats().queued).toBe(0), { timeout: 5000, interval: 20 })
-    expect(await count(database, 'request_logs')).toBe(200)
-    expect(writer.stats().dropped).toBe(0)
-  })
+  if (backend.name === 'mysql')
+    it('survives the server killing its connections (the pool reconnects)', async () => {
+      const { writer } = make({ flushIntervalMs: 20, maxBackoffMs: 100 })
+      for (let i = 0; i < 100; i++) writer.request(requestRow(i))
+      await writer.flush()
+      expect(await backend.killConnections()).toBeGreaterThan(0)
+      for (let i = 100; i < 200; i++) writer.request(requestRow(i))
+      await vi.waitFor(() => expect(writer.stats().queued).toBe(0), { timeout: 5000, interval: 20 })
+      expect(await count(database, 'request_logs')).toBe(200)
+      expect(writer.stats().dropped).toBe(0)
+    })
 
   it('past maxQueued the oldest rows are dropped and counted, with one warning per burst', async () => {
     const { writer, logger } = make({ maxQueued: 100 })
@@ -181,7 +217,9 @@ describe.each(backends())('log writer on $name', (backend: Backend) => {
 
   it('makes values safe: long text is cut to the column, bad numbers become null/0, big bodies go in small batches', async () => {
     const { writer } = make()
-    writer.request(requestRow(1, { model: 'm'.repeat(500), latencyMs: Number.NaN, status: 429.4, totalTokens: Number.POSITIVE_INFINITY, requestId: `${'a'.repeat(127)}😀` }))
+    writer.request(
+      requestRow(1, { model: 'm'.repeat(500), latencyMs: Number.NaN, status: 429.4, totalTokens: Number.POSITIVE_INFINITY, requestId: `${'a'.repeat(127)}😀` }),
+    )
     const body = 'é'.repeat(100_000)
     for (let i = 0; i < 4; i++) writer.error(errorRow(i, { errorBody: body, requestBody: '{"x":"' + 'b'.repeat(2 * 1024 * 1024) }))
     await writer.flush()
@@ -199,9 +237,10 @@ describe.each(backends())('log writer on $name', (backend: Backend) => {
 
   it('a row the database refuses is dropped alone; the rest of its batch is written', async () => {
     const { writer, logger } = make()
-    const refuse = backend.name === 'mysql'
-      ? ['ALTER TABLE request_logs ADD CONSTRAINT chk_refuse CHECK (latency_ms <> 424242)', 'ALTER TABLE request_logs DROP CONSTRAINT chk_refuse']
-      : ["CREATE TRIGGER refuse BEFORE INSERT ON request_logs WHEN NEW.latency_ms = 424242 BEGIN SELECT RAISE(ABORT, 'refused'); END", 'DROP TRIGGER refuse']
+    const refuse =
+      backend.name === 'mysql'
+        ? ['ALTER TABLE request_logs ADD CONSTRAINT chk_refuse CHECK (latency_ms <> 424242)', 'ALTER TABLE request_logs DROP CONSTRAINT chk_refuse']
+        : ["CREATE TRIGGER refuse BEFORE INSERT ON request_logs WHEN NEW.latency_ms = 424242 BEGIN SELECT RAISE(ABORT, 'refused'); END", 'DROP TRIGGER refuse']
     await database.db.exec(refuse[0]!)
     release.push(async () => void (await database.db.exec(refuse[1]!)))
     for (let i = 0; i < 10; i++) writer.request(requestRow(i, i === 4 ? { latencyMs: 424242 } : {}))

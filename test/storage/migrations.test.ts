@@ -40,9 +40,15 @@ describe.each(backends())('migrations on $name', (backend: Backend) => {
     const database = await backend.open()
     opened.push(database)
     await database.db
-      .prepare('INSERT INTO request_logs (time, request_id, token_id, dialect, operation, model, key_id, attempt, status, failure_class, latency_ms, prompt_tokens, completion_tokens, thinking_tokens, total_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO request_logs (time, request_id, token_id, dialect, operation, model, key_id, attempt, status, failure_class, latency_ms, prompt_tokens, completion_tokens, thinking_tokens, total_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(1_764_000_000_123, 'r', 't', 'gemini', 'generateContent', 'm', 'k', 1, null, 'transport-error', 5, null, null, null, null)
-    await database.db.prepare('INSERT INTO error_logs (time, request_id, token_id, key_id, model, operation, status, failure_class, error_body, request_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(1, 'r', 't', 'k', 'm', 'o', 500, 'upstream-5xx', 'boom', null)
+    await database.db
+      .prepare(
+        'INSERT INTO error_logs (time, request_id, token_id, key_id, model, operation, status, failure_class, error_body, request_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(1, 'r', 't', 'k', 'm', 'o', 500, 'upstream-5xx', 'boom', null)
     await database.db.prepare('INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)').run('MAX_FAILURES', '3', 2)
     const row = (await database.db.prepare('SELECT * FROM request_logs').get()) as Record<string, unknown>
     expect(row).toMatchObject({ time: 1_764_000_000_123, status: null, failure_class: 'transport-error', latency_ms: 5 })

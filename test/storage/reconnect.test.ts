@@ -62,7 +62,10 @@ describe('opening MySQL while it is down', () => {
     const name = `gemgate_t_late_${randomBytes(4).toString('hex')}`
     const admin = await mysql2.createConnection({ ...MYSQL })
     const logger = recordingLogger()
-    const database = await openDatabaseWhenReachable({ ...(mysql.options() as Extract<DatabaseOptions, { type: 'mysql' }>), database: name }, { firstDelayMs: 20, maxDelayMs: 50, logger })
+    const database = await openDatabaseWhenReachable(
+      { ...(mysql.options() as Extract<DatabaseOptions, { type: 'mysql' }>), database: name },
+      { firstDelayMs: 20, maxDelayMs: 50, logger },
+    )
     try {
       expect(database.isReady()).toBe(false)
       expect(logger.warns).toEqual([expect.stringContaining(`Unknown database '${name}'`)])

@@ -111,11 +111,19 @@ describe('Redis going away and coming back', () => {
     })
     store = createKeyHealthStore(state, { onError: () => logged.storeErrors++, onRecover: () => logged.storeRecoveries++ })
     const pool = new KeyPool(['AIzaSy-relay-key-one-000000000001', 'AIzaSy-relay-key-two-000000000002'], {
-      maxFailures: 1, idOf: createIdHasher('test-deployment-secret-of-32-chars'), onChange: store.save,
+      maxFailures: 1,
+      idOf: createIdHasher('test-deployment-secret-of-32-chars'),
+      onChange: store.save,
     })
     const raw = new Redis(REDIS_URL)
     try {
-      const cool = (index: number) => pool.apply(pool.keys[index]!, { class: 'rate-limited', retry: true, effect: { kind: 'cooldown', model: 'm', until: Date.now() + 60_000, reason: 'rate-limited' }, reason: 'rpm' })
+      const cool = (index: number) =>
+        pool.apply(pool.keys[index]!, {
+          class: 'rate-limited',
+          retry: true,
+          effect: { kind: 'cooldown', model: 'm', until: Date.now() + 60_000, reason: 'rate-limited' },
+          reason: 'rpm',
+        })
       cool(0)
       await until(() => logged.storeErrors === 1)
       await settle(300) // several reconnect attempts, each an 'error' event

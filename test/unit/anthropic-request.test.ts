@@ -25,7 +25,10 @@ describe('anthropic request → gemini body', () => {
     {
       name: 'system text blocks (cache_control dropped) and role:system messages',
       request: base({
-        system: [{ type: 'text', text: 'One.', cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'Two.' }],
+        system: [
+          { type: 'text', text: 'One.', cache_control: { type: 'ephemeral' } },
+          { type: 'text', text: 'Two.' },
+        ],
         messages: [{ role: 'system', content: 'Three.' }, user('hi')],
       }),
       body: {
@@ -67,7 +70,11 @@ describe('anthropic request → gemini body', () => {
       name: 'tools, tool_choice tool, thinking enabled',
       request: base({
         tools: [
-          { name: 'get_weather', description: 'Weather for a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+          {
+            name: 'get_weather',
+            description: 'Weather for a city',
+            input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
           { name: 'now', input_schema: { type: 'object', properties: {} } },
         ],
         tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
@@ -78,7 +85,11 @@ describe('anthropic request → gemini body', () => {
         tools: [
           {
             functionDeclarations: [
-              { name: 'get_weather', description: 'Weather for a city', parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+              {
+                name: 'get_weather',
+                description: 'Weather for a city',
+                parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+              },
               { name: 'now' },
             ],
           },
@@ -90,12 +101,19 @@ describe('anthropic request → gemini body', () => {
     {
       name: 'tool_choice auto / any / none',
       request: base({ tool_choice: { type: 'none' } }),
-      body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], toolConfig: { functionCallingConfig: { mode: 'NONE' } }, generationConfig: { maxOutputTokens: 100 } },
+      body: {
+        contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+        toolConfig: { functionCallingConfig: { mode: 'NONE' } },
+        generationConfig: { maxOutputTokens: 100 },
+      },
     },
     {
       name: 'server tools map to Gemini built-ins; thinking adaptive; json output',
       request: base({
-        tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }, { type: 'code_execution_20250825', name: 'code_execution' }],
+        tools: [
+          { type: 'web_search_20250305', name: 'web_search', max_uses: 3 },
+          { type: 'code_execution_20250825', name: 'code_execution' },
+        ],
         thinking: { type: 'adaptive' },
         output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { a: { anyOf: [{ type: 'string' }, { type: 'null' }] } } } } },
       }),
@@ -137,7 +155,10 @@ describe('anthropic request → gemini body', () => {
                 type: 'tool_result',
                 tool_use_id: 'toolu_01A09q90qw90lq917835lq9',
                 is_error: true,
-                content: [{ type: 'text', text: 'Service down' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAA' } }],
+                content: [
+                  { type: 'text', text: 'Service down' },
+                  { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAA' } },
+                ],
               },
               { type: 'text', text: 'Summarise.' },
             ],
@@ -236,9 +257,21 @@ describe('anthropic request → gemini body', () => {
     ['bad role', { model: 'm', messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.role'],
     ['bad block type', { model: 'm', messages: [user([{ type: 'video' }])] }, 'messages.0.content.0.type'],
     ['text not a string', { model: 'm', messages: [user([{ type: 'text', text: 3 }])] }, 'messages.0.content.0.text'],
-    ['image without data', { model: 'm', messages: [user([{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }])] }, 'messages.0.content.0.source.data'],
-    ['file image source without file_id', { model: 'm', messages: [user([{ type: 'image', source: { type: 'file' } }])] }, 'messages.0.content.0.source.file_id'],
-    ['unknown tool_result id', { model: 'm', messages: [user([{ type: 'tool_result', tool_use_id: 'toolu_x', content: 'r' }])] }, 'messages.0.content.0.tool_use_id'],
+    [
+      'image without data',
+      { model: 'm', messages: [user([{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }])] },
+      'messages.0.content.0.source.data',
+    ],
+    [
+      'file image source without file_id',
+      { model: 'm', messages: [user([{ type: 'image', source: { type: 'file' } }])] },
+      'messages.0.content.0.source.file_id',
+    ],
+    [
+      'unknown tool_result id',
+      { model: 'm', messages: [user([{ type: 'tool_result', tool_use_id: 'toolu_x', content: 'r' }])] },
+      'messages.0.content.0.tool_use_id',
+    ],
     ['tool_use in a user message', { model: 'm', messages: [user([{ type: 'tool_use', id: 'a', name: 'f', input: {} }])] }, 'messages.0.content.0.type'],
     ['max_tokens not an integer', { model: 'm', max_tokens: 'lots', messages: [user('x')] }, 'max_tokens'],
     ['max_tokens zero', { model: 'm', max_tokens: 0, messages: [user('x')] }, 'max_tokens'],
@@ -272,7 +305,13 @@ describe('anthropic count_tokens → gemini countTokens body', () => {
   it('wraps contents, system and tools in a generateContentRequest naming the upstream model at send time', () => {
     let upstream = 'gemini-2.5-flash'
     const decoded = decodeCountTokensRequest(
-      { model: 'fast', system: 'Sys.', messages: [user('count me')], tools: [{ name: 'f', description: 'does f', input_schema: { type: 'object', properties: { a: { type: 'string' } } } }], thinking: { type: 'enabled', budget_tokens: 1024 } },
+      {
+        model: 'fast',
+        system: 'Sys.',
+        messages: [user('count me')],
+        tools: [{ name: 'f', description: 'does f', input_schema: { type: 'object', properties: { a: { type: 'string' } } } }],
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+      },
       () => upstream,
     )
     expect(decoded.model).toBe('fast')
@@ -282,7 +321,9 @@ describe('anthropic count_tokens → gemini countTokens body', () => {
         model: 'models/gemini-2.5-pro',
         contents: [{ role: 'user', parts: [{ text: 'count me' }] }],
         systemInstruction: { parts: [{ text: 'Sys.' }] },
-        tools: [{ functionDeclarations: [{ name: 'f', description: 'does f', parametersJsonSchema: { type: 'object', properties: { a: { type: 'string' } } } }] }],
+        tools: [
+          { functionDeclarations: [{ name: 'f', description: 'does f', parametersJsonSchema: { type: 'object', properties: { a: { type: 'string' } } } }] },
+        ],
       },
     })
   })

@@ -13,7 +13,13 @@ const answer = (parts: unknown[] | undefined, finishReason = 'STOP', extra: Reco
   ...extra,
 })
 
-const usage = { input_tokens: 11, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 39, output_tokens_details: { thinking_tokens: 34 } }
+const usage = {
+  input_tokens: 11,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  output_tokens: 39,
+  output_tokens_details: { thinking_tokens: 34 },
+}
 
 describe('gemini answer → anthropic message', () => {
   it('plain text', () => {
@@ -85,7 +91,11 @@ describe('gemini answer → anthropic message', () => {
     },
     {
       name: 'code execution parts become fenced text',
-      answer: answer([{ executableCode: { language: 'PYTHON', code: 'print(1)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } }, { text: 'Done.' }]),
+      answer: answer([
+        { executableCode: { language: 'PYTHON', code: 'print(1)' } },
+        { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1\n' } },
+        { text: 'Done.' },
+      ]),
       content: [{ type: 'text', text: '\n\n```python\nprint(1)\n```\n\n\n```output\n1\n```\nDone.' }],
       stop: 'end_turn',
     },
@@ -119,7 +129,10 @@ describe('gemini answer → anthropic message', () => {
   })
 
   it('blocked prompt → refusal with the reason, empty content', () => {
-    const message = encodeAnswer({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 638, totalTokenCount: 638 } }, options)
+    const message = encodeAnswer(
+      { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 638, totalTokenCount: 638 } },
+      options,
+    )
     expect(message).toMatchObject({
       content: [],
       stop_reason: 'refusal',
@@ -130,8 +143,19 @@ describe('gemini answer → anthropic message', () => {
   })
 
   it('cached tokens are reported as cache reads, apart from input_tokens', () => {
-    const message = encodeAnswer(answer([{ text: 'x' }], 'STOP', { usageMetadata: { promptTokenCount: 12013, cachedContentTokenCount: 11243, candidatesTokenCount: 15, thoughtsTokenCount: 73 } }), options)
-    expect(message.usage).toEqual({ input_tokens: 770, cache_creation_input_tokens: 0, cache_read_input_tokens: 11243, output_tokens: 88, output_tokens_details: { thinking_tokens: 73 } })
+    const message = encodeAnswer(
+      answer([{ text: 'x' }], 'STOP', {
+        usageMetadata: { promptTokenCount: 12013, cachedContentTokenCount: 11243, candidatesTokenCount: 15, thoughtsTokenCount: 73 },
+      }),
+      options,
+    )
+    expect(message.usage).toEqual({
+      input_tokens: 770,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 11243,
+      output_tokens: 88,
+      output_tokens_details: { thinking_tokens: 73 },
+    })
   })
 })
 
@@ -153,6 +177,9 @@ describe('errors in anthropic shape', () => {
   for (const [status, type] of table) it(`${status} → ${type}`, () => expect(anthropicErrorType(status)).toBe(type))
 
   it('keeps the message', () => {
-    expect(anthropicErrorBody(new GatewayError(429, 'Resource exhausted.'))).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Resource exhausted.' } })
+    expect(anthropicErrorBody(new GatewayError(429, 'Resource exhausted.'))).toEqual({
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'Resource exhausted.' },
+    })
   })
 })

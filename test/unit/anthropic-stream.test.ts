@@ -11,7 +11,12 @@ function chunk(parts: unknown[] | undefined, extra: { finishReason?: string; usa
   if (parts) candidate.content = { parts, role: 'model' }
   if (extra.finishReason) candidate.finishReason = extra.finishReason
   candidate.index = 0
-  return { candidates: [candidate], usageMetadata: extra.usage ?? { promptTokenCount: 10, totalTokenCount: 10 }, modelVersion: 'gemini-2.5-flash', responseId: 'resp1' }
+  return {
+    candidates: [candidate],
+    usageMetadata: extra.usage ?? { promptTokenCount: 10, totalTokenCount: 10 },
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'resp1',
+  }
 }
 
 async function* source(items: unknown[], failure?: Error): AsyncGenerator<Payload> {
@@ -94,7 +99,13 @@ describe('gemini stream → anthropic SSE', () => {
       {
         type: 'message_delta',
         delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null },
-        usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 21, output_tokens_details: { thinking_tokens: 9 } },
+        usage: {
+          input_tokens: 10,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens: 21,
+          output_tokens_details: { thinking_tokens: 9 },
+        },
       },
       { type: 'message_stop' },
     ])
@@ -133,7 +144,11 @@ describe('gemini stream → anthropic SSE', () => {
   })
 
   it('Gemini 3 text signature in the last empty part → a signature-only thinking block after the text', async () => {
-    const { events } = await run([chunk([{ text: 'Hel' }]), chunk([{ text: 'lo' }]), chunk([{ text: '', thoughtSignature: 'RXNJQ0Ny' }], { finishReason: 'STOP' })])
+    const { events } = await run([
+      chunk([{ text: 'Hel' }]),
+      chunk([{ text: 'lo' }]),
+      chunk([{ text: '', thoughtSignature: 'RXNJQ0Ny' }], { finishReason: 'STOP' }),
+    ])
     expect(events.slice(1, -2).map((e) => e.data)).toEqual([
       start(0, { type: 'text', text: '' }),
       delta(0, { type: 'text_delta', text: 'Hel' }),
@@ -143,12 +158,18 @@ describe('gemini stream → anthropic SSE', () => {
       delta(1, { type: 'signature_delta', signature: 'RXNJQ0Ny' }),
       stop(1),
     ])
-    const plain = await run([chunk([{ text: 'Hello' }]), chunk([{ text: '', thoughtSignature: 'RXNJQ0Ny' }], { finishReason: 'STOP' })], undefined, { ...options, thinking: false })
+    const plain = await run([chunk([{ text: 'Hello' }]), chunk([{ text: '', thoughtSignature: 'RXNJQ0Ny' }], { finishReason: 'STOP' })], undefined, {
+      ...options,
+      thinking: false,
+    })
     expect(plain.events.filter((e) => e.event === 'content_block_start')).toHaveLength(1)
   })
 
   it('MAX_TOKENS', async () => {
-    const { events } = await run([chunk([{ text: 'The answer' }]), chunk([{ text: ' is' }], { finishReason: 'MAX_TOKENS', usage: { promptTokenCount: 10, candidatesTokenCount: 3 } })])
+    const { events } = await run([
+      chunk([{ text: 'The answer' }]),
+      chunk([{ text: ' is' }], { finishReason: 'MAX_TOKENS', usage: { promptTokenCount: 10, candidatesTokenCount: 3 } }),
+    ])
     expect(events.at(-2)!.data).toEqual({
       type: 'message_delta',
       delta: { stop_reason: 'max_tokens', stop_sequence: null, stop_details: null },
@@ -164,9 +185,15 @@ describe('gemini stream → anthropic SSE', () => {
   })
 
   it('a failure mid-stream ends with an error event and no message_stop', async () => {
-    const { events, text } = await run([chunk([{ text: 'partial' }])], new GatewayError(502, 'The Gemini stream broke after 1 chunk(s) (ECONNRESET); the answer is incomplete.'))
+    const { events, text } = await run(
+      [chunk([{ text: 'partial' }])],
+      new GatewayError(502, 'The Gemini stream broke after 1 chunk(s) (ECONNRESET); the answer is incomplete.'),
+    )
     expect(events.map((e) => e.event)).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'error'])
-    expect(events.at(-1)!.data).toEqual({ type: 'error', error: { type: 'api_error', message: 'The Gemini stream broke after 1 chunk(s) (ECONNRESET); the answer is incomplete.' } })
+    expect(events.at(-1)!.data).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message: 'The Gemini stream broke after 1 chunk(s) (ECONNRESET); the answer is incomplete.' },
+    })
     expect(text).not.toContain('message_stop')
   })
 

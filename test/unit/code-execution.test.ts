@@ -10,7 +10,11 @@ describe('code execution parts → markdown', () => {
     ['a run out of time, no output (proto3 leaves it out)', { codeExecutionResult: { outcome: 'OUTCOME_DEADLINE_EXCEEDED' } }, '\n\n```timeout\n```\n'],
     ['an outcome Gemini may add later', { codeExecutionResult: { outcome: 'OUTCOME_NEW', output: 'x' } }, '\n\n```output\nx\n```\n'],
     ['an outcome named like an Object property', { codeExecutionResult: { outcome: 'constructor', output: 'x' } }, '\n\n```output\nx\n```\n'],
-    ['output that prints a fence gets a longer fence', { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '```js\nx\n```' } }, '\n\n````output\n```js\nx\n```\n````\n'],
+    [
+      'output that prints a fence gets a longer fence',
+      { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '```js\nx\n```' } },
+      '\n\n````output\n```js\nx\n```\n````\n',
+    ],
   ])('%s', (_name, part, markdown) => {
     expect(codeExecutionMarkdown(part)).toBe(markdown)
   })

@@ -138,7 +138,12 @@ describe('loading the config', () => {
     expect(config.maxRetries).toBe(2)
     expect(config.filteredModels).toEqual(['y', 'z'])
     expect(config.streamOptimizer).toMatchObject({ enabled: true, chunkSize: 3, minDelay: 0.016 })
-    expect(sources).toMatchObject({ port: 'file', maxRetries: 'env:MAX_RETRIES', 'streamOptimizer.enabled': 'file', 'streamOptimizer.chunkSize': 'env:STREAM_CHUNK_SIZE' })
+    expect(sources).toMatchObject({
+      port: 'file',
+      maxRetries: 'env:MAX_RETRIES',
+      'streamOptimizer.enabled': 'file',
+      'streamOptimizer.chunkSize': 'env:STREAM_CHUNK_SIZE',
+    })
   })
 
   it('rejects unknown fields in gateway.config.ts so typos are caught', async () => {
@@ -210,8 +215,15 @@ describe('number bounds', () => {
 
   it('the largest allowed values load', async () => {
     const { config } = await load({
-      ALLOWED_TOKENS: TOKEN, TIME_OUT: '86400', MAX_RETRIES: '100', CHECK_INTERVAL_HOURS: '720', KEY_CHECK_CONCURRENCY: '256',
-      MAX_REQUEST_BODY_MB: '2048', MEDIA_FETCH_MAX_MB: '1024', AUTO_DELETE_REQUEST_LOGS_DAYS: '3650', STREAM_MAX_DELAY: '10',
+      ALLOWED_TOKENS: TOKEN,
+      TIME_OUT: '86400',
+      MAX_RETRIES: '100',
+      CHECK_INTERVAL_HOURS: '720',
+      KEY_CHECK_CONCURRENCY: '256',
+      MAX_REQUEST_BODY_MB: '2048',
+      MEDIA_FETCH_MAX_MB: '1024',
+      AUTO_DELETE_REQUEST_LOGS_DAYS: '3650',
+      STREAM_MAX_DELAY: '10',
     })
     expect(config).toMatchObject({ timeoutSeconds: 86400, maxRetries: 100, checkIntervalHours: 720, maxRequestBodyMb: 2048 })
   })

@@ -20,11 +20,16 @@ describe('fake upstream resources', () => {
     expect(upstream.resources.owner(file.name!)).toBe(KEY_A)
     expect(upstream.resources.uploads.slice(-2).map((trace) => trace.bytes)).toEqual([8 * 1024 * 1024, 1024 * 1024])
     expect((await sdk(KEY_A).files.get({ name: file.name! })).uri).toBe(file.uri)
-    await expect(sdk(KEY_B).files.get({ name: file.name! })).rejects.toMatchObject({ status: 403, message: expect.stringContaining('You do not have permission to access the File') })
+    await expect(sdk(KEY_B).files.get({ name: file.name! })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('You do not have permission to access the File'),
+    })
     const part = { fileData: { fileUri: file.uri!, mimeType: 'application/pdf' } }
     const answer = await sdk(KEY_A).models.generateContent({ model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [part, { text: 'sum up' }] }] })
     expect(answer.text).toBe('Echo: sum up')
-    await expect(sdk(KEY_B).models.generateContent({ model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [part, { text: 'x' }] }] })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      sdk(KEY_B).models.generateContent({ model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [part, { text: 'x' }] }] }),
+    ).rejects.toMatchObject({ status: 403 })
     const listed: string[] = []
     for await (const each of await sdk(KEY_B).files.list()) listed.push(each.name!)
     expect(listed).not.toContain(file.name)
@@ -33,11 +38,16 @@ describe('fake upstream resources', () => {
   })
 
   it('caches, batches and video operations belong to their key and finish after a poll or two', async () => {
-    const cache = await sdk(KEY_A).caches.create({ model: 'gemini-2.5-flash', config: { contents: [{ role: 'user', parts: [{ text: 'long context' }] }], ttl: '600s' } })
+    const cache = await sdk(KEY_A).caches.create({
+      model: 'gemini-2.5-flash',
+      config: { contents: [{ role: 'user', parts: [{ text: 'long context' }] }], ttl: '600s' },
+    })
     expect(cache.name).toMatch(/^cachedContents\//)
     const answer = await sdk(KEY_A).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi', config: { cachedContent: cache.name! } })
     expect(answer.text).toBe('Echo: hi')
-    await expect(sdk(KEY_B).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi', config: { cachedContent: cache.name! } })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      sdk(KEY_B).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi', config: { cachedContent: cache.name! } }),
+    ).rejects.toMatchObject({ status: 403 })
 
     const batch = await sdk(KEY_A).batches.create({ model: 'gemini-2.5-flash', src: [{ contents: [{ role: 'user', parts: [{ text: 'one' }] }] }] })
     expect(batch.state).toBe('JOB_STATE_PENDING')

@@ -5,8 +5,7 @@ import type { Behaviour, FakeUpstream } from '../fake-upstream/index.ts'
 
 let fake: FakeUpstream
 const KEY = 'test-key'
-const userBody = (text: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ contents: [{ role: 'user', parts: [{ text }] }], ...extra })
+const userBody = (text: string, extra: Record<string, unknown> = {}) => JSON.stringify({ contents: [{ role: 'user', parts: [{ text }] }], ...extra })
 
 /** `key` null: no x-goog-api-key header at all. */
 function post(path: string, body: string, key: string | null = KEY, query = ''): Promise<Response> {
@@ -15,8 +14,7 @@ function post(path: string, body: string, key: string | null = KEY, query = ''):
   return fetch(`${fake.url}/${path}${query}`, { method: 'POST', headers, body })
 }
 const generate = (body = userBody('hello world'), key: string | null = KEY) => post('models/gemini-2.5-flash:generateContent', body, key)
-const stream = (body = userBody('hello world'), key = KEY, alt = '?alt=sse') =>
-  post('models/gemini-2.5-flash:streamGenerateContent', body, key, alt)
+const stream = (body = userBody('hello world'), key = KEY, alt = '?alt=sse') => post('models/gemini-2.5-flash:streamGenerateContent', body, key, alt)
 
 /** Splits an SSE body into its JSON payloads, checking Google's exact framing on the way. */
 function sseEvents(text: string): Record<string, any>[] {
@@ -121,8 +119,7 @@ describe('wire format', () => {
   })
 
   it('counts tokens over everything, embeds deterministically, validates batch models', async () => {
-    const count = async (body: unknown) =>
-      (await (await post('models/gemini-2.5-flash:countTokens', JSON.stringify(body))).json()) as { totalTokens: number }
+    const count = async (body: unknown) => (await (await post('models/gemini-2.5-flash:countTokens', JSON.stringify(body))).json()) as { totalTokens: number }
     expect((await count({ contents: [{ parts: [{ text: 'one two three' }] }] })).totalTokens).toBe(3)
     const gcr = {
       model: 'models/gemini-2.5-flash',
@@ -397,9 +394,7 @@ describe('lifecycle', () => {
       // mid-upload: a body stream that never ends
       const upload = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode('{"contents": [')) })
       const uploadAbort = AbortSignal.timeout(50)
-      await expect(
-        fetch(target, { method: 'POST', body: upload, duplex: 'half', signal: uploadAbort } as RequestInit),
-      ).rejects.toThrow()
+      await expect(fetch(target, { method: 'POST', body: upload, duplex: 'half', signal: uploadAbort } as RequestInit)).rejects.toThrow()
       await new Promise((resolve) => setTimeout(resolve, 100))
       const after = await fetch(target, { method: 'POST', body: userBody('still alive') })
       expect(sseEvents(await after.text())).toHaveLength(20)

@@ -7,7 +7,7 @@ import { createOperationTable } from '../../core/upstream/operations.ts'
 
 const operationSpec = createOperationTable()
 
-describe('embeddings: at most 2,048 inputs per request (OpenAI\'s own limit)', () => {
+describe("embeddings: at most 2,048 inputs per request (OpenAI's own limit)", () => {
   const request = (count: number) => ({ model: 'gemini-embedding-001', input: Array.from({ length: count }, (_, i) => `text ${i}`) })
 
   it('2,048 pass, 2,049 are a 400 on "input" in OpenAI\'s error shape', () => {

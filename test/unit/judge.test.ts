@@ -175,7 +175,7 @@ const UNKNOWN_NAME_400 = {
   error: {
     code: 400,
     message:
-      "Invalid JSON payload received. Unknown name \"ref\" at 'tools[0].function_declarations[0].parameters.properties[0].value.items': Cannot find field.",
+      'Invalid JSON payload received. Unknown name "ref" at \'tools[0].function_declarations[0].parameters.properties[0].value.items\': Cannot find field.',
     status: 'INVALID_ARGUMENT',
     details: [
       {
@@ -184,7 +184,7 @@ const UNKNOWN_NAME_400 = {
           {
             field: 'tools[0].function_declarations[0].parameters.properties[0].value.items',
             description:
-              "Invalid JSON payload received. Unknown name \"ref\" at 'tools[0].function_declarations[0].parameters.properties[0].value.items': Cannot find field.",
+              'Invalid JSON payload received. Unknown name "ref" at \'tools[0].function_declarations[0].parameters.properties[0].value.items\': Cannot find field.',
           },
         ],
       },
@@ -350,7 +350,11 @@ const LEGACY_429_LIMIT_60 = structuredClone(LEGACY_429)
 
 /** §5.7 prepay credits depleted: exact body not captured; forum wording in the standard envelope */
 const PREPAY_DEPLETED_429 = {
-  error: { code: 429, message: 'Your prepayment credits are depleted. Please go to AI Studio to manage your project and billing.', status: 'RESOURCE_EXHAUSTED' },
+  error: {
+    code: 429,
+    message: 'Your prepayment credits are depleted. Please go to AI Studio to manage your project and billing.',
+    status: 'RESOURCE_EXHAUSTED',
+  },
 }
 /** §5 docs table: 402 RESOURCE_EXHAUSTED (body not captured) */
 const PREPAY_402 = { error: { code: 402, message: 'Your prepayment credits are depleted.', status: 'RESOURCE_EXHAUSTED' } }
@@ -380,8 +384,7 @@ const DEADLINE_504 = { error: { code: 504, message: 'Deadline expired before ope
 const UNAUTHENTICATED_401 = {
   error: {
     code: 401,
-    message:
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+    message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
     status: 'UNAUTHENTICATED',
   },
 }
@@ -414,17 +417,20 @@ const THINKING_ANSWER = {
   candidates: [
     {
       content: {
-        parts: [
-          { text: "**Thinking About Google's Headquarters**\n\nWell, this one's straightforward. ...\n", thought: true },
-          { text: 'Mountain View' },
-        ],
+        parts: [{ text: "**Thinking About Google's Headquarters**\n\nWell, this one's straightforward. ...\n", thought: true }, { text: 'Mountain View' }],
         role: 'model',
       },
       finishReason: 'STOP',
       index: 0,
     },
   ],
-  usageMetadata: { promptTokenCount: 14, candidatesTokenCount: 2, totalTokenCount: 40, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 14 }], thoughtsTokenCount: 24 },
+  usageMetadata: {
+    promptTokenCount: 14,
+    candidatesTokenCount: 2,
+    totalTokenCount: 40,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: 14 }],
+    thoughtsTokenCount: 24,
+  },
   modelVersion: 'gemini-2.5-flash',
   responseId: '2pmHaJqQEoqC-8YP6eStyAY',
 }
@@ -472,7 +478,9 @@ const CODE_EXECUTION = {
     {
       content: {
         parts: [
-          { executableCode: { language: 'PYTHON', code: "prime_numbers = [2, 3, 5, 7, 11]\nsum_of_primes = sum(prime_numbers)\nprint(f'{sum_of_primes=}')\n" } },
+          {
+            executableCode: { language: 'PYTHON', code: "prime_numbers = [2, 3, 5, 7, 11]\nsum_of_primes = sum(prime_numbers)\nprint(f'{sum_of_primes=}')\n" },
+          },
           { codeExecutionResult: { outcome: 'OUTCOME_OK', output: 'sum_of_primes=28\n' } },
           { text: 'The first 5 prime numbers are 2, 3, 5, 7, and 11.\nThe sum of these numbers is:\n2 + 3 + 5 + 7 + 11 = 28' },
         ],
@@ -486,7 +494,9 @@ const CODE_EXECUTION = {
 
 /** §1.6 stream: the image chunk (a single inlineData part) */
 const IMAGE_CHUNK = {
-  candidates: [{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUgAAAf4AAAQACAIAAACPray8...' } }], role: 'model' }, index: 0 }],
+  candidates: [
+    { content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUgAAAf4AAAQACAIAAACPray8...' } }], role: 'model' }, index: 0 },
+  ],
 }
 /** §1.6 stream: the image model's final chunk (no parts) — as a FIRST event it is empty */
 const IMAGE_FINAL_CHUNK = { candidates: [{ content: { role: 'model' }, finishReason: 'STOP', index: 0 }] }
@@ -515,7 +525,13 @@ const FUNCTION_CALL_FIRST_EVENT = {
       index: 0,
     },
   ],
-  usageMetadata: { promptTokenCount: 161, candidatesTokenCount: 16, totalTokenCount: 222, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 161 }], thoughtsTokenCount: 45 },
+  usageMetadata: {
+    promptTokenCount: 161,
+    candidatesTokenCount: 16,
+    totalTokenCount: 222,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: 161 }],
+    thoughtsTokenCount: 45,
+  },
   modelVersion: 'gemini-3-flash-preview',
   responseId: 'aiS5abqwJJf7nsEPuIy3wQQ',
 }
@@ -523,7 +539,13 @@ const FUNCTION_CALL_FIRST_EVENT = {
 /** §2.3 the last event of that stream: `{"text": ""}` + STOP — as a stream's FIRST event it is an empty answer */
 const EMPTY_TEXT_STOP_EVENT = {
   candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'STOP', index: 0 }],
-  usageMetadata: { promptTokenCount: 161, candidatesTokenCount: 48, totalTokenCount: 254, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 161 }], thoughtsTokenCount: 45 },
+  usageMetadata: {
+    promptTokenCount: 161,
+    candidatesTokenCount: 48,
+    totalTokenCount: 254,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: 161 }],
+    thoughtsTokenCount: 45,
+  },
   modelVersion: 'gemini-3-flash-preview',
   responseId: 'aiS5abqwJJf7nsEPuIy3wQQ',
 }
@@ -557,14 +579,53 @@ const STREAM_FIRST_CHUNK_20 = {
 const COUNT_TOKENS = { totalTokens: 10, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 10 }] }
 
 deepFreeze([
-  API_KEY_INVALID, MISSING_KEY_403, SUSPENDED, LEAKED, SERVICE_DISABLED, API_KEY_SERVICE_BLOCKED, UNKNOWN_MODEL_404,
-  RETIRED_MODEL_404, UNKNOWN_NAME_400, UNKNOWN_NAME_400_ARRAY, LOCATION_400, QUOTA_429_2025, QUOTA_429_2026_DAY,
-  QUOTA_429_2026_MINUTE, QUOTA_429_2026_MINUTE_NO_RETRYINFO, QUOTA_429_2026_LIMIT_0, QUOTA_429_THREE_VIOLATIONS, BARE_429,
-  LEGACY_429, LEGACY_429_LIMIT_60, PREPAY_DEPLETED_429, PREPAY_402, INTERNAL_500, OVERLOADED_503, HIGH_DEMAND_503,
-  DEADLINE_503, DEADLINE_504, UNAUTHENTICATED_401, FOREIGN_FILE_403, TEXT_ANSWER, THINKING_ANSWER, THINKING_ATE_BUDGET,
-  PROMPT_BLOCKED, PROMPT_BLOCKED_PROHIBITED, FINISH_OTHER_NO_CONTENT, FINISH_SAFETY_NO_CONTENT, FINISH_RECITATION_NO_CONTENT,
-  CODE_EXECUTION, IMAGE_CHUNK, IMAGE_FINAL_CHUNK, THOUGHT_FIRST_EVENT, FUNCTION_CALL_FIRST_EVENT, EMPTY_TEXT_STOP_EVENT,
-  EMPTY_TEXT_SIGNATURE_STOP_EVENT, GEMINI3_CONTENT_THEN_SIGNATURE, STREAM_FIRST_CHUNK_20, COUNT_TOKENS,
+  API_KEY_INVALID,
+  MISSING_KEY_403,
+  SUSPENDED,
+  LEAKED,
+  SERVICE_DISABLED,
+  API_KEY_SERVICE_BLOCKED,
+  UNKNOWN_MODEL_404,
+  RETIRED_MODEL_404,
+  UNKNOWN_NAME_400,
+  UNKNOWN_NAME_400_ARRAY,
+  LOCATION_400,
+  QUOTA_429_2025,
+  QUOTA_429_2026_DAY,
+  QUOTA_429_2026_MINUTE,
+  QUOTA_429_2026_MINUTE_NO_RETRYINFO,
+  QUOTA_429_2026_LIMIT_0,
+  QUOTA_429_THREE_VIOLATIONS,
+  BARE_429,
+  LEGACY_429,
+  LEGACY_429_LIMIT_60,
+  PREPAY_DEPLETED_429,
+  PREPAY_402,
+  INTERNAL_500,
+  OVERLOADED_503,
+  HIGH_DEMAND_503,
+  DEADLINE_503,
+  DEADLINE_504,
+  UNAUTHENTICATED_401,
+  FOREIGN_FILE_403,
+  TEXT_ANSWER,
+  THINKING_ANSWER,
+  THINKING_ATE_BUDGET,
+  PROMPT_BLOCKED,
+  PROMPT_BLOCKED_PROHIBITED,
+  FINISH_OTHER_NO_CONTENT,
+  FINISH_SAFETY_NO_CONTENT,
+  FINISH_RECITATION_NO_CONTENT,
+  CODE_EXECUTION,
+  IMAGE_CHUNK,
+  IMAGE_FINAL_CHUNK,
+  THOUGHT_FIRST_EVENT,
+  FUNCTION_CALL_FIRST_EVENT,
+  EMPTY_TEXT_STOP_EVENT,
+  EMPTY_TEXT_SIGNATURE_STOP_EVENT,
+  GEMINI3_CONTENT_THEN_SIGNATURE,
+  STREAM_FIRST_CHUNK_20,
+  COUNT_TOKENS,
 ])
 
 // ------------------------------------------------------------------------------------------------------------
@@ -583,32 +644,79 @@ interface Case {
 
 const NONE: KeyEffect = { kind: 'none' }
 const SUCCESS: KeyEffect = { kind: 'success' }
-const cool = (model: string, until: number, reason: 'rate-limited' | 'quota-exhausted' | 'model-unavailable'): KeyEffect => ({ kind: 'cooldown', model, until, reason })
+const cool = (model: string, until: number, reason: 'rate-limited' | 'quota-exhausted' | 'model-unavailable'): KeyEffect => ({
+  kind: 'cooldown',
+  model,
+  until,
+  reason,
+})
 const disabled = (reason: string): KeyEffect => ({ kind: 'disable', reason })
 const CONFIRM_KEY: KeyEffect = { kind: 'confirm', probe: 'key' }
 const CONFIRM_MODEL: KeyEffect = { kind: 'confirm', probe: 'model' }
 
 const gen = (status: number | undefined, body: unknown, more: Partial<AttemptFacts> = {}): Partial<AttemptFacts> => ({ status, body, ...more })
-const stream = (status: number | undefined, body: unknown, more: Partial<AttemptFacts> = {}): Partial<AttemptFacts> => ({ operation: 'streamGenerateContent', status, body, ...more })
+const stream = (status: number | undefined, body: unknown, more: Partial<AttemptFacts> = {}): Partial<AttemptFacts> => ({
+  operation: 'streamGenerateContent',
+  status,
+  body,
+  ...more,
+})
 
 const cases: Case[] = [
   // --- client cancelled: always wins, never touches the key
   { name: 'cancelled (with a 429 body)', facts: gen(429, QUOTA_429_2025, { cancelled: true }), class: 'client-cancelled', retry: false, effect: NONE },
-  { name: 'cancelled (with an invalid-key body)', facts: gen(400, API_KEY_INVALID, { cancelled: true }), class: 'client-cancelled', retry: false, effect: NONE },
-  { name: 'cancelled (no response)', facts: gen(undefined, undefined, { transportError: 'AbortError', cancelled: true }), class: 'client-cancelled', retry: false, effect: NONE },
+  {
+    name: 'cancelled (with an invalid-key body)',
+    facts: gen(400, API_KEY_INVALID, { cancelled: true }),
+    class: 'client-cancelled',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: 'cancelled (no response)',
+    facts: gen(undefined, undefined, { transportError: 'AbortError', cancelled: true }),
+    class: 'client-cancelled',
+    retry: false,
+    effect: NONE,
+  },
 
   // --- transport errors: retry, never the key's fault
-  ...['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TimeoutError', 'ENOTFOUND'].map(
-    (code): Case => ({ name: `transport ${code}`, facts: gen(undefined, undefined, { transportError: code }), class: 'transport-error', retry: true, effect: NONE, reason: code }),
-  ),
+  ...['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TimeoutError', 'ENOTFOUND'].map((code): Case => ({
+    name: `transport ${code}`,
+    facts: gen(undefined, undefined, { transportError: code }),
+    class: 'transport-error',
+    retry: true,
+    effect: NONE,
+    reason: code,
+  })),
   { name: 'no status and no error code', facts: gen(undefined, undefined), class: 'transport-error', retry: true, effect: NONE, reason: 'no response' },
-  { name: '200 whose body broke off', facts: stream(200, STREAM_FIRST_CHUNK_20, { transportError: 'UND_ERR_SOCKET' }), class: 'transport-error', retry: true, effect: NONE },
+  {
+    name: '200 whose body broke off',
+    facts: stream(200, STREAM_FIRST_CHUNK_20, { transportError: 'UND_ERR_SOCKET' }),
+    class: 'transport-error',
+    retry: true,
+    effect: NONE,
+  },
 
   // --- 2xx generateContent / streamGenerateContent
   { name: '200 text answer (§1.1)', facts: gen(200, TEXT_ANSWER), class: 'ok', retry: false, effect: SUCCESS, reason: 'ok' },
   { name: '200 thinking answer (§1.2)', facts: gen(200, THINKING_ANSWER), class: 'ok', retry: false, effect: SUCCESS },
-  { name: '200 thinking ate the budget: MAX_TOKENS, no parts', facts: gen(200, THINKING_ATE_BUDGET), class: 'ok', retry: false, effect: SUCCESS, reason: 'ok (finishReason MAX_TOKENS)' },
-  { name: '200 prompt blocked SAFETY (unary)', facts: gen(200, PROMPT_BLOCKED), class: 'ok', retry: false, effect: SUCCESS, reason: 'ok (prompt blocked: SAFETY)' },
+  {
+    name: '200 thinking ate the budget: MAX_TOKENS, no parts',
+    facts: gen(200, THINKING_ATE_BUDGET),
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+    reason: 'ok (finishReason MAX_TOKENS)',
+  },
+  {
+    name: '200 prompt blocked SAFETY (unary)',
+    facts: gen(200, PROMPT_BLOCKED),
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+    reason: 'ok (prompt blocked: SAFETY)',
+  },
   { name: '200 prompt blocked SAFETY (stream event)', facts: stream(200, PROMPT_BLOCKED), class: 'ok', retry: false, effect: SUCCESS },
   { name: '200 prompt blocked PROHIBITED_CONTENT', facts: gen(200, PROMPT_BLOCKED_PROHIBITED), class: 'ok', retry: false, effect: SUCCESS },
   { name: '200 finishReason OTHER, no content', facts: gen(200, FINISH_OTHER_NO_CONTENT), class: 'ok', retry: false, effect: SUCCESS },
@@ -619,17 +727,48 @@ const cases: Case[] = [
   { name: '200 stream: thought-only first event', facts: stream(200, THOUGHT_FIRST_EVENT), class: 'ok', retry: false, effect: SUCCESS },
   { name: '200 stream: functionCall first event (Gemini 3)', facts: stream(200, FUNCTION_CALL_FIRST_EVENT), class: 'ok', retry: false, effect: SUCCESS },
   { name: '200 stream: 2.0 first chunk, no finishReason yet', facts: stream(200, STREAM_FIRST_CHUNK_20), class: 'ok', retry: false, effect: SUCCESS },
-  { name: '200 Gemini 3: content, then {"text":""} + thoughtSignature', facts: gen(200, GEMINI3_CONTENT_THEN_SIGNATURE), class: 'ok', retry: false, effect: SUCCESS },
+  {
+    name: '200 Gemini 3: content, then {"text":""} + thoughtSignature',
+    facts: gen(200, GEMINI3_CONTENT_THEN_SIGNATURE),
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+  },
   { name: '200 non-SSE stream array with content', facts: stream(200, [STREAM_FIRST_CHUNK_20]), class: 'ok', retry: false, effect: SUCCESS },
-  { name: '200 stream: first event {"text":""} + STOP and nothing else', facts: stream(200, EMPTY_TEXT_STOP_EVENT), class: 'empty-answer', retry: true, effect: NONE },
-  { name: '200 stream: first event {"text":"", thoughtSignature} + STOP', facts: stream(200, EMPTY_TEXT_SIGNATURE_STOP_EVENT), class: 'empty-answer', retry: true, effect: NONE },
+  {
+    name: '200 stream: first event {"text":""} + STOP and nothing else',
+    facts: stream(200, EMPTY_TEXT_STOP_EVENT),
+    class: 'empty-answer',
+    retry: true,
+    effect: NONE,
+  },
+  {
+    name: '200 stream: first event {"text":"", thoughtSignature} + STOP',
+    facts: stream(200, EMPTY_TEXT_SIGNATURE_STOP_EVENT),
+    class: 'empty-answer',
+    retry: true,
+    effect: NONE,
+  },
   { name: '200 stream: image-model final chunk as first event', facts: stream(200, IMAGE_FINAL_CHUNK), class: 'empty-answer', retry: true, effect: NONE },
   { name: '200 stream without any event', facts: stream(200, undefined), class: 'empty-answer', retry: true, effect: NONE, reason: /no body/ },
   { name: '200 unary {}', facts: gen(200, {}), class: 'empty-answer', retry: true, effect: NONE },
   { name: '200 unary candidates: [] ', facts: gen(200, { candidates: [] }), class: 'empty-answer', retry: true, effect: NONE },
-  { name: '200 unary content without parts, no finishReason', facts: gen(200, { candidates: [{ content: { role: 'model' } }] }), class: 'empty-answer', retry: true, effect: NONE },
+  {
+    name: '200 unary content without parts, no finishReason',
+    facts: gen(200, { candidates: [{ content: { role: 'model' } }] }),
+    class: 'empty-answer',
+    retry: true,
+    effect: NONE,
+  },
   { name: '200 unary empty string body', facts: gen(200, ''), class: 'empty-answer', retry: true, effect: NONE },
-  { name: '200 non-JSON body (proxy page)', facts: gen(200, '<html>captive portal</html>'), class: 'upstream-error', retry: true, effect: NONE, reason: /not JSON/ },
+  {
+    name: '200 non-JSON body (proxy page)',
+    facts: gen(200, '<html>captive portal</html>'),
+    class: 'upstream-error',
+    retry: true,
+    effect: NONE,
+    reason: /not JSON/,
+  },
   {
     name: '200 stream whose first event is a 429 error envelope',
     facts: stream(200, QUOTA_429_2025),
@@ -642,9 +781,27 @@ const cases: Case[] = [
 
   // --- 2xx other operations
   { name: 'countTokens 200', facts: { operation: 'countTokens', status: 200, body: COUNT_TOKENS }, class: 'ok', retry: false, effect: SUCCESS },
-  { name: 'embedContent 200', facts: { operation: 'embedContent', status: 200, body: { embedding: { values: [0.1, -0.2] } } }, class: 'ok', retry: false, effect: SUCCESS },
-  { name: 'listModels 200 (no model)', facts: { operation: 'listModels', model: '', status: 200, body: { models: [] } }, class: 'ok', retry: false, effect: SUCCESS },
-  { name: 'files.delete 200 with {} is not an "empty answer"', facts: { operation: 'files.delete', model: '', status: 200, body: {} }, class: 'ok', retry: false, effect: SUCCESS },
+  {
+    name: 'embedContent 200',
+    facts: { operation: 'embedContent', status: 200, body: { embedding: { values: [0.1, -0.2] } } },
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+  },
+  {
+    name: 'listModels 200 (no model)',
+    facts: { operation: 'listModels', model: '', status: 200, body: { models: [] } },
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+  },
+  {
+    name: 'files.delete 200 with {} is not an "empty answer"',
+    facts: { operation: 'files.delete', model: '', status: 200, body: {} },
+    class: 'ok',
+    retry: false,
+    effect: SUCCESS,
+  },
 
   // --- 429: rate limits and quotas
   {
@@ -851,44 +1008,173 @@ const cases: Case[] = [
   },
 
   // --- billing: disable, it will not clear at midnight
-  { name: '429 "credits are depleted" in words only: a rate limit', facts: gen(429, PREPAY_DEPLETED_429), class: 'rate-limited', retry: true, effect: cool('gemini-2.5-flash', NOW + 60_000, 'rate-limited'), retryAfterMs: 60_000 },
+  {
+    name: '429 "credits are depleted" in words only: a rate limit',
+    facts: gen(429, PREPAY_DEPLETED_429),
+    class: 'rate-limited',
+    retry: true,
+    effect: cool('gemini-2.5-flash', NOW + 60_000, 'rate-limited'),
+    retryAfterMs: 60_000,
+  },
   { name: '402 prepayment credits depleted', facts: gen(402, PREPAY_402), class: 'invalid-key', retry: true, effect: disabled('billing') },
-  { name: '402 envelope, other wording', facts: gen(402, { error: { code: 402, message: 'Payment required.', status: 'RESOURCE_EXHAUSTED' } }), class: 'invalid-key', retry: true, effect: disabled('billing') },
+  {
+    name: '402 envelope, other wording',
+    facts: gen(402, { error: { code: 402, message: 'Payment required.', status: 'RESOURCE_EXHAUSTED' } }),
+    class: 'invalid-key',
+    retry: true,
+    effect: disabled('billing'),
+  },
   { name: '402 without a Gemini body (relay page)', facts: gen(402, 'Payment Required'), class: 'upstream-error', retry: true, effect: NONE },
 
   // --- invalid / suspended / leaked / disabled keys: disable and try another key
   { name: '400 API_KEY_INVALID', facts: gen(400, API_KEY_INVALID), class: 'invalid-key', retry: true, effect: disabled('invalid') },
-  { name: '400 API_KEY_INVALID array-wrapped (OpenAI-compat)', facts: gen(400, [API_KEY_INVALID]), class: 'invalid-key', retry: true, effect: disabled('invalid') },
-  { name: '400 API_KEY_INVALID as JSON text', facts: stream(400, JSON.stringify(API_KEY_INVALID, null, 2)), class: 'invalid-key', retry: true, effect: disabled('invalid') },
+  {
+    name: '400 API_KEY_INVALID array-wrapped (OpenAI-compat)',
+    facts: gen(400, [API_KEY_INVALID]),
+    class: 'invalid-key',
+    retry: true,
+    effect: disabled('invalid'),
+  },
+  {
+    name: '400 API_KEY_INVALID as JSON text',
+    facts: stream(400, JSON.stringify(API_KEY_INVALID, null, 2)),
+    class: 'invalid-key',
+    retry: true,
+    effect: disabled('invalid'),
+  },
   // Words alone never disable: a message can echo what the client sent.
-  { name: '400 "API key not valid" message only: the request\'s', facts: gen(400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } }), class: 'client-error', retry: false, effect: NONE },
-  { name: '400 "API key expired" message only: the request\'s', facts: gen(400, { error: { code: 400, message: 'API key expired. Please renew the API key.', status: 'INVALID_ARGUMENT' } }), class: 'client-error', retry: false, effect: NONE },
-  { name: '400 ErrorInfo reason without a domain or @type is not an ErrorInfo', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID' }] } }), class: 'client-error', retry: false, effect: NONE },
-  { name: '400 ErrorInfo without @type but with its domain (relay dropped @type)', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID', domain: 'googleapis.com' }] } }), class: 'invalid-key', retry: true, effect: disabled('invalid') },
-  { name: '400 a reason named after Object.prototype', facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'constructor', domain: 'googleapis.com' }] } }), class: 'client-error', retry: false, effect: NONE },
+  {
+    name: '400 "API key not valid" message only: the request\'s',
+    facts: gen(400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: '400 "API key expired" message only: the request\'s',
+    facts: gen(400, { error: { code: 400, message: 'API key expired. Please renew the API key.', status: 'INVALID_ARGUMENT' } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: '400 ErrorInfo reason without a domain or @type is not an ErrorInfo',
+    facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID' }] } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: '400 ErrorInfo without @type but with its domain (relay dropped @type)',
+    facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID', domain: 'googleapis.com' }] } }),
+    class: 'invalid-key',
+    retry: true,
+    effect: disabled('invalid'),
+  },
+  {
+    name: '400 a reason named after Object.prototype',
+    facts: gen(400, { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT', details: [{ reason: 'constructor', domain: 'googleapis.com' }] } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
   { name: '403 CONSUMER_SUSPENDED', facts: gen(403, SUSPENDED), class: 'invalid-key', retry: true, effect: disabled('suspended') },
-  { name: '403 "has been suspended" message only: confirm on the key', facts: gen(403, { error: { ...SUSPENDED.error, details: undefined } }), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  {
+    name: '403 "has been suspended" message only: confirm on the key',
+    facts: gen(403, { error: { ...SUSPENDED.error, details: undefined } }),
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_KEY,
+  },
   { name: '403 reported as leaked (no details): confirm on the key', facts: gen(403, LEAKED), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
-  { name: '403 reported as leaked on the fixed request: strike', facts: gen(403, LEAKED, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
+  {
+    name: '403 reported as leaked on the fixed request: strike',
+    facts: gen(403, LEAKED, { fixedRequest: true }),
+    class: 'ambiguous',
+    retry: true,
+    effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' },
+  },
   { name: '403 SERVICE_DISABLED', facts: gen(403, SERVICE_DISABLED), class: 'invalid-key', retry: true, effect: disabled('service-disabled') },
   { name: '403 API_KEY_SERVICE_BLOCKED', facts: stream(403, API_KEY_SERVICE_BLOCKED), class: 'invalid-key', retry: true, effect: disabled('service-blocked') },
 
   // --- ambiguous: confirmed on the key with a fixed request; on the fixed request itself, a strike toward MAX_FAILURES
   { name: '403 missing key / unregistered caller', facts: gen(403, MISSING_KEY_403), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
-  { name: '403 bare PERMISSION_DENIED', facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  {
+    name: '403 bare PERMISSION_DENIED',
+    facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }),
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_KEY,
+  },
   { name: '401 UNAUTHENTICATED', facts: gen(401, UNAUTHENTICATED_401), class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
-  { name: '403 bare PERMISSION_DENIED on the fixed request', facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' } },
-  { name: '401 UNAUTHENTICATED on the fixed request', facts: gen(401, UNAUTHENTICATED_401, { fixedRequest: true }), class: 'ambiguous', retry: true, effect: { kind: 'strike', reason: 'HTTP 401 UNAUTHENTICATED' } },
-  { name: '403 HTML from a proxy/WAF: not the key', facts: gen(403, PROXY_HTML_403), class: 'upstream-error', retry: true, effect: NONE, reason: /proxy or firewall/ },
+  {
+    name: '403 bare PERMISSION_DENIED on the fixed request',
+    facts: gen(403, { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } }, { fixedRequest: true }),
+    class: 'ambiguous',
+    retry: true,
+    effect: { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' },
+  },
+  {
+    name: '401 UNAUTHENTICATED on the fixed request',
+    facts: gen(401, UNAUTHENTICATED_401, { fixedRequest: true }),
+    class: 'ambiguous',
+    retry: true,
+    effect: { kind: 'strike', reason: 'HTTP 401 UNAUTHENTICATED' },
+  },
+  {
+    name: '403 HTML from a proxy/WAF: not the key',
+    facts: gen(403, PROXY_HTML_403),
+    class: 'upstream-error',
+    retry: true,
+    effect: NONE,
+    reason: /proxy or firewall/,
+  },
   { name: '401 with no body: not the key', facts: gen(401, undefined), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '403 file of another project: confirm on the key (the message names the client\'s file)', facts: { operation: 'files.get', model: '', status: 403, body: FOREIGN_FILE_403 }, class: 'ambiguous', retry: false, effect: CONFIRM_KEY },
+  {
+    name: "403 file of another project: confirm on the key (the message names the client's file)",
+    facts: { operation: 'files.get', model: '', status: 403, body: FOREIGN_FILE_403 },
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_KEY,
+  },
 
   // --- 404
-  { name: '404 unknown model (typo): no retry', facts: gen(404, UNKNOWN_MODEL_404, { model: 'custom-gemini-2.0-flash' }), class: 'client-error', retry: false, effect: NONE, reason: /^unknown model/ },
-  { name: '404 unknown model on a stream, raw text body', facts: stream(404, UNKNOWN_MODEL_404_SSE_TEXT, { model: 'custom-gemini-2.0-flash' }), class: 'client-error', retry: false, effect: NONE },
-  { name: '404 on a model no key served: unknown model, even if the message says "retired"', facts: gen(404, RETIRED_MODEL_404), class: 'client-error', retry: false, effect: NONE },
-  { name: '404 on a model another key served: confirm on the model', facts: gen(404, RETIRED_MODEL_404, { modelServed: true }), class: 'ambiguous', retry: false, effect: CONFIRM_MODEL },
-  { name: '404 typo-looking message on a served model: still confirmed, not read', facts: gen(404, UNKNOWN_MODEL_404, { modelServed: true }), class: 'ambiguous', retry: false, effect: CONFIRM_MODEL },
+  {
+    name: '404 unknown model (typo): no retry',
+    facts: gen(404, UNKNOWN_MODEL_404, { model: 'custom-gemini-2.0-flash' }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+    reason: /^unknown model/,
+  },
+  {
+    name: '404 unknown model on a stream, raw text body',
+    facts: stream(404, UNKNOWN_MODEL_404_SSE_TEXT, { model: 'custom-gemini-2.0-flash' }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: '404 on a model no key served: unknown model, even if the message says "retired"',
+    facts: gen(404, RETIRED_MODEL_404),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
+  {
+    name: '404 on a model another key served: confirm on the model',
+    facts: gen(404, RETIRED_MODEL_404, { modelServed: true }),
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_MODEL,
+  },
+  {
+    name: '404 typo-looking message on a served model: still confirmed, not read',
+    facts: gen(404, UNKNOWN_MODEL_404, { modelServed: true }),
+    class: 'ambiguous',
+    retry: false,
+    effect: CONFIRM_MODEL,
+  },
   {
     name: '404 on the fixed request to the model → model-unavailable',
     facts: gen(404, RETIRED_MODEL_404, { fixedRequest: true }),
@@ -915,26 +1201,64 @@ const cases: Case[] = [
     retryAfterMs: HOUR,
   },
   { name: '404 without a Gemini body (wrong base URL)', facts: gen(404, '<html>Not Found</html>'), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '404 on a file (no model): client error', facts: { operation: 'files.get', model: '', status: 404, body: { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } } }, class: 'client-error', retry: false, effect: NONE },
+  {
+    name: '404 on a file (no model): client error',
+    facts: { operation: 'files.get', model: '', status: 404, body: { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } } },
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
 
   // --- client errors: no retry, no effect
-  { name: '400 Unknown name', facts: gen(400, UNKNOWN_NAME_400), class: 'client-error', retry: false, effect: NONE, reason: /^HTTP 400 INVALID_ARGUMENT: Invalid JSON payload/ },
+  {
+    name: '400 Unknown name',
+    facts: gen(400, UNKNOWN_NAME_400),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+    reason: /^HTTP 400 INVALID_ARGUMENT: Invalid JSON payload/,
+  },
   { name: '400 Unknown name, array-wrapped (§6.2)', facts: gen(400, UNKNOWN_NAME_400_ARRAY), class: 'client-error', retry: false, effect: NONE },
   { name: '400 FAILED_PRECONDITION location', facts: gen(400, LOCATION_400), class: 'client-error', retry: false, effect: NONE },
-  { name: '400 generic, no details', facts: gen(400, { error: { code: 400, message: 'Request contains an invalid argument.', status: 'INVALID_ARGUMENT' } }), class: 'client-error', retry: false, effect: NONE },
+  {
+    name: '400 generic, no details',
+    facts: gen(400, { error: { code: 400, message: 'Request contains an invalid argument.', status: 'INVALID_ARGUMENT' } }),
+    class: 'client-error',
+    retry: false,
+    effect: NONE,
+  },
   { name: '413 payload too large', facts: gen(413, 'Request Entity Too Large'), class: 'client-error', retry: false, effect: NONE },
   { name: '409', facts: gen(409, { error: { code: 409, message: 'Conflict', status: 'ABORTED' } }), class: 'client-error', retry: false, effect: NONE },
 
   // --- upstream errors: retry, never the key's fault
   { name: '408 from upstream', facts: gen(408, undefined), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '499 CANCELLED from upstream', facts: gen(499, { error: { code: 499, message: 'The operation was cancelled.', status: 'CANCELLED' } }), class: 'upstream-error', retry: true, effect: NONE },
+  {
+    name: '499 CANCELLED from upstream',
+    facts: gen(499, { error: { code: 499, message: 'The operation was cancelled.', status: 'CANCELLED' } }),
+    class: 'upstream-error',
+    retry: true,
+    effect: NONE,
+  },
   { name: '500 INTERNAL', facts: gen(500, INTERNAL_500), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '503 overloaded', facts: gen(503, OVERLOADED_503), class: 'upstream-error', retry: true, effect: NONE, reason: 'HTTP 503 UNAVAILABLE: The model is overloaded. Please try again later.' },
+  {
+    name: '503 overloaded',
+    facts: gen(503, OVERLOADED_503),
+    class: 'upstream-error',
+    retry: true,
+    effect: NONE,
+    reason: 'HTTP 503 UNAVAILABLE: The model is overloaded. Please try again later.',
+  },
   { name: '503 high demand', facts: gen(503, HIGH_DEMAND_503), class: 'upstream-error', retry: true, effect: NONE },
   { name: '503 deadline expired', facts: gen(503, DEADLINE_503), class: 'upstream-error', retry: true, effect: NONE },
   { name: '504 DEADLINE_EXCEEDED', facts: gen(504, DEADLINE_504), class: 'upstream-error', retry: true, effect: NONE },
   { name: '502 from a proxy, HTML', facts: gen(502, '<html>Bad Gateway</html>'), class: 'upstream-error', retry: true, effect: NONE },
-  { name: '503 with Retry-After does not cool the key', facts: gen(503, OVERLOADED_503, { retryAfterHeader: '30' }), class: 'upstream-error', retry: true, effect: NONE },
+  {
+    name: '503 with Retry-After does not cool the key',
+    facts: gen(503, OVERLOADED_503, { retryAfterHeader: '30' }),
+    class: 'upstream-error',
+    retry: true,
+    effect: NONE,
+  },
   { name: '599 unknown 5xx', facts: gen(599, undefined), class: 'upstream-error', retry: true, effect: NONE },
   { name: '302 redirect (proxy in the way)', facts: gen(302, undefined), class: 'upstream-error', retry: true, effect: NONE },
 ]
@@ -954,7 +1278,14 @@ const unknownName = (field: string) => `Invalid JSON payload received. Unknown n
 cases.push(
   ...TRIGGER_PHRASES.map((phrase): Case => ({
     name: `attack: 400 echoing the field name ${JSON.stringify(phrase)}`,
-    facts: gen(400, { error: { code: 400, message: unknownName(phrase), status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ description: unknownName(phrase) }] }] } }),
+    facts: gen(400, {
+      error: {
+        code: 400,
+        message: unknownName(phrase),
+        status: 'INVALID_ARGUMENT',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ description: unknownName(phrase) }] }],
+      },
+    }),
     class: 'client-error',
     retry: false,
     effect: NONE,
@@ -968,7 +1299,9 @@ cases.push(
   })),
   ...TRIGGER_PHRASES.map((phrase): Case => ({
     name: `attack: 403 naming a client file ${JSON.stringify(phrase)}: confirmed before anything happens`,
-    facts: gen(403, { error: { code: 403, message: `You do not have permission to access the File ${phrase} or it may not exist.`, status: 'PERMISSION_DENIED' } }),
+    facts: gen(403, {
+      error: { code: 403, message: `You do not have permission to access the File ${phrase} or it may not exist.`, status: 'PERMISSION_DENIED' },
+    }),
     class: 'ambiguous',
     retry: false,
     effect: CONFIRM_KEY,
@@ -1130,18 +1463,52 @@ describe('delay parsing', () => {
 // ------------------------------------------------------------------------------------------------------------
 
 describe('settleConfirmation', () => {
-  const provisional = (probe: 'key' | 'model'): Verdict => ({ class: 'ambiguous', retry: false, effect: { kind: 'confirm', probe }, reason: 'HTTP 403 PERMISSION_DENIED: x' })
-  const probe = (facts: Partial<AttemptFacts>) => judgeAttempt({ operation: 'generateContent', model: 'gemini-2.5-flash', now: NOW, fixedRequest: true, ...facts })
+  const provisional = (probe: 'key' | 'model'): Verdict => ({
+    class: 'ambiguous',
+    retry: false,
+    effect: { kind: 'confirm', probe },
+    reason: 'HTTP 403 PERMISSION_DENIED: x',
+  })
+  const probe = (facts: Partial<AttemptFacts>) =>
+    judgeAttempt({ operation: 'generateContent', model: 'gemini-2.5-flash', now: NOW, fixedRequest: true, ...facts })
   it.each<[string, 'key' | 'model', Verdict, FailureClass, boolean, KeyEffect]>([
     ['key answers the fixed request: the request was refused', 'key', probe({ status: 200, body: TEXT_ANSWER }), 'client-error', false, NONE],
     ['key rate-limited on the fixed request: still accepted', 'key', probe({ status: 429, body: QUOTA_429_2025 }), 'client-error', false, NONE],
-    ['key probe: TEST_MODEL unavailable to the key still means the key is accepted', 'key', probe({ status: 404, body: RETIRED_MODEL_404 }), 'client-error', false, NONE],
+    [
+      'key probe: TEST_MODEL unavailable to the key still means the key is accepted',
+      'key',
+      probe({ status: 404, body: RETIRED_MODEL_404 }),
+      'client-error',
+      false,
+      NONE,
+    ],
     ['key refused with ErrorInfo: disable, retry', 'key', probe({ status: 400, body: API_KEY_INVALID }), 'invalid-key', true, disabled('invalid')],
-    ['key refused without details (leaked): strike, retry', 'key', probe({ status: 403, body: LEAKED }), 'ambiguous', true, { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' }],
+    [
+      'key refused without details (leaked): strike, retry',
+      'key',
+      probe({ status: 403, body: LEAKED }),
+      'ambiguous',
+      true,
+      { kind: 'strike', reason: 'HTTP 403 PERMISSION_DENIED' },
+    ],
     ['probe could not reach Google: nothing proven', 'key', probe({ transportError: 'ECONNRESET' }), 'client-error', false, NONE],
     ['probe hit an outage: nothing proven', 'key', probe({ status: 503, body: OVERLOADED_503 }), 'client-error', false, NONE],
-    ['model probe answered: the request named something missing', 'model', probe({ status: 200, body: COUNT_TOKENS, operation: 'countTokens' }), 'client-error', false, NONE],
-    ['model probe 404 too: model unavailable to this key, cool down, retry', 'model', probe({ status: 404, body: RETIRED_MODEL_404 }), 'model-unavailable', true, cool('gemini-2.5-flash', NOW + HOUR, 'model-unavailable')],
+    [
+      'model probe answered: the request named something missing',
+      'model',
+      probe({ status: 200, body: COUNT_TOKENS, operation: 'countTokens' }),
+      'client-error',
+      false,
+      NONE,
+    ],
+    [
+      'model probe 404 too: model unavailable to this key, cool down, retry',
+      'model',
+      probe({ status: 404, body: RETIRED_MODEL_404 }),
+      'model-unavailable',
+      true,
+      cool('gemini-2.5-flash', NOW + HOUR, 'model-unavailable'),
+    ],
   ])('%s', (_name, scope, probeVerdict, cls, retry, effect) => {
     const v = settleConfirmation(provisional(scope), probeVerdict)
     expect({ class: v.class, retry: v.retry, effect: v.effect }).toEqual({ class: cls, retry, effect })

@@ -62,7 +62,13 @@ interface Wire {
 
 const WIRES: Wire[] = [
   { name: 'native Gemini, alt=sse', dialect: geminiDialect, ctx: contextFor(), url: NATIVE_SSE, heartbeat: ': keep-alive\r\n\r\n' },
-  { name: 'OpenAI chat', dialect: openaiDialect, ctx: contextFor({ kind: 'chat', model: 'gpt-ish', n: 1, includeUsage: true }), url: OTHER, heartbeat: ': keep-alive\n\n' },
+  {
+    name: 'OpenAI chat',
+    dialect: openaiDialect,
+    ctx: contextFor({ kind: 'chat', model: 'gpt-ish', n: 1, includeUsage: true }),
+    url: OTHER,
+    heartbeat: ': keep-alive\n\n',
+  },
   {
     name: 'OpenAI Responses',
     dialect: responsesDialect,
@@ -70,7 +76,13 @@ const WIRES: Wire[] = [
     url: OTHER,
     heartbeat: ': keep-alive\n\n',
   },
-  { name: 'Anthropic', dialect: anthropicDialect, ctx: contextFor({ model: 'claude-ish', thinking: false }), url: OTHER, heartbeat: 'event: ping\ndata: {"type":"ping"}\n\n' },
+  {
+    name: 'Anthropic',
+    dialect: anthropicDialect,
+    ctx: contextFor({ model: 'claude-ish', thinking: false }),
+    url: OTHER,
+    heartbeat: 'event: ping\ndata: {"type":"ping"}\n\n',
+  },
   { name: 'OpenAI pass-through', dialect: openaiPassthroughDialect, ctx: contextFor(), url: OTHER, heartbeat: ': keep-alive\n\n' },
 ]
 

@@ -28,7 +28,10 @@ function scriptedFetcher(answer: (url: string) => { ms?: number; fail?: GatewayE
     peak = Math.max(peak, running)
     const { ms, fail, bytes = 3 } = answer(url)
     return new Promise<FetchedMedia>((resolve, reject) => {
-      const timer = ms === undefined ? undefined : setTimeout(() => (fail ? reject(fail) : resolve({ mimeType: 'image/png', data: Buffer.alloc(bytes).toString('base64') })), ms)
+      const timer =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => (fail ? reject(fail) : resolve({ mimeType: 'image/png', data: Buffer.alloc(bytes).toString('base64') })), ms)
       signal!.addEventListener('abort', () => {
         clearTimeout(timer)
         reject(new GatewayError(499, 'cancelled'))
@@ -39,7 +42,11 @@ function scriptedFetcher(answer: (url: string) => { ms?: number; fail?: GatewayE
 }
 
 const context = (signal = new AbortController().signal) => ({ signal }) as RequestContext
-const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error)
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
 
 describe('mediaPreparer bounds', () => {
   it('fetches at most `concurrency` at once and fills every part', async () => {
@@ -76,7 +83,11 @@ describe('mediaPreparer bounds', () => {
     const refused = new GatewayError(400, 'Could not fetch media from host: the connection was refused.')
     const fetcher = scriptedFetcher((url) => (url.endsWith('/1') ? { ms: 10, fail: refused } : {}))
     const error = await failureOf(mediaPreparer(pending(8), { fetchMedia: fetcher.fetchMedia, mediaLimits: limits })!(context()))
-    expect(error).toMatchObject({ status: 400, param: 'messages[1].content[0].image_url.url', message: `messages[1].content[0].image_url.url: ${refused.message}` })
+    expect(error).toMatchObject({
+      status: 400,
+      param: 'messages[1].content[0].image_url.url',
+      message: `messages[1].content[0].image_url.url: ${refused.message}`,
+    })
     expect(fetcher.calls.map((c) => c.url)).toEqual(['https://host/img/0', 'https://host/img/1', 'https://host/img/2'])
     expect(fetcher.calls.every((c) => c.signal.aborted)).toBe(true)
     expect(fetcher.running()).toBe(0)
@@ -98,7 +109,10 @@ describe('mediaPreparer bounds', () => {
   it('the media of one request are capped in total (413), and the rest stop', async () => {
     const fetcher = scriptedFetcher((url) => ({ ms: url.endsWith('/0') ? 1 : url.endsWith('/1') ? 5 : 50, bytes: 600 }))
     const error = await failureOf(mediaPreparer(pending(8), { fetchMedia: fetcher.fetchMedia, mediaLimits: limits })!(context()))
-    expect(error).toMatchObject({ status: 413, message: 'messages[1].content[0].image_url.url: The media of this request add up to more than 1 KB (MEDIA_FETCH_TOTAL_MAX_MB).' })
+    expect(error).toMatchObject({
+      status: 413,
+      message: 'messages[1].content[0].image_url.url: The media of this request add up to more than 1 KB (MEDIA_FETCH_TOTAL_MAX_MB).',
+    })
     expect(fetcher.calls.every((c) => c.signal.aborted)).toBe(true)
     expect(fetcher.calls.length).toBeLessThan(8)
   })

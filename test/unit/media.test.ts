@@ -32,7 +32,7 @@ describe('media fetcher', () => {
   const guarded = createMediaFetcher({ timeoutMs: 1500, maxBytes: 2048, allowPrivate: false })
   const at = (path: string, host = '127.0.0.1') => `http://${host}:${port}${path}`
 
-  it('fetches as base64 with the server\'s type, or one guessed from the name', async () => {
+  it("fetches as base64 with the server's type, or one guessed from the name", async () => {
     expect(await open(at('/cat.png'))).toEqual({ mimeType: 'image/png', data: 'AQID' })
     expect(await open(at('/untyped.pdf'))).toEqual({ mimeType: 'application/pdf', data: Buffer.from('%PDF').toString('base64') })
     // The extension is the client's: an inherited name like `constructor` finds no type.
@@ -82,16 +82,46 @@ describe('media fetcher', () => {
   })
 
   it.each([
-    ['127.0.0.1', true], ['10.1.2.3', true], ['172.16.0.1', true], ['192.168.1.1', true], ['169.254.169.254', true],
-    ['100.64.0.1', true], ['0.0.0.0', true], ['::1', true], ['::', true], ['fd00::1', true], ['fe80::1', true], ['fe80::1%eth0', true],
-    ['::ffff:127.0.0.1', true], ['::ffff:7f00:1', true], ['::ffff:10.0.0.1', true],
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['::', true],
+    ['fd00::1', true],
+    ['fe80::1', true],
+    ['fe80::1%eth0', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:10.0.0.1', true],
     // IPv6 forms that carry an IPv4 address, or are not public
-    ['64:ff9b::7f00:1', true], ['64:ff9b::808:808', true], ['64:ff9b:1::a00:1', true], ['2002:7f00:1::1', true], ['2002:808:808::1', true],
-    ['::7f00:1', true], ['::127.0.0.1', true], ['::ffff:0:7f00:1', true], ['fec0::1', true], ['100::1', true], ['2001::1', true],
-    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true], ['2001:db8::1', true], ['3fff::1', true], ['ff02::1', true],
+    ['64:ff9b::7f00:1', true],
+    ['64:ff9b::808:808', true],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::1', true],
+    ['2002:808:808::1', true],
+    ['::7f00:1', true],
+    ['::127.0.0.1', true],
+    ['::ffff:0:7f00:1', true],
+    ['fec0::1', true],
+    ['100::1', true],
+    ['2001::1', true],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true],
+    ['2001:db8::1', true],
+    ['3fff::1', true],
+    ['ff02::1', true],
     // public
-    ['8.8.8.8', false], ['1.1.1.1', false], ['142.250.74.46', false], ['::ffff:8.8.8.8', false], ['2a00:1450:4001:80b::200e', false],
-    ['2606:4700::1111', false], ['2001:4860:4860::8888', false], ['2620:fe::fe', false],
+    ['8.8.8.8', false],
+    ['1.1.1.1', false],
+    ['142.250.74.46', false],
+    ['::ffff:8.8.8.8', false],
+    ['2a00:1450:4001:80b::200e', false],
+    ['2606:4700::1111', false],
+    ['2001:4860:4860::8888', false],
+    ['2620:fe::fe', false],
     ['not-an-ip', true],
   ])('isPrivateAddress(%s) is %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected)

@@ -13,7 +13,10 @@ describe('plain text events read without a parse', () => {
   it("takes the text of Google's plain text event as the JSON string literal it is", () => {
     expect(plainText(google('Hello "you" \\ é 😀\n'))).toEqual({ literal: JSON.stringify('Hello "you" \\ é 😀\n'), usage: true })
     expect(plainText(google('x', '', '"modelVersion": "m"'))).toEqual({ literal: '"x"', usage: false })
-    expect(plainText('{"candidates": [{"content": {"parts": [{"text": "a\\u00e9"}],"role": "model"}}],"modelVersion": "gemini-2.0-flash"}')).toEqual({ literal: '"a\\u00e9"', usage: false })
+    expect(plainText('{"candidates": [{"content": {"parts": [{"text": "a\\u00e9"}],"role": "model"}}],"modelVersion": "gemini-2.0-flash"}')).toEqual({
+      literal: '"a\\u00e9"',
+      usage: false,
+    })
   })
 
   it('leaves every other event to the parser', () => {

@@ -31,15 +31,21 @@ async function events(items: unknown[], opts = options(), failure?: Error): Prom
 
 function parse(text: string): unknown[] {
   expect(text.endsWith('\n\n')).toBe(true)
-  return text.slice(0, -2).split('\n\n').map((event) => {
-    expect(event.startsWith('data: ')).toBe(true)
-    const data = event.slice(6)
-    return data === '[DONE]' ? data : JSON.parse(data)
-  })
+  return text
+    .slice(0, -2)
+    .split('\n\n')
+    .map((event) => {
+      expect(event.startsWith('data: ')).toBe(true)
+      const data = event.slice(6)
+      return data === '[DONE]' ? data : JSON.parse(data)
+    })
 }
 
 const env = { id: 'chatcmpl-R1', object: 'chat.completion.chunk', created: expect.any(Number), model: 'gpt-ish' }
-const choice = (delta: Record<string, unknown>, finish: string | null = null, index = 0) => ({ ...env, choices: [{ index, delta, logprobs: null, finish_reason: finish }] })
+const choice = (delta: Record<string, unknown>, finish: string | null = null, index = 0) => ({
+  ...env,
+  choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+})
 
 describe('Gemini chunks → chat.completion.chunk events', () => {
   it('text: role in the first delta, content deltas, a closing chunk with the real finish_reason, [DONE]', async () => {
@@ -54,17 +60,30 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
 
   it('thinking: reasoning_content deltas, then content; usage chunk when asked, with reasoning tokens', async () => {
     const usage = { promptTokenCount: 51, candidatesTokenCount: 7, thoughtsTokenCount: 20, totalTokenCount: 78 }
-    const out = await events([
-      chunk([{ text: '**Plan**', thought: true }], {}, { promptTokenCount: 51, thoughtsTokenCount: 20, totalTokenCount: 71 }),
-      chunk([{ text: 'The answer' }], {}, usage),
-      chunk([{ text: ' is 5.' }], { finishReason: 'STOP' }, usage),
-    ], options({ includeUsage: true }))
+    const out = await events(
+      [
+        chunk([{ text: '**Plan**', thought: true }], {}, { promptTokenCount: 51, thoughtsTokenCount: 20, totalTokenCount: 71 }),
+        chunk([{ text: 'The answer' }], {}, usage),
+        chunk([{ text: ' is 5.' }], { finishReason: 'STOP' }, usage),
+      ],
+      options({ includeUsage: true }),
+    )
     expect(out).toEqual([
       { ...choice({ role: 'assistant', content: '', reasoning_content: '**Plan**' }), usage: null },
       { ...choice({ content: 'The answer' }), usage: null },
       { ...choice({ content: ' is 5.' }), usage: null },
       { ...choice({}, 'stop'), usage: null },
-      { ...env, choices: [], usage: { prompt_tokens: 51, completion_tokens: 27, total_tokens: 78, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 20 } } },
+      {
+        ...env,
+        choices: [],
+        usage: {
+          prompt_tokens: 51,
+          completion_tokens: 27,
+          total_tokens: 78,
+          prompt_tokens_details: { cached_tokens: 0 },
+          completion_tokens_details: { reasoning_tokens: 20 },
+        },
+      },
       '[DONE]',
     ])
   })
@@ -77,7 +96,18 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
       chunk([{ text: '', thoughtSignature: 'END' }], { finishReason: 'STOP' }),
     ])
     expect(out).toEqual([
-      choice({ role: 'assistant', tool_calls: [{ index: 0, id: '3ae8iwca__thought__SIG', type: 'function', function: { name: 'sum', arguments: '{"b":3,"a":2}' }, extra_content: { google: { thought_signature: 'SIG' } } }] }),
+      choice({
+        role: 'assistant',
+        tool_calls: [
+          {
+            index: 0,
+            id: '3ae8iwca__thought__SIG',
+            type: 'function',
+            function: { name: 'sum', arguments: '{"b":3,"a":2}' },
+            extra_content: { google: { thought_signature: 'SIG' } },
+          },
+        ],
+      }),
       choice({ tool_calls: [{ index: 1, id: 'up3kf30e', type: 'function', function: { name: 'sum', arguments: '{"a":4,"b":5}' } }] }),
       choice({ tool_calls: [{ index: 2, id: 'ycroch25', type: 'function', function: { name: 'sum', arguments: '{"b":7,"a":6}' } }] }),
       choice({ extra_content: { google: { thought_signature: 'END' } } }),
@@ -103,7 +133,10 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
   })
 
   it('a blocked prompt: content_filter with empty content, then usage and [DONE]', async () => {
-    const out = await events([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 }, responseId: 'R1' }], options({ includeUsage: true }))
+    const out = await events(
+      [{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 }, responseId: 'R1' }],
+      options({ includeUsage: true }),
+    )
     expect(out).toEqual([
       { ...choice({ role: 'assistant', content: '' }, 'content_filter'), usage: null },
       { ...env, choices: [], usage: expect.objectContaining({ prompt_tokens: 4, completion_tokens: 0, total_tokens: 4 }) },
@@ -143,9 +176,27 @@ describe('Gemini chunks → chat.completion.chunk events', () => {
     })
     const out = await events([two('x', 'y'), two('z', 'w', 'STOP')], options({ n: 2 }))
     expect(out).toEqual([
-      { ...env, choices: [{ index: 0, delta: { role: 'assistant', content: 'x' }, logprobs: null, finish_reason: null }, { index: 1, delta: { role: 'assistant', content: 'y' }, logprobs: null, finish_reason: null }] },
-      { ...env, choices: [{ index: 0, delta: { content: 'z' }, logprobs: null, finish_reason: null }, { index: 1, delta: { content: 'w' }, logprobs: null, finish_reason: null }] },
-      { ...env, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }, { index: 1, delta: {}, logprobs: null, finish_reason: 'stop' }] },
+      {
+        ...env,
+        choices: [
+          { index: 0, delta: { role: 'assistant', content: 'x' }, logprobs: null, finish_reason: null },
+          { index: 1, delta: { role: 'assistant', content: 'y' }, logprobs: null, finish_reason: null },
+        ],
+      },
+      {
+        ...env,
+        choices: [
+          { index: 0, delta: { content: 'z' }, logprobs: null, finish_reason: null },
+          { index: 1, delta: { content: 'w' }, logprobs: null, finish_reason: null },
+        ],
+      },
+      {
+        ...env,
+        choices: [
+          { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' },
+          { index: 1, delta: {}, logprobs: null, finish_reason: 'stop' },
+        ],
+      },
       '[DONE]',
     ])
   })

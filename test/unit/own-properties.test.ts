@@ -86,7 +86,13 @@ describe('client strings find only own properties', () => {
 
   it('the shared MIME table still knows the usual names', () => {
     expect(['a.PDF', 'notes.txt', '/img/cat.jpg', 'song.mp3', 'clip.mov', 'pdf', 'x.'].map(mimeFromFileName)).toEqual([
-      'application/pdf', 'text/plain', 'image/jpeg', 'audio/mpeg', 'video/quicktime', undefined, undefined,
+      'application/pdf',
+      'text/plain',
+      'image/jpeg',
+      'audio/mpeg',
+      'video/quicktime',
+      undefined,
+      undefined,
     ])
   })
 })

@@ -20,7 +20,10 @@ const coolFor = (ms: number, now: number, reason: 'rate-limited' | 'quota-exhaus
 
 function poolOf(n: number, maxFailures = 3) {
   const clock = { now: 1_000_000 }
-  const pool = new KeyPool(Array.from({ length: n }, (_, i) => `AIzaSyKEY-${i}-xxxxxxxxxxxxxxxx`), { maxFailures, now: () => clock.now, idOf })
+  const pool = new KeyPool(
+    Array.from({ length: n }, (_, i) => `AIzaSyKEY-${i}-xxxxxxxxxxxxxxxx`),
+    { maxFailures, now: () => clock.now, idOf },
+  )
   return { pool, clock }
 }
 
@@ -160,7 +163,14 @@ describe('key pool', () => {
 
   it('applies real judge verdicts end to end', () => {
     const { pool, clock } = poolOf(2)
-    const body = { error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'quota', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '26s' }] } }
+    const body = {
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: 'quota',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '26s' }],
+      },
+    }
     pool.apply(pool.keys[0]!, judgeAttempt({ operation: 'generateContent', model: MODEL, now: clock.now, status: 429, body }))
     expect(pool.health(pool.keys[0]!).cooldowns[MODEL]!.until).toBe(clock.now + 26_000)
     expect(pool.health(pool.keys[0]!).strikes).toBe(0)
@@ -190,7 +200,10 @@ describe('bounded memory', () => {
   it('sweep drops cooldowns that ran out from every key and tells the store, without touching running ones', () => {
     const { pool, clock } = poolOf(2)
     const changed: string[] = []
-    const watched = new KeyPool(pool.keys.map((k) => k.secret), { maxFailures: 3, now: () => clock.now, idOf, onChange: (key) => changed.push(key.id) })
+    const watched = new KeyPool(
+      pool.keys.map((k) => k.secret),
+      { maxFailures: 3, now: () => clock.now, idOf, onChange: (key) => changed.push(key.id) },
+    )
     const [a, b] = watched.keys as [PoolKey, PoolKey]
     watched.apply(a, coolFor(1_000, clock.now))
     watched.apply(b, coolFor(60_000, clock.now))
@@ -238,7 +251,16 @@ describe('bounded memory', () => {
   it('a confirm verdict changes nothing until it is settled', () => {
     const { pool } = poolOf(1)
     const key = pool.keys[0]!
-    pool.apply(key, judgeAttempt({ operation: 'generateContent', model: MODEL, now: 0, status: 403, body: { error: { code: 403, message: 'x', status: 'PERMISSION_DENIED' } } }))
+    pool.apply(
+      key,
+      judgeAttempt({
+        operation: 'generateContent',
+        model: MODEL,
+        now: 0,
+        status: 403,
+        body: { error: { code: 403, message: 'x', status: 'PERMISSION_DENIED' } },
+      }),
+    )
     expect(pool.health(key)).toEqual({ strikes: 0, cooldowns: {} })
   })
 })

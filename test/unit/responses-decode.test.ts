@@ -115,14 +115,27 @@ describe('Responses request → Gemini body', () => {
           user('Go'),
           { role: 'model', parts: [{ functionCall: { name: 'f', args: {}, id: 'c1' }, thoughtSignature: 'SIG_A' }] },
           { role: 'user', parts: [{ functionResponse: { name: 'f', response: { output: 'ok' }, id: 'c1' } }] },
-          { role: 'model', parts: [{ text: 'Done.', thoughtSignature: 'SIG_B' }, { text: '', thoughtSignature: 'SIG_C' }] },
+          {
+            role: 'model',
+            parts: [
+              { text: 'Done.', thoughtSignature: 'SIG_B' },
+              { text: '', thoughtSignature: 'SIG_C' },
+            ],
+          },
           user('Again'),
         ],
       },
     ],
     [
       'a next signature with nothing after it in its turn stays as an empty signed part',
-      { model: 'm', input: [{ role: 'user', content: 'a' }, { type: 'reasoning', summary: [], encrypted_content: 'gemgate.sig.v1.next.S' }, { role: 'user', content: 'b' }] },
+      {
+        model: 'm',
+        input: [
+          { role: 'user', content: 'a' },
+          { type: 'reasoning', summary: [], encrypted_content: 'gemgate.sig.v1.next.S' },
+          { role: 'user', content: 'b' },
+        ],
+      },
       { contents: [user('a'), { role: 'model', parts: [{ text: '', thoughtSignature: 'S' }] }, user('b')] },
     ],
     [
@@ -131,7 +144,18 @@ describe('Responses request → Gemini body', () => {
         model: 'gemini-2.5-flash',
         input: 'x',
         tools: [
-          { type: 'function', name: 'get_weather', description: 'Weather', strict: true, parameters: { type: 'object', properties: { city: { anyOf: [{ type: 'string' }, { type: 'null' }] } }, required: ['city'], additionalProperties: false } },
+          {
+            type: 'function',
+            name: 'get_weather',
+            description: 'Weather',
+            strict: true,
+            parameters: {
+              type: 'object',
+              properties: { city: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+              required: ['city'],
+              additionalProperties: false,
+            },
+          },
           { type: 'function', name: 'now', parameters: { type: 'object', properties: {} } },
           { type: 'web_search' },
         ],
@@ -150,7 +174,16 @@ describe('Responses request → Gemini body', () => {
         tools: [
           {
             functionDeclarations: [
-              { name: 'get_weather', description: 'Weather', parametersJsonSchema: { type: 'object', properties: { city: { anyOf: [{ type: 'string' }, { type: 'null' }] } }, required: ['city'], additionalProperties: false } },
+              {
+                name: 'get_weather',
+                description: 'Weather',
+                parametersJsonSchema: {
+                  type: 'object',
+                  properties: { city: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+                  required: ['city'],
+                  additionalProperties: false,
+                },
+              },
               { name: 'now' },
             ],
           },
@@ -174,10 +207,31 @@ describe('Responses request → Gemini body', () => {
     ],
     [
       'text.format json_schema → responseMimeType + responseJsonSchema (schema kept whole)',
-      { model: 'm', input: 'x', text: { format: { type: 'json_schema', name: 'p', strict: true, schema: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, $defs: { N: { type: 'integer' } } } } } },
-      { contents: [user('x')], generationConfig: { responseMimeType: 'application/json', responseJsonSchema: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, $defs: { N: { type: 'integer' } } } } },
+      {
+        model: 'm',
+        input: 'x',
+        text: {
+          format: {
+            type: 'json_schema',
+            name: 'p',
+            strict: true,
+            schema: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, $defs: { N: { type: 'integer' } } },
+          },
+        },
+      },
+      {
+        contents: [user('x')],
+        generationConfig: {
+          responseMimeType: 'application/json',
+          responseJsonSchema: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, $defs: { N: { type: 'integer' } } },
+        },
+      },
     ],
-    ['text.format json_object', { model: 'm', input: 'x', text: { format: { type: 'json_object' } } }, { contents: [user('x')], generationConfig: { responseMimeType: 'application/json' } }],
+    [
+      'text.format json_object',
+      { model: 'm', input: 'x', text: { format: { type: 'json_object' } } },
+      { contents: [user('x')], generationConfig: { responseMimeType: 'application/json' } },
+    ],
     ['text.format text adds nothing', { model: 'm', input: 'x', text: { format: { type: 'text' }, verbosity: 'low' } }, { contents: [user('x')] }],
     [
       'reasoning.effort on 2.5 → thinkingBudget with thoughts',
@@ -210,13 +264,26 @@ describe('Responses request → Gemini body', () => {
     const decoded = decode({ model: 'models/gemini-2.5-pro', input: 'x', stream: true, instructions: 'I', temperature: 1 })
     expect(decoded.stream).toBe(true)
     expect(decoded.model).toBe('gemini-2.5-pro')
-    expect(decoded.options).toMatchObject({ kind: 'response', model: 'gemini-2.5-pro', createdAt: NOW / 1000, echo: { instructions: 'I', temperature: 1, tool_choice: 'auto', tools: [] } })
+    expect(decoded.options).toMatchObject({
+      kind: 'response',
+      model: 'gemini-2.5-pro',
+      createdAt: NOW / 1000,
+      echo: { instructions: 'I', temperature: 1, tool_choice: 'auto', tools: [] },
+    })
   })
 
   it('http(s) images and files become media slots filled after auth', () => {
     const decoded = decode({
       model: 'm',
-      input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/cat.png' }, { type: 'input_file', file_url: 'https://example.com/a.pdf' }] }],
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_image', image_url: 'https://example.com/cat.png' },
+            { type: 'input_file', file_url: 'https://example.com/a.pdf' },
+          ],
+        },
+      ],
     })
     expect(decoded.media.map((m) => [m.url, m.param])).toEqual([
       ['https://example.com/cat.png', 'input[0].content[0].image_url'],
@@ -229,7 +296,15 @@ describe('Responses request → Gemini body', () => {
   it('files of the Files API (by file_id) become fileData parts, for the key that owns them', () => {
     const decoded = decode({
       model: 'm',
-      input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'files/abc', filename: 'a.pdf' }, { type: 'input_image', file_id: 'xyz' }] }],
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_file', file_id: 'files/abc', filename: 'a.pdf' },
+            { type: 'input_image', file_id: 'xyz' },
+          ],
+        },
+      ],
     })
     expect(decoded.body.contents[0].parts).toEqual([
       { fileData: { fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/abc', mimeType: 'application/pdf' } },
@@ -245,14 +320,29 @@ describe('Responses request → Gemini body', () => {
     ['missing model', { input: 'x' }, 'model', /required/],
     ['missing input', { model: 'm' }, 'input', /required/],
     ['empty input list', { model: 'm', input: [] }, 'input', /no user or assistant content/],
-    ['a file_id that is not a name', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 7 }] }] }, 'input[0].content[0].file_id', /must be a file name/],
+    [
+      'a file_id that is not a name',
+      { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 7 }] }] },
+      'input[0].content[0].file_id',
+      /must be a file name/,
+    ],
     ['item_reference', { model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', /stateless/],
     ['unknown item type', { model: 'm', input: [{ type: 'computer_call_output', call_id: 'x' }] }, 'input[0].type', /not supported/],
     ['hosted tool', { model: 'm', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools[0].type', /file_search.*not supported/],
-    ['function_call_output without its call', { model: 'm', input: [{ type: 'function_call_output', call_id: 'c9', output: 'x' }] }, 'input[0].call_id', /no function_call with call_id "c9"/],
+    [
+      'function_call_output without its call',
+      { model: 'm', input: [{ type: 'function_call_output', call_id: 'c9', output: 'x' }] },
+      'input[0].call_id',
+      /no function_call with call_id "c9"/,
+    ],
     ['bad arguments JSON', { model: 'm', input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{' }] }, 'input[0].arguments', /not valid JSON/],
     ['bad reasoning effort', { model: 'm', input: 'x', reasoning: { effort: 'max' } }, 'reasoning.effort', /must be one of/],
-    ['image URL that is neither data nor http', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'ftp://x/y.png' }] }] }, 'input[0].content[0].image_url', /data: URL or an http/],
+    [
+      'image URL that is neither data nor http',
+      { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'ftp://x/y.png' }] }] },
+      'input[0].content[0].image_url',
+      /data: URL or an http/,
+    ],
   ]
 
   it.each(refusals)('refuses %s with a 400 naming the field', (_name, request, param, message) => {

@@ -89,9 +89,21 @@ describe('Gemini stream → Responses events', () => {
     const done = events.at(-1)!.response
     expect(done.output).toEqual([
       { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: '**Plan**\n\nmore' }] },
-      { id: 'msg_2', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'The answer.' }] },
+      {
+        id: 'msg_2',
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'The answer.' }],
+      },
     ])
-    expect(done.usage).toEqual({ input_tokens: 4, input_tokens_details: { cached_tokens: 0 }, output_tokens: 12, output_tokens_details: { reasoning_tokens: 10 }, total_tokens: 16 })
+    expect(done.usage).toEqual({
+      input_tokens: 4,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 12,
+      output_tokens_details: { reasoning_tokens: 10 },
+      total_tokens: 16,
+    })
     expect(events[9]!.item).toEqual({ id: 'msg_2', type: 'message', status: 'in_progress', content: [], role: 'assistant' })
   })
 
@@ -140,7 +152,11 @@ describe('Gemini stream → Responses events', () => {
 
   it('MAX_TOKENS → the message is incomplete and the stream ends with response.incomplete', async () => {
     const { events } = await run([chunk([{ text: 'Once' }]), chunk([{ text: ' upon' }], 'MAX_TOKENS')])
-    expect(events.map(outline).slice(-3)).toEqual(['response.content_part.done 0/0 output_text', 'response.output_item.done 0 message', 'response.incomplete incomplete'])
+    expect(events.map(outline).slice(-3)).toEqual([
+      'response.content_part.done 0/0 output_text',
+      'response.output_item.done 0 message',
+      'response.incomplete incomplete',
+    ])
     expect(events.at(-2)!.item.status).toBe('incomplete')
     expect(events.at(-1)!.response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } })
   })
@@ -162,7 +178,12 @@ describe('Gemini stream → Responses events', () => {
       error: { code: 'server_error', message: broken.message },
       output: [{ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Hal' }] }],
     })
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_error', param: null, error: { type: 'server_error', code: 'upstream_error', message: broken.message } })
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      code: 'upstream_error',
+      param: null,
+      error: { type: 'server_error', code: 'upstream_error', message: broken.message },
+    })
   })
 
   it('a Gemini failure reason (MALFORMED_FUNCTION_CALL) also ends in response.failed + error', async () => {

@@ -34,11 +34,14 @@ describe('mediaPreparer', () => {
       { part: {}, url: 'https://x/doc', param: 'b', fallbackMimeType: 'application/pdf' },
       { part: {}, url: 'https://x/typed', param: 'c', fallbackMimeType: 'application/pdf' },
     ]
-    const prepare = mediaPreparer(media, fetching({
-      'https://x/cat.png': { mimeType: 'image/png', data: 'QQ==' },
-      'https://x/doc': { mimeType: 'application/octet-stream', data: 'Qg==' },
-      'https://x/typed': { mimeType: 'text/plain', data: 'Qw==' },
-    }))!
+    const prepare = mediaPreparer(
+      media,
+      fetching({
+        'https://x/cat.png': { mimeType: 'image/png', data: 'QQ==' },
+        'https://x/doc': { mimeType: 'application/octet-stream', data: 'Qg==' },
+        'https://x/typed': { mimeType: 'text/plain', data: 'Qw==' },
+      }),
+    )!
     await prepare(ctx)
     expect(media.map((m) => m.part)).toEqual([
       { inlineData: { mimeType: 'image/png', data: 'QQ==' } },
@@ -50,7 +53,10 @@ describe('mediaPreparer', () => {
   it('a failed fetch keeps its status and headers and names the field', async () => {
     const refused = new GatewayError(413, 'Media is larger than 20 MB (MEDIA_FETCH_MAX_MB).', { headers: { 'x-why': 'size' } })
     const prepare = mediaPreparer([{ part: {}, url: 'https://x/big', param: 'messages[0].content[1].image_url.url' }], fetching({ 'https://x/big': refused }))!
-    const error = await prepare(ctx).then(() => undefined, (e: unknown) => e)
+    const error = await prepare(ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(GatewayError)
     expect(error).toMatchObject({
       status: 413,

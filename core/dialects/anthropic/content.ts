@@ -150,7 +150,14 @@ function documentParts(source: unknown, path: string, walk: Walk): Json[] {
   if (!isObject(source)) throw invalid(path, 'Field required')
   switch (source.type) {
     case 'base64':
-      return [{ inlineData: { mimeType: typeof source.media_type === 'string' ? source.media_type : 'application/pdf', data: requireString(source.data, `${path}.data`) } }]
+      return [
+        {
+          inlineData: {
+            mimeType: typeof source.media_type === 'string' ? source.media_type : 'application/pdf',
+            data: requireString(source.data, `${path}.data`),
+          },
+        },
+      ]
     case 'text':
       return [{ text: requireString(source.data, `${path}.data`) }]
     case 'url':

@@ -22,7 +22,8 @@ export const anthropicDialect: Dialect = {
     }
     if (outcome.status >= 400) return anthropicErrorResponse(errorFromUpstream(outcome.status, outcome.body.text))
     const answer = outcome.body.tryData()
-    if (typeof answer !== 'object' || answer === null) return anthropicErrorResponse(new GatewayError(502, 'Gemini answered with a body that is not a JSON object.'))
+    if (typeof answer !== 'object' || answer === null)
+      return anthropicErrorResponse(new GatewayError(502, 'Gemini answered with a body that is not a JSON object.'))
     const body = ctx.request.operation === 'countTokens' ? { input_tokens: answer.totalTokens ?? 0 } : encodeAnswer(answer, answerOptions(ctx))
     return new FastResponse(JSON.stringify(body), { status: 200, headers: { 'content-type': JSON_TYPE, ...requestId } })
   },

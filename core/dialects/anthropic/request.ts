@@ -27,7 +27,6 @@ export interface DecodedCount {
   media: PendingMedia[]
 }
 
-
 export function decodeMessagesRequest(raw: Json): DecodedMessages {
   const model = decodeModel(raw.model)
   const stream = raw.stream ?? false
@@ -93,7 +92,8 @@ function decodeTools(tools: unknown): Json[] | undefined {
     }
     if (typeof type !== 'string') throw invalid(`${path}.type`, 'Input should be a valid string')
     const builtin = BUILTINS.find(([prefix]) => type.startsWith(prefix))
-    if (!builtin) throw invalid(`${path}.type`, `tool type ${JSON.stringify(type)} is not supported by this gateway; declare it as a custom tool with an input_schema`)
+    if (!builtin)
+      throw invalid(`${path}.type`, `tool type ${JSON.stringify(type)} is not supported by this gateway; declare it as a custom tool with an input_schema`)
     builtins.set(builtin[1], { [builtin[1]]: {} })
   })
   const result: Json[] = []

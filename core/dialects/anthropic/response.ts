@@ -43,16 +43,7 @@ export function messageId(responseId: unknown): string {
   return typeof responseId === 'string' && /^[A-Za-z0-9_-]+$/.test(responseId) ? `msg_${responseId}` : `msg_${randomBytes(12).toString('base64url')}`
 }
 
-const REFUSALS = new Set([
-  'SAFETY',
-  'RECITATION',
-  'BLOCKLIST',
-  'PROHIBITED_CONTENT',
-  'SPII',
-  'IMAGE_SAFETY',
-  'IMAGE_PROHIBITED_CONTENT',
-  'IMAGE_RECITATION',
-])
+const REFUSALS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION'])
 
 export interface StopInfo {
   stop_reason: string

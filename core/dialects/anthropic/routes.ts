@@ -14,8 +14,14 @@ import { decodeCountTokensRequest, decodeMessagesRequest } from './request.ts'
 export function registerAnthropicRoutes(app: H3, deps: DialectRouteDeps): void {
   const route = (handler: (call: RouteCall) => Promise<Response>) =>
     defineGatewayRoute(anthropicDialect, deps.guards, handler, { credentialHeaders: ['x-api-key'] })
-  app.post('/v1/messages', route((call) => messages(call, deps)))
-  app.post('/v1/messages/count_tokens', route((call) => countTokens(call, deps)))
+  app.post(
+    '/v1/messages',
+    route((call) => messages(call, deps)),
+  )
+  app.post(
+    '/v1/messages/count_tokens',
+    route((call) => countTokens(call, deps)),
+  )
 }
 
 async function messages(call: RouteCall, deps: DialectRouteDeps): Promise<Response> {

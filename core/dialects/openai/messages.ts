@@ -112,7 +112,9 @@ function assistantParts(message: Json, param: string, calls: Map<string, KnownCa
     })
   }
   if (isObject(message.function_call) && typeof message.function_call.name === 'string') {
-    callParts.push({ functionCall: { name: message.function_call.name, args: parseArguments(message.function_call.arguments, `${param}.function_call.arguments`) } })
+    callParts.push({
+      functionCall: { name: message.function_call.name, args: parseArguments(message.function_call.arguments, `${param}.function_call.arguments`) },
+    })
   }
   if (dummySignatures && callParts.length > 0 && !callParts.some((part) => part.thoughtSignature)) callParts[0]!.thoughtSignature = SKIP_SIGNATURE
   parts.push(...callParts)
@@ -127,7 +129,10 @@ function toolResultParts(message: Json, param: string, calls: Map<string, KnownC
   const name = known?.name ?? (typeof message.name === 'string' && message.name !== '' ? message.name : undefined)
   if (!name) throw invalid(`${param}.tool_call_id`, `no assistant tool call with id "${decoded.base}" comes before this tool message.`)
   const parts = contentParts(message.content, `${param}.content`, 'tool', media)
-  const text = parts.filter((part) => typeof part.text === 'string').map((part) => part.text as string).join('\n')
+  const text = parts
+    .filter((part) => typeof part.text === 'string')
+    .map((part) => part.text as string)
+    .join('\n')
   const functionResponse: Json = { name, response: toolResultObject(text) }
   const upstreamId = known?.upstreamId ?? decoded.upstreamId
   if (upstreamId) functionResponse.id = upstreamId
@@ -156,5 +161,7 @@ function signatureOf(holder: Json): string | undefined {
 }
 
 function textOf(content: unknown, param: string): string {
-  return contentParts(content, param, 'system', []).map((part) => part.text as string).join('\n')
+  return contentParts(content, param, 'system', [])
+    .map((part) => part.text as string)
+    .join('\n')
 }

@@ -12,7 +12,6 @@ export interface OpenAIModel {
 /** Gemini gives no creation date; one fixed timestamp per process keeps the list stable between calls. */
 const CREATED = Math.floor(Date.now() / 1000)
 
-
 export function toOpenAIModel(model: GeminiModel): OpenAIModel {
   return { id: shortModelName(model.name), object: 'model', created: CREATED, owned_by: 'google' }
 }

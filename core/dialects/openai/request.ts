@@ -80,7 +80,13 @@ function decodeTools(body: Json): Json[] {
       }
       // Cherry Studio and gemini-balance clients ask for Google Search by declaring a function of that name.
       if (fn.name === 'googleSearch') return void out.push({ googleSearch: {} })
-      declarations.push(toFunctionDeclaration({ name: fn.name, description: typeof fn.description === 'string' ? fn.description : undefined, parameters: fn.parameters ?? undefined }))
+      declarations.push(
+        toFunctionDeclaration({
+          name: fn.name,
+          description: typeof fn.description === 'string' ? fn.description : undefined,
+          parameters: fn.parameters ?? undefined,
+        }),
+      )
     })
   }
   if (optObject(body, 'web_search_options') && !out.some((tool) => tool.googleSearch)) out.push({ googleSearch: {} })
@@ -115,7 +121,9 @@ function decodeToolChoice(body: Json, tools: Json[]): Json | undefined {
   }
   if (choice.type === 'allowed_tools' && isObject(choice.allowed_tools)) {
     const allowed = Array.isArray(choice.allowed_tools.tools) ? choice.allowed_tools.tools : []
-    const list = allowed.map((tool: Json) => (isObject(tool?.function) ? tool.function.name : tool?.name)).filter((name: unknown): name is string => typeof name === 'string')
+    const list = allowed
+      .map((tool: Json) => (isObject(tool?.function) ? tool.function.name : tool?.name))
+      .filter((name: unknown): name is string => typeof name === 'string')
     for (const name of list) if (!names.has(name)) throw invalid('tool_choice.allowed_tools.tools', `no function named "${name}" in tools.`)
     const required = choice.allowed_tools.mode === 'required'
     if (!required) {

@@ -23,10 +23,22 @@ const EMBED_CONCURRENCY = 4
 export function registerOpenAIRoutes(app: H3, deps: DialectRouteDeps): void {
   const route = (handler: (call: RouteCall) => Promise<Response>) => defineGatewayRoute(openaiDialect, deps.guards, handler)
   for (const prefix of ['/v1', '/hf/v1']) {
-    app.post(`${prefix}/chat/completions`, route((call) => chat(call, deps)))
-    app.post(`${prefix}/embeddings`, route((call) => embeddings(call, deps)))
-    app.get(`${prefix}/models`, route((call) => listModels(call, deps)))
-    app.get(`${prefix}/models/**:model`, route((call) => getModel(call, deps)))
+    app.post(
+      `${prefix}/chat/completions`,
+      route((call) => chat(call, deps)),
+    )
+    app.post(
+      `${prefix}/embeddings`,
+      route((call) => embeddings(call, deps)),
+    )
+    app.get(
+      `${prefix}/models`,
+      route((call) => listModels(call, deps)),
+    )
+    app.get(
+      `${prefix}/models/**:model`,
+      route((call) => getModel(call, deps)),
+    )
   }
 }
 

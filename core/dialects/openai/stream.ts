@@ -111,16 +111,25 @@ export class ChatStreamEncoder {
     let out = ''
     if (open.length > 0 || this.#choices.size === 0) {
       const indexes = this.#choices.size === 0 ? [0] : open.map(([index]) => index)
-      out += this.#event(indexes.map((index) => {
-        const state = this.#state(index)
-        state.finished = true
-        const delta = state.started ? {} : { role: 'assistant', content: '' }
-        return { index, delta, logprobs: null, finish_reason: state.tools > 0 ? 'tool_calls' : 'stop' }
-      }))
+      out += this.#event(
+        indexes.map((index) => {
+          const state = this.#state(index)
+          state.finished = true
+          const delta = state.started ? {} : { role: 'assistant', content: '' }
+          return { index, delta, logprobs: null, finish_reason: state.tools > 0 ? 'tool_calls' : 'stop' }
+        }),
+      )
     }
     if (this.#options.includeUsage) {
       const usage = this.#usageEvent === undefined ? this.#usage : Payload.fromText<Json>(this.#usageEvent).tryData()?.usageMetadata
-      out += event({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#options.model, choices: [], usage: chatUsage(usage) ?? EMPTY_USAGE })
+      out += event({
+        id: this.#id,
+        object: 'chat.completion.chunk',
+        created: this.#created,
+        model: this.#options.model,
+        choices: [],
+        usage: chatUsage(usage) ?? EMPTY_USAGE,
+      })
     }
     return out + 'data: [DONE]\n\n'
   }
@@ -168,7 +177,8 @@ function plainTextOf(data: Json): string | undefined {
   const candidates: unknown = data.candidates
   if (!Array.isArray(candidates) || candidates.length !== 1) return undefined
   const candidate: unknown = candidates[0]
-  if (!isObject(candidate) || candidate.finishReason || candidate.logprobsResult !== undefined || (candidate.index !== undefined && candidate.index !== 0)) return undefined
+  if (!isObject(candidate) || candidate.finishReason || candidate.logprobsResult !== undefined || (candidate.index !== undefined && candidate.index !== 0))
+    return undefined
   const parts: unknown = candidate.content?.parts
   if (!Array.isArray(parts) || parts.length !== 1) return undefined
   const part: unknown = parts[0]

@@ -31,7 +31,11 @@ export function thinkingConfig(body: Json, model: string, google: Json | undefin
   if (family === 'none') return undefined
   if (family === 'gemini3') {
     const flash = /flash/.test(model)
-    const choice = flash ? { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' }[level] : level === 'none' || level === 'minimal' || level === 'low' ? 'low' : 'high'
+    const choice = flash
+      ? { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' }[level]
+      : level === 'none' || level === 'minimal' || level === 'low'
+        ? 'low'
+        : 'high'
     // Gemini 3 cannot stop thinking; for "none" it thinks as little as it can and the thoughts stay hidden.
     return level === 'none' ? { thinkingLevel: choice } : { thinkingLevel: choice, includeThoughts: true }
   }

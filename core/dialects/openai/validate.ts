@@ -57,5 +57,3 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `a string ("${value.length > 40 ? value.slice(0, 40) + '…' : value}")`
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
 }
-
-

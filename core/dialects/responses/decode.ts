@@ -97,14 +97,21 @@ function decodeTools(tools: unknown): Json[] {
         out.push({ googleSearch: {} })
         return
       default:
-        throw badRequest(`${param}: tools of type "${String(tool.type)}" are not supported by this gateway; use function tools (or web_search, served by Google Search).`, `${param}.type`)
+        throw badRequest(
+          `${param}: tools of type "${String(tool.type)}" are not supported by this gateway; use function tools (or web_search, served by Google Search).`,
+          `${param}.type`,
+        )
     }
   })
   return declarations.length > 0 ? [{ functionDeclarations: declarations }, ...out] : out
 }
 
 // Maps, like the effort table below: the key is the client's, and `constructor` or `toString` must find nothing.
-const MODES: ReadonlyMap<string, string> = new Map([['auto', 'AUTO'], ['none', 'NONE'], ['required', 'ANY']])
+const MODES: ReadonlyMap<string, string> = new Map([
+  ['auto', 'AUTO'],
+  ['none', 'NONE'],
+  ['required', 'ANY'],
+])
 
 function decodeToolChoice(choice: unknown): Json | undefined {
   if (!given(choice)) return undefined
@@ -119,7 +126,9 @@ function decodeToolChoice(choice: unknown): Json | undefined {
     return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.name] } }
   }
   if (choice.type === 'allowed_tools') {
-    const names = Array.isArray(choice.tools) ? choice.tools.filter((t: Json) => t?.type === 'function' && typeof t.name === 'string').map((t: Json) => t.name) : []
+    const names = Array.isArray(choice.tools)
+      ? choice.tools.filter((t: Json) => t?.type === 'function' && typeof t.name === 'string').map((t: Json) => t.name)
+      : []
     if (names.length === 0) throw badRequest('tool_choice.tools must list function tools by name.', 'tool_choice.tools')
     // Gemini restricts to named functions in ANY (must call) mode; VALIDATED is its "may call, only these" mode.
     return { functionCallingConfig: { mode: choice.mode === 'required' ? 'ANY' : 'VALIDATED', allowedFunctionNames: names } }

@@ -12,7 +12,6 @@ import { encodeStream } from './stream.ts'
 const json = (value: unknown, headers: Record<string, string>) =>
   new FastResponse(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json', ...headers } })
 
-
 /**
  * The OpenAI Responses API: Response objects, typed SSE events, and errors as `{error:{message,type,code,param}}`.
  * A Gemini answer that ended in failure (MALFORMED_FUNCTION_CALL, OTHER, ...) is a 502 for a non-stream request,

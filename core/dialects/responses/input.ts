@@ -62,7 +62,10 @@ export function decodeInput(input: unknown): DecodedInput {
       case 'item_reference':
         throw badRequest(`${param}: item_reference needs stored responses, and this gateway is stateless. Send the items themselves.`, `${param}.type`)
       default:
-        throw badRequest(`${param}: input items of type "${String(type)}" are not supported; use message, function_call, function_call_output or reasoning items.`, `${param}.type`)
+        throw badRequest(
+          `${param}: input items of type "${String(type)}" are not supported; use message, function_call, function_call_output or reasoning items.`,
+          `${param}.type`,
+        )
     }
   })
   turns.end()
@@ -137,7 +140,8 @@ function systemText(content: unknown, param: string): string {
   if (!Array.isArray(content)) throw badRequest(`${param}.content must be a string or an array of text parts.`, `${param}.content`)
   return content
     .map((part: unknown, i: number) => {
-      if (isObject(part) && typeof part.text === 'string' && (part.type === 'input_text' || part.type === 'text' || part.type === 'output_text')) return part.text
+      if (isObject(part) && typeof part.text === 'string' && (part.type === 'input_text' || part.type === 'text' || part.type === 'output_text'))
+        return part.text
       throw badRequest(`${param}.content[${i}]: system and developer messages take text parts only.`, `${param}.content[${i}]`)
     })
     .join('\n')
@@ -164,13 +168,17 @@ function contentPart(content: unknown, param: string, media: PendingMedia[]): Pa
       return { inlineData: { mimeType: audio.format === 'mp3' ? 'audio/mpeg' : `audio/${String(audio.format ?? 'wav')}`, data: audio.data } }
     }
     default:
-      throw badRequest(`${param}: content parts of type "${String(content.type)}" are not supported; use input_text, input_image, input_file or input_audio.`, `${param}.type`)
+      throw badRequest(
+        `${param}: content parts of type "${String(content.type)}" are not supported; use input_text, input_image, input_file or input_audio.`,
+        `${param}.type`,
+      )
   }
 }
 
 /** A `file_id` names a file of Google's Files API (uploaded through the gateway): Google reads it itself. */
 function storedFile(content: Json, param: string): Part {
-  if (typeof content.file_id !== 'string' || content.file_id === '') throw badRequest(`${param}.file_id must be a file name such as files/abc.`, `${param}.file_id`)
+  if (typeof content.file_id !== 'string' || content.file_id === '')
+    throw badRequest(`${param}.file_id must be a file name such as files/abc.`, `${param}.file_id`)
   const mimeType = typeof content.filename === 'string' ? mimeFromFileName(content.filename) : undefined
   return geminiFilePart(content.file_id, mimeType) as Part
 }
@@ -237,7 +245,10 @@ function functionResponse(item: Json, param: string, names: Map<string, string>,
   if (typeof callId !== 'string' || callId === '') throw badRequest(`${param}.call_id is required.`, `${param}.call_id`)
   const name = names.get(callId)
   if (!name) {
-    throw badRequest(`${param}: no function_call with call_id "${callId}" in input. This gateway is stateless: send the function_call item along with its output.`, `${param}.call_id`)
+    throw badRequest(
+      `${param}: no function_call with call_id "${callId}" in input. This gateway is stateless: send the function_call item along with its output.`,
+      `${param}.call_id`,
+    )
   }
   const response: Json = { name, response: {} }
   if (isGeminiCallId(callId)) response.id = callId

@@ -88,7 +88,8 @@ export class OutputBuilder {
     const message = this.#message
     const reasoning = this.#reasoning
     return this.output.map((item) => {
-      if (item === message?.item) return { ...item, status: 'incomplete', content: [{ type: 'output_text', annotations: [], logprobs: [], text: message.text }] }
+      if (item === message?.item)
+        return { ...item, status: 'incomplete', content: [{ type: 'output_text', annotations: [], logprobs: [], text: message.text }] }
       if (item === reasoning?.item && reasoning.summaryOpen) return { ...item, summary: [{ type: 'summary_text', text: reasoning.text }] }
       return item
     })
@@ -109,7 +110,12 @@ export class OutputBuilder {
       const reasoning = this.#openReasoning()
       if (!reasoning.summaryOpen) {
         reasoning.summaryOpen = true
-        this.emit('response.reasoning_summary_part.added', { item_id: reasoning.item.id, output_index: reasoning.index, summary_index: 0, part: { type: 'summary_text', text: '' } })
+        this.emit('response.reasoning_summary_part.added', {
+          item_id: reasoning.item.id,
+          output_index: reasoning.index,
+          summary_index: 0,
+          part: { type: 'summary_text', text: '' },
+        })
       }
       reasoning.text += text
       this.emit('response.reasoning_summary_text.delta', { item_id: reasoning.item.id, output_index: reasoning.index, summary_index: 0, delta: text })
@@ -211,7 +217,12 @@ export class OutputBuilder {
     this.#closeReasoning()
     const item: Json = { id: this.newId('msg'), type: 'message', status: 'in_progress', content: [], role: 'assistant' }
     const index = this.#push(item)
-    this.emit('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } })
+    this.emit('response.content_part.added', {
+      item_id: item.id,
+      output_index: index,
+      content_index: 0,
+      part: { type: 'output_text', annotations: [], logprobs: [], text: '' },
+    })
     this.#message = { item, index, text: '', trailing: [] }
     return this.#message
   }

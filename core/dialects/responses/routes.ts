@@ -18,8 +18,14 @@ export function registerResponsesRoutes(app: H3, deps: DialectRouteDeps): void {
   const route = (handler: (call: RouteCall) => Promise<Response>) => defineGatewayRoute(responsesDialect, deps.guards, handler)
   const stored = route(() => Promise.reject(notFound(STATELESS)))
   for (const prefix of ['/v1', '/hf/v1']) {
-    app.post(`${prefix}/responses`, route((call) => create(call, deps, 'response')))
-    app.post(`${prefix}/responses/input_tokens`, route((call) => create(call, deps, 'input_tokens')))
+    app.post(
+      `${prefix}/responses`,
+      route((call) => create(call, deps, 'response')),
+    )
+    app.post(
+      `${prefix}/responses/input_tokens`,
+      route((call) => create(call, deps, 'input_tokens')),
+    )
     app.get(`${prefix}/responses/:id`, stored)
     app.delete(`${prefix}/responses/:id`, stored)
     app.get(`${prefix}/responses/:id/input_items`, stored)

@@ -36,13 +36,31 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = { maxUrls: 32, maxTotalBytes: 8
  * IPv4-compatible and IPv4-translated), through which a private IPv4 target could be reached in disguise.
  */
 export const PRIVATE_RANGES: readonly (readonly [network: string, prefix: number, family: 'ipv4' | 'ipv6'])[] = [
-  ['0.0.0.0', 8, 'ipv4'], ['10.0.0.0', 8, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['127.0.0.0', 8, 'ipv4'], ['169.254.0.0', 16, 'ipv4'],
-  ['172.16.0.0', 12, 'ipv4'], ['192.0.0.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['224.0.0.0', 4, 'ipv4'],
+  ['0.0.0.0', 8, 'ipv4'],
+  ['10.0.0.0', 8, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
+  ['127.0.0.0', 8, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.0.0.0', 24, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['198.18.0.0', 15, 'ipv4'],
+  ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
   // ::/96 holds the unspecified address, loopback and the deprecated IPv4-compatible form (::a.b.c.d).
-  ['::', 96, 'ipv6'], ['::ffff:0:0:0', 96, 'ipv6'], ['64:ff9b::', 96, 'ipv6'], ['64:ff9b:1::', 48, 'ipv6'], ['100::', 64, 'ipv6'],
-  ['2001::', 32, 'ipv6'], ['2001:db8::', 32, 'ipv6'], ['2002::', 16, 'ipv6'], ['3fff::', 20, 'ipv6'], ['fc00::', 7, 'ipv6'],
-  ['fe80::', 10, 'ipv6'], ['fec0::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
+  ['::', 96, 'ipv6'],
+  ['::ffff:0:0:0', 96, 'ipv6'],
+  ['64:ff9b::', 96, 'ipv6'],
+  ['64:ff9b:1::', 48, 'ipv6'],
+  ['100::', 64, 'ipv6'],
+  ['2001::', 32, 'ipv6'],
+  ['2001:db8::', 32, 'ipv6'],
+  ['2002::', 16, 'ipv6'],
+  ['3fff::', 20, 'ipv6'],
+  ['fc00::', 7, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+  ['fec0::', 10, 'ipv6'],
+  ['ff00::', 8, 'ipv6'],
 ]
 // No ::ffff:0:0/96 rule here: BlockList matches IPv4 addresses against IPv4-mapped IPv6 rules, so that rule would
 // block every IPv4 address. Mapped addresses are checked against the IPv4 rules instead: the dotted form is unwrapped
@@ -73,7 +91,8 @@ export function createMediaFetcher(options: MediaFetchOptions): (url: string, si
     } catch {
       throw new GatewayError(400, `Invalid media URL: ${url.slice(0, 100)}`)
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new GatewayError(400, `Media URLs must be http(s) or data: URLs, got ${parsed.protocol}`)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new GatewayError(400, `Media URLs must be http(s) or data: URLs, got ${parsed.protocol}`)
     const literal = parsed.hostname.replace(/^\[|\]$/g, '')
     if (!options.allowPrivate && isIP(literal) && isPrivateAddress(literal)) {
       throw new GatewayError(400, `Refusing to fetch media from a private address (${parsed.hostname}).`)
@@ -153,13 +172,17 @@ function undiciGetter(options: MediaFetchOptions): Getter {
     })
   }
   return async (url, signal) => {
-    agent ??= import('undici').then(({ Agent }) => new Agent({ connect: { lookup: guardedLookup }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }))
+    agent ??= import('undici').then(
+      ({ Agent }) => new Agent({ connect: { lookup: guardedLookup }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
+    )
     const response = await (await agent).request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', signal })
     response.body.on('error', () => {})
     return {
       status: response.statusCode,
       declaredLength: Number(response.headers['content-length'] ?? 0),
-      contentType: String(response.headers['content-type'] ?? '').split(';')[0]!.trim(),
+      contentType: String(response.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim(),
       body: response.body,
       release: () => response.body.destroy(),
     }

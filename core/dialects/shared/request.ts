@@ -54,7 +54,11 @@ export function mediaPreparer(
   return async (ctx) => {
     if (media.length > limits.maxUrls) {
       const param = media[limits.maxUrls]!.param
-      throw new GatewayError(400, `${param}: this request links ${media.length} media URLs; at most ${limits.maxUrls} are fetched per request (MEDIA_FETCH_MAX_URLS).`, { param })
+      throw new GatewayError(
+        400,
+        `${param}: this request links ${media.length} media URLs; at most ${limits.maxUrls} are fetched per request (MEDIA_FETCH_MAX_URLS).`,
+        { param },
+      )
     }
     const stop = new AbortController()
     const signal = AbortSignal.any([ctx.signal, stop.signal])
@@ -74,7 +78,10 @@ export function mediaPreparer(
           part.inlineData = { mimeType: fallbackMimeType && untyped ? fallbackMimeType : fetched.mimeType, data: fetched.data }
         } catch (error) {
           if (failure !== undefined) continue
-          failure = error instanceof GatewayError ? new GatewayError(error.status, `${param}: ${error.message}`, { param, headers: error.headers, cause: error }) : error
+          failure =
+            error instanceof GatewayError
+              ? new GatewayError(error.status, `${param}: ${error.message}`, { param, headers: error.headers, cause: error })
+              : error
           stop.abort()
         }
       }

@@ -25,7 +25,12 @@ export function toFunctionDeclaration(spec: FunctionSpec): Record<string, unknow
 /** `{type:"object", properties:{}}` means "no arguments"; Gemini wants the field left out then. */
 function isEmptyObjectSchema(schema: object): boolean {
   const s = schema as { type?: unknown; properties?: object; required?: unknown[] }
-  return s.type === 'object' && (!s.properties || Object.keys(s.properties).length === 0) && !s.required?.length && Object.keys(s).every((k) => ['type', 'properties', 'required', 'additionalProperties', '$schema'].includes(k))
+  return (
+    s.type === 'object' &&
+    (!s.properties || Object.keys(s.properties).length === 0) &&
+    !s.required?.length &&
+    Object.keys(s).every((k) => ['type', 'properties', 'required', 'additionalProperties', '$schema'].includes(k))
+  )
 }
 
 /**

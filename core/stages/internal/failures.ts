@@ -13,7 +13,10 @@ export function toClientError(error: unknown, verdict: Verdict, pool: Unavailabl
   // Google rejected the gateway's key, not the client's request: a 400/401/403 would blame the client.
   if (verdict.class === 'invalid-key' || verdict.class === 'ambiguous') {
     // Google's words stay in the error log: they can name the key's Cloud project.
-    return new GatewayError(503, 'The gateway\'s API keys were refused by Google for this request and none is left to try; the operator has been told in the error log.')
+    return new GatewayError(
+      503,
+      "The gateway's API keys were refused by Google for this request and none is left to try; the operator has been told in the error log.",
+    )
   }
   if (error instanceof UpstreamHttpError) {
     const headers: Record<string, string> = {}

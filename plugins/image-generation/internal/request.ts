@@ -33,7 +33,8 @@ export function readImagesRequest(body: Record<string, unknown>): ImagesRequest 
   const [model, prompt, n, size, format] = ['model', 'prompt', 'n', 'size', 'response_format'].map(field)
   if (model !== undefined && typeof model !== 'string') throw badRequest('model must be a string.', 'model')
   if (typeof prompt !== 'string' || prompt.trim() === '') throw badRequest('prompt must be the description of the image to draw.', 'prompt')
-  if (n !== undefined && !isCount(n)) throw badRequest(`n must be a whole number from 1 to ${MAX_IMAGES} (Imagen draws at most ${MAX_IMAGES} images per request).`, 'n')
+  if (n !== undefined && !isCount(n))
+    throw badRequest(`n must be a whole number from 1 to ${MAX_IMAGES} (Imagen draws at most ${MAX_IMAGES} images per request).`, 'n')
   if (format !== undefined && format !== 'url' && format !== 'b64_json') throw badRequest('response_format must be "url" or "b64_json".', 'response_format')
   if (field('stream') === true) throw badRequest('stream is not supported: Imagen draws each image whole, the answer comes as one JSON body.', 'stream')
   const drawing = readDrawing(prompt, { count: (n as number | undefined) ?? 1, aspectRatio: size === undefined || size === 'auto' ? '1:1' : sizeRatio(size) })
@@ -83,7 +84,9 @@ export function sizeRatio(size: unknown): AspectRatio {
   const height = Number(pixels?.[2])
   if (width > 0 && height > 0) {
     const distance = (ratio: number) => Math.abs(Math.log(width / height / ratio))
-    const nearest = (Object.keys(ASPECT_RATIOS) as AspectRatio[]).reduce((best, name) => (distance(ASPECT_RATIOS[name]) < distance(ASPECT_RATIOS[best]) ? name : best))
+    const nearest = (Object.keys(ASPECT_RATIOS) as AspectRatio[]).reduce((best, name) =>
+      distance(ASPECT_RATIOS[name]) < distance(ASPECT_RATIOS[best]) ? name : best,
+    )
     if (distance(ASPECT_RATIOS[nearest]) <= Math.log(SIZE_TOLERANCE)) return nearest
   }
   const shown = typeof size === 'string' ? JSON.stringify(size.slice(0, 20)) : 'of that type'

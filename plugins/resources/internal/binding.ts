@@ -41,7 +41,10 @@ export async function ownerKey(resources: readonly ResourceName[], tokenId: stri
 }
 
 export const notYours = (resource: ResourceName): GatewayError =>
-  new GatewayError(403, `${label(resource)} is not one of this client's resources: it was made with another token, was never made through this gateway, or has expired.`)
+  new GatewayError(
+    403,
+    `${label(resource)} is not one of this client's resources: it was made with another token, was never made through this gateway, or has expired.`,
+  )
 
 /** A database call, or a 503 naming the bindings when it fails or takes too long (a database down delays nothing else). */
 export async function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T> {

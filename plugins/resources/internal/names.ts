@@ -42,7 +42,8 @@ export function ownerOf(path: string): ResourceName | undefined {
   const [top = '', id = ''] = segments
   const kind = TOP.get(top)
   if (kind && isId(id) && (segments.length === 2 || kind === 'fileSearchStore')) return { name: `${top}/${id}`, kind }
-  if (top === 'models' && segments.length === 4 && segments[2] === 'operations' && modelId(id) === id && isId(segments[3]!)) return { name: segments.join('/'), kind: 'operation' }
+  if (top === 'models' && segments.length === 4 && segments[2] === 'operations' && modelId(id) === id && isId(segments[3]!))
+    return { name: segments.join('/'), kind: 'operation' }
   return undefined
 }
 

@@ -79,7 +79,13 @@ export function recordingUpstream(options: RecorderOptions): (call: UpstreamCall
   }
 }
 
-async function record(effect: Exclude<Effect, { kind: 'upload' }>, request: GatewayRequest, text: string, owner: { keyId: string; tokenId: string }, options: RecorderOptions): Promise<void> {
+async function record(
+  effect: Exclude<Effect, { kind: 'upload' }>,
+  request: GatewayRequest,
+  text: string,
+  owner: { keyId: string; tokenId: string },
+  options: RecorderOptions,
+): Promise<void> {
   const { store } = options
   const now = Date.now()
   if (effect.kind === 'forget') return store.forget(request.resource!)
@@ -135,7 +141,12 @@ function filesWritten(body: Json, origins: ReadonlySet<string>): ResourceName[] 
  * session id instead. The URL loses any `key=`, and goes to BASE_URL's origin (a relay in front of Google), as the
  * SDKs send it.
  */
-async function openUpload(outcome: JsonOutcome, request: GatewayRequest, owner: { keyId: string; tokenId: string }, options: RecorderOptions): Promise<JsonOutcome> {
+async function openUpload(
+  outcome: JsonOutcome,
+  request: GatewayRequest,
+  owner: { keyId: string; tokenId: string },
+  options: RecorderOptions,
+): Promise<JsonOutcome> {
   const given = outcome.headers?.['x-goog-upload-url']
   let google: URL
   try {

@@ -34,38 +34,106 @@ const LISTS: ReadonlyMap<Kind, { field: string; maxPageSize: number }> = new Map
  * answered from the records: per client token with isolation, across every key.
  */
 export function registerResourceRoutes(router: PluginRouter, deps: RouteDeps): void {
-  const forward = (method: RestMethod, path: (call: RouteCall) => string, withBody = false) => (call: RouteCall) => send(call, deps, method, path(call), withBody)
+  const forward =
+    (method: RestMethod, path: (call: RouteCall) => string, withBody = false) =>
+    (call: RouteCall) =>
+      send(call, deps, method, path(call), withBody)
   const list = (kind: Kind) => (call: RouteCall) => listRecords(call, deps, kind)
   const param = (name: string, action?: string) => (call: RouteCall) => idParam(call, name, action)
   for (const p of PREFIXES) {
     router.add('GET', `${p}/files`, geminiDialect, list('file'))
-    router.add('DELETE', `${p}/files/:file`, geminiDialect, forward('DELETE', (call) => `files/${param('file')(call)}`))
+    router.add(
+      'DELETE',
+      `${p}/files/:file`,
+      geminiDialect,
+      forward('DELETE', (call) => `files/${param('file')(call)}`),
+    )
 
-    router.add('POST', `${p}/cachedContents`, geminiDialect, forward('POST', () => 'cachedContents', true))
+    router.add(
+      'POST',
+      `${p}/cachedContents`,
+      geminiDialect,
+      forward('POST', () => 'cachedContents', true),
+    )
     router.add('GET', `${p}/cachedContents`, geminiDialect, list('cachedContent'))
     for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
-      router.add(method, `${p}/cachedContents/:cache`, geminiDialect, forward(method, (call) => `cachedContents/${param('cache')(call)}`, method === 'PATCH'))
+      router.add(
+        method,
+        `${p}/cachedContents/:cache`,
+        geminiDialect,
+        forward(method, (call) => `cachedContents/${param('cache')(call)}`, method === 'PATCH'),
+      )
     }
 
     router.add('GET', `${p}/batches`, geminiDialect, list('batch'))
-    router.add('GET', `${p}/batches/:batch`, geminiDialect, forward('GET', (call) => `batches/${param('batch')(call)}`))
-    router.add('DELETE', `${p}/batches/:batch`, geminiDialect, forward('DELETE', (call) => `batches/${param('batch')(call)}`))
-    router.add('POST', `${p}/batches/:batch`, geminiDialect, forward('POST', (call) => `batches/${param('batch', 'cancel')(call)}:cancel`, true))
+    router.add(
+      'GET',
+      `${p}/batches/:batch`,
+      geminiDialect,
+      forward('GET', (call) => `batches/${param('batch')(call)}`),
+    )
+    router.add(
+      'DELETE',
+      `${p}/batches/:batch`,
+      geminiDialect,
+      forward('DELETE', (call) => `batches/${param('batch')(call)}`),
+    )
+    router.add(
+      'POST',
+      `${p}/batches/:batch`,
+      geminiDialect,
+      forward('POST', (call) => `batches/${param('batch', 'cancel')(call)}:cancel`, true),
+    )
 
-    router.add('GET', `${p}/models/:model/operations/:operation`, geminiDialect, forward('GET', (call) => `models/${call.model(decodeURIComponent(getRouterParam(call.event, 'model') ?? ''))}/operations/${param('operation')(call)}`))
+    router.add(
+      'GET',
+      `${p}/models/:model/operations/:operation`,
+      geminiDialect,
+      forward('GET', (call) => `models/${call.model(decodeURIComponent(getRouterParam(call.event, 'model') ?? ''))}/operations/${param('operation')(call)}`),
+    )
 
     const store = (call: RouteCall) => `fileSearchStores/${param('store')(call)}`
-    router.add('POST', `${p}/fileSearchStores`, geminiDialect, forward('POST', () => 'fileSearchStores', true))
+    router.add(
+      'POST',
+      `${p}/fileSearchStores`,
+      geminiDialect,
+      forward('POST', () => 'fileSearchStores', true),
+    )
     router.add('GET', `${p}/fileSearchStores`, geminiDialect, list('fileSearchStore'))
     router.add('GET', `${p}/fileSearchStores/:store`, geminiDialect, forward('GET', store))
     router.add('DELETE', `${p}/fileSearchStores/:store`, geminiDialect, forward('DELETE', store))
-    router.add('POST', `${p}/fileSearchStores/:store`, geminiDialect, forward('POST', (call) => `fileSearchStores/${param('store', 'importFile')(call)}:importFile`, true))
-    router.add('GET', `${p}/fileSearchStores/:store/documents`, geminiDialect, forward('GET', (call) => `${store(call)}/documents`))
+    router.add(
+      'POST',
+      `${p}/fileSearchStores/:store`,
+      geminiDialect,
+      forward('POST', (call) => `fileSearchStores/${param('store', 'importFile')(call)}:importFile`, true),
+    )
+    router.add(
+      'GET',
+      `${p}/fileSearchStores/:store/documents`,
+      geminiDialect,
+      forward('GET', (call) => `${store(call)}/documents`),
+    )
     for (const method of ['GET', 'DELETE'] as const) {
-      router.add(method, `${p}/fileSearchStores/:store/documents/:document`, geminiDialect, forward(method, (call) => `${store(call)}/documents/${param('document')(call)}`))
+      router.add(
+        method,
+        `${p}/fileSearchStores/:store/documents/:document`,
+        geminiDialect,
+        forward(method, (call) => `${store(call)}/documents/${param('document')(call)}`),
+      )
     }
-    router.add('GET', `${p}/fileSearchStores/:store/operations/:operation`, geminiDialect, forward('GET', (call) => `${store(call)}/operations/${param('operation')(call)}`))
-    router.add('GET', `${p}/fileSearchStores/:store/upload/operations/:operation`, geminiDialect, forward('GET', (call) => `${store(call)}/upload/operations/${param('operation')(call)}`))
+    router.add(
+      'GET',
+      `${p}/fileSearchStores/:store/operations/:operation`,
+      geminiDialect,
+      forward('GET', (call) => `${store(call)}/operations/${param('operation')(call)}`),
+    )
+    router.add(
+      'GET',
+      `${p}/fileSearchStores/:store/upload/operations/:operation`,
+      geminiDialect,
+      forward('GET', (call) => `${store(call)}/upload/operations/${param('operation')(call)}`),
+    )
   }
 }
 
@@ -73,7 +141,15 @@ export function registerResourceRoutes(router: PluginRouter, deps: RouteDeps): v
 export async function send(call: RouteCall, deps: RouteDeps, method: RestMethod, resource: string, withBody: boolean): Promise<Response> {
   // An action with an empty body still sends `{}`, as the SDKs do.
   const text = withBody ? (await call.text()) || '{}' : ''
-  const request = { operation: OPERATIONS_BY_METHOD[method], model: '', stream: false, body: withBody ? parseBody(text) : {}, rawBody: text, resource, query: queryOf(call) }
+  const request = {
+    operation: OPERATIONS_BY_METHOD[method],
+    model: '',
+    stream: false,
+    body: withBody ? parseBody(text) : {},
+    rawBody: text,
+    resource,
+    query: queryOf(call),
+  }
   return deps.ctx.answer(call, request, geminiDialect)
 }
 
@@ -84,7 +160,8 @@ export async function send(call: RouteCall, deps: RouteDeps, method: RestMethod,
 export function idParam(call: RouteCall, name: string, action?: string): string {
   const raw = decodeURIComponent(getRouterParam(call.event, name) ?? '')
   const [id = '', ...rest] = raw.split(':')
-  if (action !== undefined && rest.join(':') !== action) throw notFound(`Method "${rest.join(':').slice(0, 64) || '(none)'}" is not served here; use :${action}.`)
+  if (action !== undefined && rest.join(':') !== action)
+    throw notFound(`Method "${rest.join(':').slice(0, 64) || '(none)'}" is not served here; use :${action}.`)
   if ((action === undefined && rest.length > 0) || !isId(id)) throw badRequest(`"${raw.slice(0, 64)}" is not a valid ${name} id.`)
   return id
 }

@@ -119,7 +119,11 @@ export function createResourceStore(database: PluginDatabase, ready: Promise<voi
   const upsert = 'REPLACE INTO resource_bindings (name, kind, key_id, token_id, created_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)'
   return {
     async bind(binding) {
-      await (await db()).prepare(upsert).run(binding.name, binding.kind, binding.keyId, binding.tokenId, binding.createdAt, binding.expiresAt, storedBody(binding.body))
+      await (
+        await db()
+      )
+        .prepare(upsert)
+        .run(binding.name, binding.kind, binding.keyId, binding.tokenId, binding.createdAt, binding.expiresAt, storedBody(binding.body))
     },
     async refresh(name, body, expiresAt) {
       await (await db()).prepare('UPDATE resource_bindings SET body = ?, expires_at = ? WHERE name = ?').run(storedBody(body), expiresAt, name)
@@ -139,7 +143,9 @@ export function createResourceStore(database: PluginDatabase, ready: Promise<voi
       await (await db()).prepare('DELETE FROM resource_bindings WHERE name = ?').run(name)
     },
     async openUpload(session) {
-      await (await db())
+      await (
+        await db()
+      )
         .prepare('INSERT INTO resource_uploads (id, key_id, token_id, upstream_url, declared_bytes, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(session.id, session.keyId, session.tokenId, session.upstreamUrl, session.declaredBytes, session.expiresAt)
     },
@@ -163,7 +169,10 @@ export function createResourceStore(database: PluginDatabase, ready: Promise<voi
     },
     async cleanup(now) {
       const connection = await db()
-      const result = (await connection.prepare('DELETE FROM resource_bindings WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now)) as { changes?: number; affectedRows?: number }
+      const result = (await connection.prepare('DELETE FROM resource_bindings WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now)) as {
+        changes?: number
+        affectedRows?: number
+      }
       await connection.prepare('DELETE FROM resource_uploads WHERE expires_at <= ?').run(now)
       return Number(result.changes ?? result.affectedRows ?? 0)
     },

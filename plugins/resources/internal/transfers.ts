@@ -14,7 +14,13 @@ export interface UploadDeps extends RouteDeps {
 }
 
 /** The client headers of Google's resumable protocol that the start passes on. */
-const START_HEADERS = ['x-goog-upload-protocol', 'x-goog-upload-command', 'x-goog-upload-header-content-length', 'x-goog-upload-header-content-type', 'x-goog-upload-file-name']
+const START_HEADERS = [
+  'x-goog-upload-protocol',
+  'x-goog-upload-command',
+  'x-goog-upload-header-content-length',
+  'x-goog-upload-header-content-type',
+  'x-goog-upload-file-name',
+]
 /** Google's answer headers the client gets back from an upload request. */
 const ANSWER_HEADERS = ['content-type', 'x-goog-upload-status', 'x-goog-upload-size-received', 'x-goog-upload-chunk-granularity']
 
@@ -37,7 +43,9 @@ export function registerUploadRoutes(router: PluginRouter, deps: UploadDeps): vo
   for (const root of ['/v1beta', '/gemini/v1beta']) {
     router.add('GET', `${root}/files/:file`, geminiDialect, (call) => {
       const raw = decodeURIComponent(getRouterParam(call.event, 'file') ?? '')
-      return raw.endsWith(':download') ? download(call, deps, idParam(call, 'file', 'download')) : send(call, deps, 'GET', `files/${idParam(call, 'file')}`, false)
+      return raw.endsWith(':download')
+        ? download(call, deps, idParam(call, 'file', 'download'))
+        : send(call, deps, 'GET', `files/${idParam(call, 'file')}`, false)
     })
   }
   for (const root of ['/download/v1beta', '/gemini/download/v1beta']) {
@@ -56,7 +64,9 @@ function upload(call: RouteCall, deps: UploadDeps, target: () => string): Promis
 async function startUpload(call: RouteCall, deps: UploadDeps, target: string): Promise<Response> {
   const headers = call.event.req.headers
   if (headers.get('x-goog-upload-protocol') !== 'resumable' || headers.get('x-goog-upload-command') !== 'start') {
-    throw badRequest('Uploads use Google\'s resumable protocol: start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start, then send the bytes to the X-Goog-Upload-URL answered.')
+    throw badRequest(
+      "Uploads use Google's resumable protocol: start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start, then send the bytes to the X-Goog-Upload-URL answered.",
+    )
   }
   const declared = Number(headers.get('x-goog-upload-header-content-length') ?? 0)
   if (declared > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes)
@@ -66,7 +76,15 @@ async function startUpload(call: RouteCall, deps: UploadDeps, target: string): P
     if (value !== null) forwarded[name] = value
   }
   const text = await call.text()
-  const outcome = await deps.ctx.run(call, { operation: UPLOAD_START, model: '', stream: false, body: parseBody(text), rawBody: text, resource: target, headers: forwarded })
+  const outcome = await deps.ctx.run(call, {
+    operation: UPLOAD_START,
+    model: '',
+    stream: false,
+    body: parseBody(text),
+    rawBody: text,
+    resource: target,
+    headers: forwarded,
+  })
   const session = outcome.kind === 'json' ? outcome.headers?.[UPLOAD_ID] : undefined
   if (outcome.kind !== 'json' || !session) throw new GatewayError(500, 'The upload was started without a session.')
   const answer = new Headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
@@ -112,7 +130,9 @@ async function uploadBytes(call: RouteCall, deps: UploadDeps, id: string): Promi
   } catch (error) {
     if (error instanceof GatewayError) throw error
     if (error instanceof TooLarge || (error as { cause?: unknown })?.cause instanceof TooLarge) throw tooLarge(deps.maxUploadBytes)
-    throw new GatewayError(502, 'The upload could not reach Google; send this part again (X-Goog-Upload-Command: query tells how much arrived).', { cause: error })
+    throw new GatewayError(502, 'The upload could not reach Google; send this part again (X-Goog-Upload-Command: query tells how much arrived).', {
+      cause: error,
+    })
   }
   const text = await response.text()
   const status = response.header('x-goog-upload-status')
@@ -133,7 +153,15 @@ async function settle(deps: UploadDeps, session: { id: string; keyId: string; to
       if (file) {
         const now = Date.now()
         const expires = typeof file.expirationTime === 'string' && Date.parse(file.expirationTime) > 0 ? Date.parse(file.expirationTime) : now + 48 * 3_600_000
-        await deps.store.bind({ name: file.name, kind: 'file', keyId: session.keyId, tokenId: session.tokenId, createdAt: now, expiresAt: expires, body: JSON.stringify(file) })
+        await deps.store.bind({
+          name: file.name,
+          kind: 'file',
+          keyId: session.keyId,
+          tokenId: session.tokenId,
+          createdAt: now,
+          expiresAt: expires,
+          body: JSON.stringify(file),
+        })
       }
       await deps.store.closeUpload(session.id)
     } else if (status === 'cancelled') await deps.store.closeUpload(session.id)
@@ -161,7 +189,10 @@ async function download(call: RouteCall, deps: UploadDeps, fileId: string): Prom
   const file = { name: `files/${fileId}`, kind: 'file' as const }
   const pinned = await ownerKey([file], call.client.tokenId, deps.owners)
   // Without isolation an unknown file passes ownerKey: no key is known to hold it.
-  if (!pinned) throw notFound(`File ${file.name} is not known to this gateway: only the files it recorded (uploaded, or written by a batch or a video through it) download through it.`)
+  if (!pinned)
+    throw notFound(
+      `File ${file.name} is not known to this gateway: only the files it recorded (uploaded, or written by a batch or a video through it) download through it.`,
+    )
   const response = await deps.ctx.send(pinned.id, {
     method: 'GET',
     url: `${deps.baseUrl}/files/${fileId}:download?alt=media`,

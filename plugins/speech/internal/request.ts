@@ -25,11 +25,20 @@ export interface SpeechDefaults {
 export function readSpeechRequest(body: Record<string, unknown>, defaults: SpeechDefaults): SpeechRequest {
   // null counts as absent, as in OpenAI's API.
   const field = (name: string) => body[name] ?? undefined
-  const [model, input, voice, format, speed, instructions, streamFormat] = ['model', 'input', 'voice', 'response_format', 'speed', 'instructions', 'stream_format'].map(field)
+  const [model, input, voice, format, speed, instructions, streamFormat] = [
+    'model',
+    'input',
+    'voice',
+    'response_format',
+    'speed',
+    'instructions',
+    'stream_format',
+  ].map(field)
   if (typeof input !== 'string' || input.trim() === '') throw badRequest('input must be the text to speak.', 'input')
   if (model !== undefined && typeof model !== 'string') throw badRequest('model must be a string.', 'model')
   if (instructions !== undefined && typeof instructions !== 'string') throw badRequest('instructions must be a string.', 'instructions')
-  if (streamFormat !== undefined && streamFormat !== 'audio') throw badRequest('stream_format must be "audio": this gateway sends the audio itself, not SSE events.', 'stream_format')
+  if (streamFormat !== undefined && streamFormat !== 'audio')
+    throw badRequest('stream_format must be "audio": this gateway sends the audio itself, not SSE events.', 'stream_format')
   return {
     geminiModel: typeof model === 'string' && /^(models\/)?gemini-/i.test(model) ? model : undefined,
     voice: voice === undefined ? defaults.voice : voiceOf(voice),

@@ -1,8 +1,35 @@
 /** Gemini's 30 prebuilt TTS voices, spelled as Google expects them. */
 export const GEMINI_VOICES = [
-  'Zephyr', 'Puck', 'Charon', 'Kore', 'Fenrir', 'Leda', 'Orus', 'Aoede', 'Callirrhoe', 'Autonoe',
-  'Enceladus', 'Iapetus', 'Umbriel', 'Algieba', 'Despina', 'Erinome', 'Algenib', 'Rasalgethi', 'Laomedeia', 'Achernar',
-  'Alnilam', 'Schedar', 'Gacrux', 'Pulcherrima', 'Achird', 'Zubenelgenubi', 'Vindemiatrix', 'Sadachbia', 'Sadaltager', 'Sulafat',
+  'Zephyr',
+  'Puck',
+  'Charon',
+  'Kore',
+  'Fenrir',
+  'Leda',
+  'Orus',
+  'Aoede',
+  'Callirrhoe',
+  'Autonoe',
+  'Enceladus',
+  'Iapetus',
+  'Umbriel',
+  'Algieba',
+  'Despina',
+  'Erinome',
+  'Algenib',
+  'Rasalgethi',
+  'Laomedeia',
+  'Achernar',
+  'Alnilam',
+  'Schedar',
+  'Gacrux',
+  'Pulcherrima',
+  'Achird',
+  'Zubenelgenubi',
+  'Vindemiatrix',
+  'Sadachbia',
+  'Sadaltager',
+  'Sulafat',
 ] as const
 
 /**
@@ -25,10 +52,7 @@ export const OPENAI_VOICES: Readonly<Record<string, (typeof GEMINI_VOICES)[numbe
   cedar: 'Umbriel', // natural, relaxed male → "easy-going"
 }
 
-const BY_LOWER_NAME = new Map<string, string>([
-  ...GEMINI_VOICES.map((name) => [name.toLowerCase(), name] as const),
-  ...Object.entries(OPENAI_VOICES),
-])
+const BY_LOWER_NAME = new Map<string, string>([...GEMINI_VOICES.map((name) => [name.toLowerCase(), name] as const), ...Object.entries(OPENAI_VOICES)])
 
 /** The Gemini voice a name stands for (a Gemini voice in any case, or an OpenAI voice), or undefined. */
 export function geminiVoice(name: string): string | undefined {

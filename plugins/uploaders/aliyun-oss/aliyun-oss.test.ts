@@ -32,10 +32,23 @@ describe('OSS V4 signature (known-good vectors)', () => {
   // Alibaba's official Node.js SDK (`authorizationV4: true`), run once in a scratch directory against a loopback server
   // that printed what it received; the second name needs escaping (space, non-ASCII, `+`).
   const sdkQuery = '%2Bparam1=value3&%2Bparam2=&param1=value1&param2=&%7Cparam1=value4&%7Cparam2='
-  const sdkHeaders = { 'x-oss-head1': 'value', abc: 'value', ZAbc: 'value', XYZ: 'value', 'content-type': 'text/plain', 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' }
+  const sdkHeaders = {
+    'x-oss-head1': 'value',
+    abc: 'value',
+    ZAbc: 'value',
+    XYZ: 'value',
+    'content-type': 'text/plain',
+    'x-oss-content-sha256': 'UNSIGNED-PAYLOAD',
+  }
   const sdkKey: OssCredentials = { accessKeyId: 'ak', accessKeySecret: 'sk', region: 'cn-hangzhou' }
   const aliOssKey: OssCredentials = { accessKeyId: 'LTAI5tExampleAccessKey', accessKeySecret: 'ExampleSecret/With+Chars=', region: 'cn-shanghai' }
-  const aliOssHeaders = { 'x-oss-date': '20261130T085140Z', 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'user-agent': 'aliyun-sdk-nodejs/6.23.0 Node.js 20.20.2 on Linux 64-bit', 'x-oss-object-acl': 'public-read', 'content-type': 'image/png' }
+  const aliOssHeaders = {
+    'x-oss-date': '20261130T085140Z',
+    'x-oss-content-sha256': 'UNSIGNED-PAYLOAD',
+    'user-agent': 'aliyun-sdk-nodejs/6.23.0 Node.js 20.20.2 on Linux 64-bit',
+    'x-oss-object-acl': 'public-read',
+    'content-type': 'image/png',
+  }
 
   it.each<[string, OssRequest, OssCredentials, string]>([
     [
@@ -46,19 +59,35 @@ describe('OSS V4 signature (known-good vectors)', () => {
     ],
     [
       'Go/Python SDK v2: TestV4AuthHeaderToken',
-      { method: 'PUT', bucket: 'bucket', key: '1234+-/123/1.txt', query: sdkQuery, headers: { ...sdkHeaders, 'x-oss-date': '20231217T034736Z', 'x-oss-security-token': 'token' } },
+      {
+        method: 'PUT',
+        bucket: 'bucket',
+        key: '1234+-/123/1.txt',
+        query: sdkQuery,
+        headers: { ...sdkHeaders, 'x-oss-date': '20231217T034736Z', 'x-oss-security-token': 'token' },
+      },
       sdkKey,
       'OSS4-HMAC-SHA256 Credential=ak/20231217/cn-hangzhou/oss/aliyun_v4_request,Signature=b94a3f999cf85bcdc00d332fbd3734ba03e48382c36fa4d5af5df817395bd9ea',
     ],
     [
       'ali-oss 6.23.0: a day-named PNG',
-      { method: 'PUT', bucket: 'examplebucket', key: '2026/11/30/1a2b3c4d.png', headers: { ...aliOssHeaders, 'content-md5': 'cvR5hKHO0zsC6TCF5DCJFg==', 'content-length': '22' } },
+      {
+        method: 'PUT',
+        bucket: 'examplebucket',
+        key: '2026/11/30/1a2b3c4d.png',
+        headers: { ...aliOssHeaders, 'content-md5': 'cvR5hKHO0zsC6TCF5DCJFg==', 'content-length': '22' },
+      },
       aliOssKey,
       'OSS4-HMAC-SHA256 Credential=LTAI5tExampleAccessKey/20261130/cn-shanghai/oss/aliyun_v4_request,Signature=03b77ede824e913ec01729fbdbecdc9ec121f64d22b2208707028df7a22dc33e',
     ],
     [
       'ali-oss 6.23.0: a name to escape',
-      { method: 'PUT', bucket: 'examplebucket', key: 'dir with space/ü+€.png', headers: { ...aliOssHeaders, 'content-md5': 'ndTkYSaMgDT1yFZOFVxnpg==', 'content-length': '1' } },
+      {
+        method: 'PUT',
+        bucket: 'examplebucket',
+        key: 'dir with space/ü+€.png',
+        headers: { ...aliOssHeaders, 'content-md5': 'ndTkYSaMgDT1yFZOFVxnpg==', 'content-length': '1' },
+      },
       aliOssKey,
       'OSS4-HMAC-SHA256 Credential=LTAI5tExampleAccessKey/20261130/cn-shanghai/oss/aliyun_v4_request,Signature=dc670c02ea5690c732db07b16400ff8fcc411a36585fad81c443f8d407a925b1',
     ],
@@ -103,7 +132,7 @@ describe('OSS settings', () => {
     expect(url(inner)).toBe('https://your-bucket-name.oss-cn-shanghai.aliyuncs.com/2026/11/30/1a2b3c4d.png')
   })
 
-  it('an endpoint with a scheme: by path, as gemini-balance addressed it; Aliyun\'s own hosts stay <bucket>.<host>', () => {
+  it("an endpoint with a scheme: by path, as gemini-balance addressed it; Aliyun's own hosts stay <bucket>.<host>", () => {
     expect(url({ endpoint: 'http://127.0.0.1:9000/' })).toBe('http://127.0.0.1:9000/your-bucket-name/2026/11/30/1a2b3c4d.png')
     expect(url({ endpoint: 'https://oss.example.com/prefix' })).toBe('https://oss.example.com/prefix/your-bucket-name/2026/11/30/1a2b3c4d.png')
     expect(url({ endpoint: 'http://oss-cn-shanghai.aliyuncs.com' })).toBe('http://your-bucket-name.oss-cn-shanghai.aliyuncs.com/2026/11/30/1a2b3c4d.png')
@@ -114,7 +143,9 @@ describe('OSS settings', () => {
     expect(bucketOf({ region: 'oss-cn-hangzhou' }).region).toBe('cn-hangzhou')
     expect(bucketOf({ region: '', endpoint: 'oss-ap-southeast-1.aliyuncs.com' }).region).toBe('ap-southeast-1')
     expect(bucketOf({ region: '', endpoint: 'http://127.0.0.1:9000', innerEndpoint: 'oss-eu-central-1-internal.aliyuncs.com' }).region).toBe('eu-central-1')
-    expect(resolveBucket({ ...example, region: '', endpoint: 'oss-accelerate.aliyuncs.com' })).toBe('OSS_REGION not set, and OSS_ENDPOINT does not name a region')
+    expect(resolveBucket({ ...example, region: '', endpoint: 'oss-accelerate.aliyuncs.com' })).toBe(
+      'OSS_REGION not set, and OSS_ENDPOINT does not name a region',
+    )
   })
 
   it('settings left empty: the variables missing, never a value', () => {
@@ -157,7 +188,9 @@ describe('PutObject against a fake OSS that checks it', () => {
     expect(put!.headers['x-oss-object-acl']).toBe('public-read')
     expect(put!.headers['content-md5']).toBe(md5(PNG))
     expect(put!.headers['content-type']).toBe('image/png')
-    expect(put!.headers.authorization).toMatch(new RegExp(`^OSS4-HMAC-SHA256 Credential=${KEY_ID}/\\d{8}/${REGION}/oss/aliyun_v4_request,Signature=[0-9a-f]{64}$`))
+    expect(put!.headers.authorization).toMatch(
+      new RegExp(`^OSS4-HMAC-SHA256 Credential=${KEY_ID}/\\d{8}/${REGION}/oss/aliyun_v4_request,Signature=[0-9a-f]{64}$`),
+    )
     expect(put!.bytes).toEqual(PNG)
     const name = url.slice(`${oss.origin}/${BUCKET}/`.length)
     expect(url.startsWith(`${oss.origin}/${BUCKET}/`)).toBe(true)
@@ -167,11 +200,17 @@ describe('PutObject against a fake OSS that checks it', () => {
     expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG)
   })
 
-  it('the fake is no pushover: a header changed after signing, bytes that are not the MD5\'s, are refused', async () => {
+  it("the fake is no pushover: a header changed after signing, bytes that are not the MD5's, are refused", async () => {
     const key = '2026/11/30/0badf00d.png'
-    const headers: Record<string, string> = { 'content-type': 'image/png', 'content-md5': md5(PNG), 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'x-oss-date': new Date().toISOString().replace(/[-:]|\.\d+/g, '') }
+    const headers: Record<string, string> = {
+      'content-type': 'image/png',
+      'content-md5': md5(PNG),
+      'x-oss-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-oss-date': new Date().toISOString().replace(/[-:]|\.\d+/g, ''),
+    }
     headers.authorization = authorizationV4({ method: 'PUT', bucket: BUCKET, key, headers }, { accessKeyId: KEY_ID, accessKeySecret: SECRET, region: REGION })
-    const put = (changed: Record<string, string>, bytes: Buffer = PNG) => fetch(`${oss.origin}/${BUCKET}/${key}`, { method: 'PUT', headers: { ...headers, ...changed }, body: new Uint8Array(bytes) })
+    const put = (changed: Record<string, string>, bytes: Buffer = PNG) =>
+      fetch(`${oss.origin}/${BUCKET}/${key}`, { method: 'PUT', headers: { ...headers, ...changed }, body: new Uint8Array(bytes) })
     expect((await put({})).status).toBe(200)
     const tampered = await put({ 'x-oss-object-acl': 'public-read' })
     expect([tampered.status, await tampered.text()]).toEqual([403, expect.stringContaining('<Code>SignatureDoesNotMatch</Code>')])
@@ -180,18 +219,30 @@ describe('PutObject against a fake OSS that checks it', () => {
   })
 
   it.each<[string, Partial<OssBucket>, string]>([
-    ['a wrong secret', { accessKeySecret: 'not-the-secret' }, 'OSS refused the upload: 403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your key and signing method. (request '],
+    [
+      'a wrong secret',
+      { accessKeySecret: 'not-the-secret' },
+      'OSS refused the upload: 403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your key and signing method. (request ',
+    ],
     ['the bucket in another region', { region: 'cn-hangzhou' }, 'OSS refused the upload: 403 SignatureDoesNotMatch: '],
-    ['a key without the right to write', { accessKeyId: READ_ONLY_ID }, 'OSS refused the upload: 403 AccessDenied: You have no right to access this object because of bucket acl. (request '],
-    ['an unknown key', { accessKeyId: 'LTAI5tUnknown' }, 'OSS refused the upload: 403 InvalidAccessKeyId: The OSS Access Key Id you provided does not exist in our records.'],
+    [
+      'a key without the right to write',
+      { accessKeyId: READ_ONLY_ID },
+      'OSS refused the upload: 403 AccessDenied: You have no right to access this object because of bucket acl. (request ',
+    ],
+    [
+      'an unknown key',
+      { accessKeyId: 'LTAI5tUnknown' },
+      'OSS refused the upload: 403 InvalidAccessKeyId: The OSS Access Key Id you provided does not exist in our records.',
+    ],
     ['a bucket that does not exist', { name: 'no-such-bucket' }, 'OSS refused the upload: 404 NoSuchBucket: The specified bucket does not exist. (request '],
-  ])('%s: an error with OSS\'s code and message, not retried', async (_name, overrides, message) => {
+  ])("%s: an error with OSS's code and message, not retried", async (_name, overrides, message) => {
     await expect(upload(overrides)).rejects.toThrow(message)
     expect(oss.puts).toHaveLength(1)
     expect(oss.objects.size).toBe(0)
   })
 
-  it('an answer that is not OSS\'s XML: its status and start', async () => {
+  it("an answer that is not OSS's XML: its status and start", async () => {
     oss.script.push({ status: 502, body: '<html><body>502 Bad Gateway</body></html>' })
     await expect(upload()).rejects.toThrow('OSS refused the upload: HTTP 502: <html><body>502 Bad Gateway</body></html>')
   })
@@ -291,7 +342,7 @@ describe('aliyun-oss through the gateway', () => {
       expect(content).toMatch(ossMarkdown(oss.origin))
     })
 
-    it('a refused upload (the secret rotated in OSS) leaves a data URL, the answer still 200, and OSS\'s reason is logged', async () => {
+    it("a refused upload (the secret rotated in OSS) leaves a data URL, the answer still 200, and OSS's reason is logged", async () => {
       oss.keys.set(KEY_ID, { secret: 'rotated-in-the-console', canWrite: true })
       const out = captureOutput()
       const completion = await chat(gw)
@@ -309,7 +360,9 @@ describe('aliyun-oss through the gateway', () => {
   it('OSS_ENDPOINT_INNER: the upload goes to the inner endpoint, the answer links the public one', async () => {
     const { gw, startLines } = await start({ OSS_ENDPOINT: publicOss.origin, OSS_ENDPOINT_INNER: oss.origin })
     try {
-      expect(startLines).toContainEqual(expect.stringContaining(`images in answers are uploaded to Aliyun OSS: ${publicOss.origin}/${BUCKET}/, uploaded through ${oss.origin}`))
+      expect(startLines).toContainEqual(
+        expect.stringContaining(`images in answers are uploaded to Aliyun OSS: ${publicOss.origin}/${BUCKET}/, uploaded through ${oss.origin}`),
+      )
       const url = ossMarkdown(publicOss.origin).exec((await chat(gw)).choices[0]!.message.content!)?.[1]
       expect(url).toBeDefined()
       expect([oss.puts.length, publicOss.puts.length]).toEqual([1, 0])
@@ -320,7 +373,7 @@ describe('aliyun-oss through the gateway', () => {
   })
 
   it.each<[string, Record<string, string>, string]>([
-    ['UPLOAD_PROVIDER left at gemini-balance\'s default', { UPLOAD_PROVIDER: '' }, 'not uploading: UPLOAD_PROVIDER is smms, not aliyun_oss'],
+    ["UPLOAD_PROVIDER left at gemini-balance's default", { UPLOAD_PROVIDER: '' }, 'not uploading: UPLOAD_PROVIDER is smms, not aliyun_oss'],
     ['another provider', { UPLOAD_PROVIDER: 'picgo' }, 'not uploading: UPLOAD_PROVIDER is picgo, not aliyun_oss'],
     ['the bucket missing', { OSS_BUCKET_NAME: '' }, 'not uploading: UPLOAD_PROVIDER is aliyun_oss but OSS_BUCKET_NAME not set, so images stay data URLs'],
   ])('%s: no uploader, the reason at debug level, images as data URLs', async (_name, extra, reason) => {

@@ -45,7 +45,11 @@ interface Refusal {
   details?: Record<string, string>
 }
 
-export async function startFakeOss(options: { bucket: string; region: string; keys: Record<string, { secret: string; canWrite?: boolean }> }): Promise<FakeOss> {
+export async function startFakeOss(options: {
+  bucket: string
+  region: string
+  keys: Record<string, { secret: string; canWrite?: boolean }>
+}): Promise<FakeOss> {
   const server = createServer((req, res) => {
     const pieces: Buffer[] = []
     req.on('data', (piece: Buffer) => pieces.push(piece))
@@ -61,20 +65,37 @@ export async function startFakeOss(options: { bucket: string; region: string; ke
       const requestId = randomBytes(12).toString('hex').toUpperCase()
       const [bucket, key] = splitPath(path)
       const answer = (refusal: Refusal) =>
-        res.writeHead(refusal.status, { 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'x-oss-ec': refusal.ec }).end(errorXml(refusal, requestId, req.headers.host ?? ''))
-      if (bucket !== oss.bucket) return answer({ status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist.', ec: '0015-00000101', details: { BucketName: bucket } })
+        res
+          .writeHead(refusal.status, { 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'x-oss-ec': refusal.ec })
+          .end(errorXml(refusal, requestId, req.headers.host ?? ''))
+      if (bucket !== oss.bucket)
+        return answer({
+          status: 404,
+          code: 'NoSuchBucket',
+          message: 'The specified bucket does not exist.',
+          ec: '0015-00000101',
+          details: { BucketName: bucket },
+        })
       if (req.method === 'GET') {
         const object = oss.objects.get(key)
         if (!object) return answer({ status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', ec: '0026-00000001', details: { Key: key } })
-        if (object.acl !== 'public-read') return answer({ status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' })
+        if (object.acl !== 'public-read')
+          return answer({ status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' })
         return void res.writeHead(200, { 'content-type': object.contentType, 'content-length': object.bytes.length }).end(object.bytes)
       }
-      if (req.method !== 'PUT') return answer({ status: 405, code: 'MethodNotAllowed', message: 'The specified method is not allowed against this resource.', ec: '0002-00000003' })
+      if (req.method !== 'PUT')
+        return answer({ status: 405, code: 'MethodNotAllowed', message: 'The specified method is not allowed against this resource.', ec: '0002-00000003' })
 
       const refusal = checkPut(oss, req.headers, bucket, key, query, bytes)
       if (refusal) return answer(refusal)
-      oss.objects.set(key, { bytes, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), acl: String(req.headers['x-oss-object-acl'] ?? 'default') })
-      res.writeHead(200, { etag: `"${md5(bytes).toString('hex').toUpperCase()}"`, 'x-oss-request-id': requestId, 'content-md5': md5(bytes).toString('base64') }).end()
+      oss.objects.set(key, {
+        bytes,
+        contentType: String(req.headers['content-type'] ?? 'application/octet-stream'),
+        acl: String(req.headers['x-oss-object-acl'] ?? 'default'),
+      })
+      res
+        .writeHead(200, { etag: `"${md5(bytes).toString('hex').toUpperCase()}"`, 'x-oss-request-id': requestId, 'content-md5': md5(bytes).toString('base64') })
+        .end()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -102,18 +123,31 @@ export async function startFakeOss(options: { bucket: string; region: string; ke
 
 /** OSS's checks of a PutObject, in the order OSS answers them. */
 function checkPut(oss: FakeOss, headers: IncomingHttpHeaders, bucket: string, key: string, query: string, bytes: Buffer): Refusal | undefined {
-  const authorization = /^OSS4-HMAC-SHA256 Credential=([^/,]+)\/(\d{8})\/([^/,]+)\/oss\/aliyun_v4_request,(?:AdditionalHeaders=([^,]*),)?Signature=([0-9a-f]{64})$/.exec(
-    String(headers.authorization ?? ''),
-  )
+  const authorization =
+    /^OSS4-HMAC-SHA256 Credential=([^/,]+)\/(\d{8})\/([^/,]+)\/oss\/aliyun_v4_request,(?:AdditionalHeaders=([^,]*),)?Signature=([0-9a-f]{64})$/.exec(
+      String(headers.authorization ?? ''),
+    )
   if (!authorization) return { status: 400, code: 'InvalidArgument', message: 'Authorization header is invalid.', ec: '0002-00000202' }
   const [, accessKeyId, signDate, , additional = '', provided] = authorization as unknown as string[]
   const account = oss.keys.get(accessKeyId!)
-  if (!account) return { status: 403, code: 'InvalidAccessKeyId', message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902', details: { OSSAccessKeyId: accessKeyId! } }
+  if (!account)
+    return {
+      status: 403,
+      code: 'InvalidAccessKeyId',
+      message: 'The OSS Access Key Id you provided does not exist in our records.',
+      ec: '0002-00000902',
+      details: { OSSAccessKeyId: accessKeyId! },
+    }
 
   const datetime = String(headers['x-oss-date'] ?? '')
   const signedAt = Date.parse(datetime.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))
   if (!(Math.abs(Date.now() - signedAt) < 15 * 60_000) || datetime.slice(0, 8) !== signDate) {
-    return { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' }
+    return {
+      status: 403,
+      code: 'RequestTimeTooSkewed',
+      message: 'The difference between the request time and the current time is too large.',
+      ec: '0002-00000504',
+    }
   }
 
   // The signature OSS expects: its own region, the object as it was addressed, the headers as they arrived.
@@ -146,7 +180,8 @@ function checkPut(oss: FakeOss, headers: IncomingHttpHeaders, bucket: string, ke
   if (contentMd5 !== undefined && contentMd5 !== md5(bytes).toString('base64')) {
     return { status: 400, code: 'InvalidDigest', message: 'The Content-MD5 you specified was invalid.', ec: '0016-00000502' }
   }
-  if (!account.canWrite) return { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' }
+  if (!account.canWrite)
+    return { status: 403, code: 'AccessDenied', message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' }
   return undefined
 }
 
@@ -166,7 +201,10 @@ function uriEncode(text: string): string {
 }
 
 function sortedQuery(query: string): string {
-  const pairs = query.split('&').filter((pair) => pair !== '').map((pair) => pair.replaceAll('+', '%20').split(/=(.*)/s) as [string, string?])
+  const pairs = query
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => pair.replaceAll('+', '%20').split(/=(.*)/s) as [string, string?])
   return pairs
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => (value ? `${name}=${value}` : name))
@@ -174,10 +212,19 @@ function sortedQuery(query: string): string {
 }
 
 function errorXml(refusal: Refusal, requestId: string, host: string): string {
-  const fields = { Code: refusal.code, Message: refusal.message, RequestId: requestId, HostId: host, ...refusal.details, EC: refusal.ec, RecommendDoc: `https://api.aliyun.com/troubleshoot?q=${refusal.ec}` }
+  const fields = {
+    Code: refusal.code,
+    Message: refusal.message,
+    RequestId: requestId,
+    HostId: host,
+    ...refusal.details,
+    EC: refusal.ec,
+    RecommendDoc: `https://api.aliyun.com/troubleshoot?q=${refusal.ec}`,
+  }
   const body = Object.entries(fields).map(([name, value]) => `  <${name}>${escapeXml(value)}</${name}>`)
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n${body.join('\n')}\n</Error>\n`
 }
 
-const escapeXml = (text: string) => text.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`)
+const escapeXml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`)
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest()

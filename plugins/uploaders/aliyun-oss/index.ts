@@ -16,7 +16,8 @@ const text = v.optional(v.pipe(v.string(), v.trim()), '')
  */
 export default definePlugin({
   name: 'aliyun-oss',
-  summary: 'Uploads answer images to an Aliyun OSS bucket (signed with OSS V4) when `UPLOAD_PROVIDER` is `aliyun_oss`; a failed upload leaves the image as a data URL.',
+  summary:
+    'Uploads answer images to an Aliyun OSS bucket (signed with OSS V4) when `UPLOAD_PROVIDER` is `aliyun_oss`; a failed upload leaves the image as a data URL.',
   options: v.strictObject({
     ...UPLOADER_OPTIONS,
     endpoint: text,
@@ -37,12 +38,14 @@ export default definePlugin({
   },
   docs: {
     ...uploaderDocs(PROVIDER),
-    endpoint: 'the public endpoint (`oss-cn-shanghai.aliyuncs.com`: objects at `https://<bucket>.<endpoint>/<name>`); with a scheme and a host not under aliyuncs.com, objects are addressed as `<endpoint>/<bucket>/<name>`',
-    innerEndpoint: 'the internal endpoint (`oss-cn-shanghai-internal.aliyuncs.com`) for a gateway running inside Aliyun: uploads go there, the URLs in answers stay on `endpoint`',
+    endpoint:
+      'the public endpoint (`oss-cn-shanghai.aliyuncs.com`: objects at `https://<bucket>.<endpoint>/<name>`); with a scheme and a host not under aliyuncs.com, objects are addressed as `<endpoint>/<bucket>/<name>`',
+    innerEndpoint:
+      'the internal endpoint (`oss-cn-shanghai-internal.aliyuncs.com`) for a gateway running inside Aliyun: uploads go there, the URLs in answers stay on `endpoint`',
     accessKeyId: 'the AccessKey ID of a RAM user allowed to put objects in the bucket',
     accessKeySecret: 'its AccessKey secret',
     bucket: 'the bucket; its objects are uploaded public-read, so Block Public Access must be off for it',
-    region: 'the region id for the V4 signature (`cn-shanghai`); empty: read from an Aliyun endpoint\'s name',
+    region: "the region id for the V4 signature (`cn-shanghai`); empty: read from an Aliyun endpoint's name",
   },
 
   setup(options, ctx) {

@@ -27,7 +27,10 @@ function imgBedApi(request: Received): Reply {
   if (!file) return { status: 400, text: 'Error: fileType or fileName is wrong, check the integrity of this file!' }
   const folder = (request.url.searchParams.get('uploadFolder') ?? '').replace(/^\/+/, '').replace(/\/$/, '')
   // uploadNameType=origin keeps the file's own name (its last path segment); otherwise ImgBed puts a number first.
-  const base = file.name.split('/').pop()!.replace(/[\\/:*?"'<>| ()[\]{}#%^`~;@&=+$,]/g, '_')
+  const base = file.name
+    .split('/')
+    .pop()!
+    .replace(/[\\/:*?"'<>| ()[\]{}#%^`~;@&=+$,]/g, '_')
   const name = request.url.searchParams.get('uploadNameType') === 'origin' ? base : `1735689600000_${base}`
   return { json: [{ src: `/file/${folder ? `${folder}/` : ''}${name}` }] }
 }
@@ -38,10 +41,13 @@ const allChannelsFailed: Reply = {
   json: { TelegramNew: 'Error: TelegramNewError: No Telegram channel provided', CloudflareR2: 'Error: CloudflareR2Error: Please configure R2 database' },
 }
 
-describe('CloudFlare-ImgBed\'s upload API (against a fake of it)', () => {
+describe("CloudFlare-ImgBed's upload API (against a fake of it)", () => {
   let host: FakeHost
   const upload = (target: Partial<ImgBedTarget> = {}) =>
-    defineUploader(sendToImgBed({ url: `${host.origin}/upload`, authCode: AUTH_CODE, uploadFolder: FOLDER, ...target }), { timeoutMs: 2000, maxBytes: 1 << 20 }).upload(PNG, 'image/png')
+    defineUploader(sendToImgBed({ url: `${host.origin}/upload`, authCode: AUTH_CODE, uploadFolder: FOLDER, ...target }), {
+      timeoutMs: 2000,
+      maxBytes: 1 << 20,
+    }).upload(PNG, 'image/png')
   beforeAll(async () => {
     host = await startFakeHost(imgBedApi)
   })
@@ -74,9 +80,13 @@ describe('CloudFlare-ImgBed\'s upload API (against a fake of it)', () => {
   it.each<[string, Reply | undefined, string]>([
     ['a wrong auth code', undefined, 'CloudFlare-ImgBed refused the upload (HTTP 401): Unauthorized'],
     ['a blocked IP', { status: 403, text: 'Error: Your IP is blocked' }, 'CloudFlare-ImgBed refused the upload (HTTP 403): Error: Your IP is blocked'],
-    ['every channel failing', allChannelsFailed, 'CloudFlare-ImgBed refused the upload (HTTP 500): Error: TelegramNewError: No Telegram channel provided; Error: CloudflareR2Error: Please configure R2 database'],
+    [
+      'every channel failing',
+      allChannelsFailed,
+      'CloudFlare-ImgBed refused the upload (HTTP 500): Error: TelegramNewError: No Telegram channel provided; Error: CloudflareR2Error: Please configure R2 database',
+    ],
     ['a non-http link', { json: [{ src: 'javascript:alert(1)' }] }, 'CloudFlare-ImgBed answered without an http(s) URL: "javascript:alert(1)"'],
-  ])('%s: an error with ImgBed\'s reason, not retried', async (_name, reply, message) => {
+  ])("%s: an error with ImgBed's reason, not retried", async (_name, reply, message) => {
     if (reply) host.script.push(reply)
     await expect(upload(reply ? {} : { authCode: 'wrong' })).rejects.toThrow(message)
     expect(host.received).toHaveLength(1)
@@ -89,17 +99,24 @@ describe('CloudFlare-ImgBed\'s upload API (against a fake of it)', () => {
   })
 })
 
-describe('cloudflare-imgbed through the gateway (gemini-balance\'s variables)', () => {
+describe("cloudflare-imgbed through the gateway (gemini-balance's variables)", () => {
   let host: FakeHost
   let gw: Running
   let openai: OpenAI
   let out: ReturnType<typeof captureOutput>
-  const ask = async () => (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: 'plum' }] })).choices[0]!.message.content
+  const ask = async () =>
+    (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: 'plum' }] })).choices[0]!.message.content
 
   beforeAll(async () => {
     host = await startFakeHost(imgBedApi)
     gw = await startGateway({
-      env: { UPLOAD_PROVIDER: 'cloudflare_imgbed', CLOUDFLARE_IMGBED_URL: `${host.origin}/upload`, CLOUDFLARE_IMGBED_AUTH_CODE: AUTH_CODE, CLOUDFLARE_IMGBED_UPLOAD_FOLDER: 'gemini', LOG_LEVEL: 'debug' },
+      env: {
+        UPLOAD_PROVIDER: 'cloudflare_imgbed',
+        CLOUDFLARE_IMGBED_URL: `${host.origin}/upload`,
+        CLOUDFLARE_IMGBED_AUTH_CODE: AUTH_CODE,
+        CLOUDFLARE_IMGBED_UPLOAD_FOLDER: 'gemini',
+        LOG_LEVEL: 'debug',
+      },
       config: { plugins: [imageChat(), cloudflareImgbed()] },
     })
     openai = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
@@ -122,7 +139,7 @@ describe('cloudflare-imgbed through the gateway (gemini-balance\'s variables)', 
     expect(host.received[0]!.url.searchParams.get('uploadFolder')).toBe('gemini')
   })
 
-  it('every channel failing: still 200, the image as a data URL, ImgBed\'s reasons logged', async () => {
+  it("every channel failing: still 200, the image as a data URL, ImgBed's reasons logged", async () => {
     host.script.push(allChannelsFailed)
     expect(await ask()).toBe(`Echo: plum\n\n![image](data:image/png;base64,${generatedPng(0).toString('base64')})\n\n`)
     const warnings = out.lines().filter((line) => line.includes('image upload failed'))
@@ -155,7 +172,10 @@ describe('cloudflare-imgbed at start', () => {
         // The URL's own query (here a code put in it) is never logged.
         `[info] [gemgate:cloudflare-imgbed] images in answers are uploaded to CloudFlare-ImgBed (${others.origin}/upload)`,
       ])
-      await gw.gateway.services.get<Uploader>('uploader')!.upload(PNG, 'image/png').catch(() => undefined)
+      await gw.gateway.services
+        .get<Uploader>('uploader')!
+        .upload(PNG, 'image/png')
+        .catch(() => undefined)
       expect(others.received.map((request) => request.url.pathname)).toEqual(['/upload'])
     } finally {
       await gw.close()
@@ -165,7 +185,10 @@ describe('cloudflare-imgbed at start', () => {
 
   it('UPLOAD_PROVIDER=cloudflare_imgbed without its auth code: nothing provided, and the debug line says what is missing', async () => {
     const out = captureOutput()
-    const gw = await startGateway({ env: { UPLOAD_PROVIDER: 'cloudflare_imgbed', CLOUDFLARE_IMGBED_URL: 'https://img.example.com/upload', LOG_LEVEL: 'debug' }, config: { plugins: [cloudflareImgbed()] } })
+    const gw = await startGateway({
+      env: { UPLOAD_PROVIDER: 'cloudflare_imgbed', CLOUDFLARE_IMGBED_URL: 'https://img.example.com/upload', LOG_LEVEL: 'debug' },
+      config: { plugins: [cloudflareImgbed()] },
+    })
     try {
       expect(out.lines().filter((line) => line.includes('[gemgate:cloudflare-imgbed]'))).toEqual([
         '[debug] [gemgate:cloudflare-imgbed] not uploading: UPLOAD_PROVIDER is cloudflare_imgbed but CLOUDFLARE_IMGBED_AUTH_CODE is not set, so images stay data URLs',

@@ -13,7 +13,8 @@ const PROVIDER = 'cloudflare_imgbed'
  */
 export default definePlugin({
   name: 'cloudflare-imgbed',
-  summary: 'Uploads answer images to a CloudFlare-ImgBed when `UPLOAD_PROVIDER` is `cloudflare_imgbed` and its URL and auth code are set; a failed upload leaves the image as a data URL.',
+  summary:
+    'Uploads answer images to a CloudFlare-ImgBed when `UPLOAD_PROVIDER` is `cloudflare_imgbed` and its URL and auth code are set; a failed upload leaves the image as a data URL.',
   options: v.pipe(
     v.strictObject({
       ...UPLOADER_OPTIONS,
@@ -21,7 +22,10 @@ export default definePlugin({
       authCode: v.optional(v.pipe(v.string(), v.trim()), ''),
       uploadFolder: v.optional(v.pipe(v.string(), v.trim()), ''),
     }),
-    v.forward(v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || o.url === '' || isHttpUrl(o.url), 'must be an http(s) URL'), ['url']),
+    v.forward(
+      v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || o.url === '' || isHttpUrl(o.url), 'must be an http(s) URL'),
+      ['url'],
+    ),
   ),
   env: {
     provider: UPLOAD_PROVIDER_ENV,
@@ -42,7 +46,8 @@ export default definePlugin({
       provider: PROVIDER,
       missing: missing ? `${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set` : undefined,
       sender: () => sendToImgBed(options),
-      where: () => `CloudFlare-ImgBed (${new URL(options.url).origin}${new URL(options.url).pathname}${options.uploadFolder ? `, folder ${options.uploadFolder}` : ''})`,
+      where: () =>
+        `CloudFlare-ImgBed (${new URL(options.url).origin}${new URL(options.url).pathname}${options.uploadFolder ? `, folder ${options.uploadFolder}` : ''})`,
     })
     return {}
   },

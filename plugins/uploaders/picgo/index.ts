@@ -13,14 +13,18 @@ const PROVIDER = 'picgo'
  */
 export default definePlugin({
   name: 'picgo',
-  summary: 'Uploads answer images to picgo.net, a Chevereto or a PicGo server when `UPLOAD_PROVIDER` is `picgo` and a key is set; a failed upload leaves the image as a data URL.',
+  summary:
+    'Uploads answer images to picgo.net, a Chevereto or a PicGo server when `UPLOAD_PROVIDER` is `picgo` and a key is set; a failed upload leaves the image as a data URL.',
   options: v.pipe(
     v.strictObject({
       ...UPLOADER_OPTIONS,
       apiKey: v.optional(v.pipe(v.string(), v.trim()), ''),
       url: v.optional(v.pipe(v.string(), v.trim()), PICGO_UPLOAD_URL),
     }),
-    v.forward(v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || isHttpUrl(o.url), 'must be an http(s) URL'), ['url']),
+    v.forward(
+      v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || isHttpUrl(o.url), 'must be an http(s) URL'),
+      ['url'],
+    ),
   ),
   env: {
     provider: UPLOAD_PROVIDER_ENV,

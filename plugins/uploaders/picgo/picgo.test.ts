@@ -29,7 +29,8 @@ function cheveretoApi(request: Received): Reply {
     return { status: 403, json: { status_code: 403, error: { message: 'Invalid API V1 key', code: 100, context: 'Exception' }, status_txt: 'Forbidden' } }
   }
   const file = fileIn(request, 'source')
-  if (!file) return { status: 400, json: { status_code: 400, error: { message: 'Empty upload source', code: 130, context: 'Exception' }, status_txt: 'Bad Request' } }
+  if (!file)
+    return { status: 400, json: { status_code: 400, error: { message: 'Empty upload source', code: 130, context: 'Exception' }, status_txt: 'Bad Request' } }
   const name = file.name.split('/').pop()!
   return {
     json: {
@@ -64,7 +65,8 @@ function picgoServerApi(request: Received): Reply {
 describe('the PicGo API (against fakes of a Chevereto and a PicGo server)', () => {
   let chevereto: FakeHost
   let picgoServer: FakeHost
-  const upload = (endpoint: string, key = API_KEY) => defineUploader(sendToPicgo(endpoint, key), { timeoutMs: 2000, maxBytes: 1 << 20 }).upload(PNG, 'image/png')
+  const upload = (endpoint: string, key = API_KEY) =>
+    defineUploader(sendToPicgo(endpoint, key), { timeoutMs: 2000, maxBytes: 1 << 20 }).upload(PNG, 'image/png')
   beforeAll(async () => {
     chevereto = await startFakeHost(cheveretoApi)
     picgoServer = await startFakeHost(picgoServerApi)
@@ -88,7 +90,7 @@ describe('the PicGo API (against fakes of a Chevereto and a PicGo server)', () =
     expect(own.url.searchParams.get('key')).toBe(API_KEY)
   })
 
-  it('Chevereto: the image as source (day-named, typed), the answer\'s image.url', async () => {
+  it("Chevereto: the image as source (day-named, typed), the answer's image.url", async () => {
     const url = await upload(`${chevereto.origin}/api/1/upload`)
     const [request] = chevereto.received
     const file = fileIn(request!, 'source')!
@@ -99,18 +101,33 @@ describe('the PicGo API (against fakes of a Chevereto and a PicGo server)', () =
     expect(url).toBe(imageUrlOf(request!))
   })
 
-  it('a PicGo server: the answer\'s result[0]', async () => {
+  it("a PicGo server: the answer's result[0]", async () => {
     const url = await upload(`${picgoServer.origin}/upload`)
     expect(url).toBe(imageUrlOf(picgoServer.received[0]!))
   })
 
   it.each<[string, 'chevereto' | 'picgoServer', Reply | undefined, string]>([
     ['Chevereto, a wrong key', 'chevereto', undefined, 'PicGo refused the upload: Invalid API V1 key (code 100)'],
-    ['Chevereto, a duplicate', 'chevereto', { status: 400, json: { status_code: 400, error: { message: 'Duplicated upload', code: 101 }, status_txt: 'Bad Request' } }, 'PicGo refused the upload: Duplicated upload (code 101)'],
-    ['an older Chevereto (status_txt only)', 'chevereto', { json: { status_code: 403, status_txt: 'Invalid API key' } }, 'PicGo refused the upload: Invalid API key (code 403)'],
+    [
+      'Chevereto, a duplicate',
+      'chevereto',
+      { status: 400, json: { status_code: 400, error: { message: 'Duplicated upload', code: 101 }, status_txt: 'Bad Request' } },
+      'PicGo refused the upload: Duplicated upload (code 101)',
+    ],
+    [
+      'an older Chevereto (status_txt only)',
+      'chevereto',
+      { json: { status_code: 403, status_txt: 'Invalid API key' } },
+      'PicGo refused the upload: Invalid API key (code 403)',
+    ],
     ['a PicGo server, a wrong key', 'picgoServer', undefined, 'the PicGo server refused the upload: Unauthorized'],
     ['a PicGo server, no URL', 'picgoServer', { json: { success: true, result: [] } }, 'PicGo answered without an http(s) URL: nothing'],
-    ['Chevereto, a non-http URL', 'chevereto', { json: { status_code: 200, image: { url: 'data:image/png;base64,AAAA' } } }, 'PicGo answered without an http(s) URL: "data:image/png;base64,AAAA"'],
+    [
+      'Chevereto, a non-http URL',
+      'chevereto',
+      { json: { status_code: 200, image: { url: 'data:image/png;base64,AAAA' } } },
+      'PicGo answered without an http(s) URL: "data:image/png;base64,AAAA"',
+    ],
     ['an error page', 'chevereto', { status: 503, text: 'Service Unavailable' }, 'PicGo answered HTTP 503 without JSON: Service Unavailable'],
   ])('%s: an error with the reason, not retried', async (_name, which, reply, message) => {
     const host = which === 'chevereto' ? chevereto : picgoServer
@@ -126,7 +143,8 @@ describe('picgo through the gateway (UPLOAD_PROVIDER=picgo, PICGO_API_URL a Chev
   let gw: Running
   let openai: OpenAI
   let out: ReturnType<typeof captureOutput>
-  const ask = async () => (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: 'kiwi' }] })).choices[0]!.message.content
+  const ask = async () =>
+    (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: 'kiwi' }] })).choices[0]!.message.content
 
   beforeAll(async () => {
     chevereto = await startFakeHost(cheveretoApi)
@@ -152,7 +170,7 @@ describe('picgo through the gateway (UPLOAD_PROVIDER=picgo, PICGO_API_URL a Chev
     expect(Buffer.from(await fileIn(chevereto.received[0]!, 'source')!.arrayBuffer())).toEqual(generatedPng(0))
   })
 
-  it('a refused upload: still 200, the image as a data URL, Chevereto\'s reason logged', async () => {
+  it("a refused upload: still 200, the image as a data URL, Chevereto's reason logged", async () => {
     chevereto.script.push({ status: 400, json: { status_code: 400, error: { message: 'Duplicated upload', code: 101 }, status_txt: 'Bad Request' } })
     expect(await ask()).toBe(`Echo: kiwi\n\n![image](data:image/png;base64,${generatedPng(0).toString('base64')})\n\n`)
     const warnings = out.lines().filter((line) => line.includes('image upload failed'))
@@ -169,7 +187,13 @@ describe('two uploader plugins listed', () => {
     const chevereto = await startFakeHost(cheveretoApi)
     const out = captureOutput()
     const gw = await startGateway({
-      env: { UPLOAD_PROVIDER: 'picgo', SMMS_SECRET_TOKEN: SMMS_SECRET, PICGO_API_KEY: API_KEY, PICGO_API_URL: `${chevereto.origin}/api/1/upload`, LOG_LEVEL: 'debug' },
+      env: {
+        UPLOAD_PROVIDER: 'picgo',
+        SMMS_SECRET_TOKEN: SMMS_SECRET,
+        PICGO_API_KEY: API_KEY,
+        PICGO_API_URL: `${chevereto.origin}/api/1/upload`,
+        LOG_LEVEL: 'debug',
+      },
       config: { plugins: [imageChat(), smms({ url: `${smmsHost.origin}/api/v2/upload` }), picgo()] },
     })
     try {
@@ -193,15 +217,22 @@ describe('two uploader plugins listed', () => {
 
 describe('picgo options', () => {
   const load = (env: Record<string, string>) =>
-    loadGatewayConfig({ cwd: mkdtempSync(join(tmpdir(), 'gemgate-picgo-')), dotenv: false, env: { ALLOWED_TOKENS: '["sk-picgo-options-token-0001"]', ...env }, overrides: { plugins: [picgo()] } })
+    loadGatewayConfig({
+      cwd: mkdtempSync(join(tmpdir(), 'gemgate-picgo-')),
+      dotenv: false,
+      env: { ALLOWED_TOKENS: '["sk-picgo-options-token-0001"]', ...env },
+      overrides: { plugins: [picgo()] },
+    })
 
-  it('defaults: gemini-balance\'s (UPLOAD_PROVIDER smms, picgo.net), 30 s, 20 MB', async () => {
+  it("defaults: gemini-balance's (UPLOAD_PROVIDER smms, picgo.net), 30 s, 20 MB", async () => {
     const { config } = await load({})
     expect((config.plugins[0] as { options: unknown }).options).toEqual({ provider: 'smms', apiKey: '', url: PICGO_UPLOAD_URL, timeoutSeconds: 30, maxMb: 20 })
   })
 
   it('a PICGO_API_URL that is no http(s) URL stops the start when picgo is the provider, naming the variable', async () => {
-    await expect(load({ UPLOAD_PROVIDER: 'picgo', PICGO_API_URL: 'ftp://img.example.com/upload' })).rejects.toThrow('plugin "picgo": PICGO_API_URL (option url): must be an http(s) URL')
+    await expect(load({ UPLOAD_PROVIDER: 'picgo', PICGO_API_URL: 'ftp://img.example.com/upload' })).rejects.toThrow(
+      'plugin "picgo": PICGO_API_URL (option url): must be an http(s) URL',
+    )
     await expect(load({ UPLOAD_PROVIDER: 'smms', PICGO_API_URL: 'ftp://img.example.com/upload' })).resolves.toBeDefined()
   })
 })

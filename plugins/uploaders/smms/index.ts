@@ -19,7 +19,10 @@ export default definePlugin({
       token: v.optional(v.pipe(v.string(), v.trim()), ''),
       url: v.optional(v.pipe(v.string(), v.trim()), SMMS_UPLOAD_URL),
     }),
-    v.forward(v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || isHttpUrl(o.url), 'must be an http(s) URL'), ['url']),
+    v.forward(
+      v.partialCheck([['provider'], ['url']], (o) => o.provider !== PROVIDER || isHttpUrl(o.url), 'must be an http(s) URL'),
+      ['url'],
+    ),
   ),
   env: {
     provider: UPLOAD_PROVIDER_ENV,

@@ -30,7 +30,19 @@ function smmsApi(request: Received): Reply {
       success: true,
       code: 'success',
       message: 'Upload success.',
-      data: { file_id: 0, width: 1, height: 1, filename: file.name, storename, size: file.size, path: `/${file.name}`, hash: 'Q6vLIbCGZojrMhO2e7BmgFuXRV', url: cdnUrl(request), delete: 'https://sm.ms/delete/Q6vLIbCGZojrMhO2e7BmgFuXRV', page: `https://sm.ms/image/${storename}` },
+      data: {
+        file_id: 0,
+        width: 1,
+        height: 1,
+        filename: file.name,
+        storename,
+        size: file.size,
+        path: `/${file.name}`,
+        hash: 'Q6vLIbCGZojrMhO2e7BmgFuXRV',
+        url: cdnUrl(request),
+        delete: 'https://sm.ms/delete/Q6vLIbCGZojrMhO2e7BmgFuXRV',
+        page: `https://sm.ms/image/${storename}`,
+      },
       RequestId: requestId(),
     },
   }
@@ -40,7 +52,8 @@ const flood = { json: { success: false, code: 'flood', message: 'Upload file fre
 
 describe('sm.ms API v2 (against a fake of it)', () => {
   let host: FakeHost
-  const upload = (token = SECRET) => defineUploader(sendToSmms(`${host.origin}/api/v2/upload`, token), { timeoutMs: 2000, maxBytes: 1 << 20 }).upload(PNG, 'image/png')
+  const upload = (token = SECRET) =>
+    defineUploader(sendToSmms(`${host.origin}/api/v2/upload`, token), { timeoutMs: 2000, maxBytes: 1 << 20 }).upload(PNG, 'image/png')
   beforeAll(async () => {
     host = await startFakeHost(smmsApi)
   })
@@ -60,20 +73,40 @@ describe('sm.ms API v2 (against a fake of it)', () => {
   })
 
   it('an image sm.ms already holds (image_repeated) answers the URL it holds it under', async () => {
-    host.script.push({ json: { success: false, code: 'image_repeated', message: 'Image upload repeated limit, this image exists at: https://i.loli.net/2019/12/16/D5VpWCKFElUsPcR.png', images: 'https://i.loli.net/2019/12/16/D5VpWCKFElUsPcR.png', RequestId: requestId() } })
+    host.script.push({
+      json: {
+        success: false,
+        code: 'image_repeated',
+        message: 'Image upload repeated limit, this image exists at: https://i.loli.net/2019/12/16/D5VpWCKFElUsPcR.png',
+        images: 'https://i.loli.net/2019/12/16/D5VpWCKFElUsPcR.png',
+        RequestId: requestId(),
+      },
+    })
     expect(await upload()).toBe('https://i.loli.net/2019/12/16/D5VpWCKFElUsPcR.png')
   })
 
-  it('a wrong token: an error with sm.ms\'s reason', async () => {
+  it("a wrong token: an error with sm.ms's reason", async () => {
     await expect(upload('not-the-token')).rejects.toThrow('sm.ms refused the upload: Unauthorized. (code unauthorized)')
   })
 
   it.each<[string, Reply, string]>([
     ['the upload limit', flood, 'sm.ms refused the upload: Upload file frequency limit. (code flood)'],
-    ['an older refusal (reason under error)', { json: { success: false, code: 'image_repeated', error: 'Image upload repeated limit.' } }, 'sm.ms refused the upload: Image upload repeated limit. (code image_repeated)'],
-    ['a proxy error page', { status: 502, text: '<html><body>502 Bad Gateway</body></html>' }, 'sm.ms answered HTTP 502 without JSON: <html><body>502 Bad Gateway</body></html>'],
-    ['success without an http(s) URL', { json: { success: true, code: 'success', data: { url: 'javascript:alert(1)' } } }, 'sm.ms answered without an http(s) URL: "javascript:alert(1)"'],
-  ])('%s: an error with sm.ms\'s reason, not retried', async (_name, reply, message) => {
+    [
+      'an older refusal (reason under error)',
+      { json: { success: false, code: 'image_repeated', error: 'Image upload repeated limit.' } },
+      'sm.ms refused the upload: Image upload repeated limit. (code image_repeated)',
+    ],
+    [
+      'a proxy error page',
+      { status: 502, text: '<html><body>502 Bad Gateway</body></html>' },
+      'sm.ms answered HTTP 502 without JSON: <html><body>502 Bad Gateway</body></html>',
+    ],
+    [
+      'success without an http(s) URL',
+      { json: { success: true, code: 'success', data: { url: 'javascript:alert(1)' } } },
+      'sm.ms answered without an http(s) URL: "javascript:alert(1)"',
+    ],
+  ])("%s: an error with sm.ms's reason, not retried", async (_name, reply, message) => {
     host.script.push(reply)
     await expect(upload()).rejects.toThrow(message)
     expect(host.received).toHaveLength(1)
@@ -85,7 +118,8 @@ describe('smms through the gateway (UPLOAD_PROVIDER left at its default, smms)',
   let gw: Running
   let openai: OpenAI
   let out: ReturnType<typeof captureOutput>
-  const ask = async (text = 'banana') => (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: text }] })).choices[0]!.message.content
+  const ask = async (text = 'banana') =>
+    (await openai.chat.completions.create({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: text }] })).choices[0]!.message.content
   const dataMarkdown = (png: Buffer) => `![image](data:image/png;base64,${png.toString('base64')})`
   const warnings = () => out.lines().filter((line) => line.includes('image upload failed'))
 
@@ -116,7 +150,7 @@ describe('smms through the gateway (UPLOAD_PROVIDER left at its default, smms)',
     expect(warnings()).toEqual([])
   })
 
-  it('a refused upload: the answer is still 200, with the image as a data URL, and sm.ms\'s reason is logged', async () => {
+  it("a refused upload: the answer is still 200, with the image as a data URL, and sm.ms's reason is logged", async () => {
     host.script.push(flood)
     expect(await ask()).toBe(`Echo: banana\n\n${dataMarkdown(PNG)}\n\n`)
     expect(host.received).toHaveLength(1) // a refusal is not retried
@@ -124,7 +158,7 @@ describe('smms through the gateway (UPLOAD_PROVIDER left at its default, smms)',
     expect(warnings()[0]).toContain('sm.ms refused the upload: Upload file frequency limit. (code flood)')
   })
 
-  it('a network failure is retried once: the second attempt\'s URL is in the answer', async () => {
+  it("a network failure is retried once: the second attempt's URL is in the answer", async () => {
     host.script.push('reset')
     expect(await ask()).toBe(`Echo: banana\n\n![image](${cdnUrl(host.received[1]!)})\n\n`)
     expect(host.received).toHaveLength(2)
@@ -140,7 +174,15 @@ describe('smms through the gateway (UPLOAD_PROVIDER left at its default, smms)',
 
   it('an image over maxMb is not sent; it stays a data URL', async () => {
     const big = Buffer.alloc(1.5 * 1024 * 1024, 7)
-    const answer = { candidates: [{ content: { role: 'model', parts: [{ text: 'Big:' }, { inlineData: { mimeType: 'image/png', data: big.toString('base64') } }] }, finishReason: 'STOP', index: 0 }] }
+    const answer = {
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ text: 'Big:' }, { inlineData: { mimeType: 'image/png', data: big.toString('base64') } }] },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
+    }
     for (const key of KEYS) gw.upstream.script(key, { json: answer })
     expect(await ask()).toBe(`Big:\n\n${dataMarkdown(big)}\n\n`)
     expect(host.received).toHaveLength(0)
@@ -165,7 +207,10 @@ describe('smms at start', () => {
   it('logs one info line naming the active uploader and its endpoint, never the token', async () => {
     const host = await startFakeHost(smmsApi)
     const out = captureOutput()
-    const gw = await startGateway({ env: { UPLOAD_PROVIDER: 'SMMS', SMMS_SECRET_TOKEN: SECRET, LOG_LEVEL: 'debug' }, config: { plugins: [smms({ url: `${host.origin}/api/v2/upload?from=gemgate` })] } })
+    const gw = await startGateway({
+      env: { UPLOAD_PROVIDER: 'SMMS', SMMS_SECRET_TOKEN: SECRET, LOG_LEVEL: 'debug' },
+      config: { plugins: [smms({ url: `${host.origin}/api/v2/upload?from=gemgate` })] },
+    })
     try {
       const mine = out.lines().filter((line) => line.includes('gemgate:smms'))
       expect(mine).toEqual([`[info] [gemgate:smms] images in answers are uploaded to sm.ms (${host.origin}/api/v2/upload)`])

@@ -11,7 +11,8 @@ export interface Rewrite {
  * all a well-configured client's request costs. A native call needs its `:action` (`POST …/models/x` alone is the
  * sloppy kind); reads name a model (or a long-running operation of one) or none.
  */
-const NATIVE_CALL = /^\/(?:gemini\/|vertex-express\/)?v1beta\/models\/[A-Za-z0-9._-]+:(?:generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/
+const NATIVE_CALL =
+  /^\/(?:gemini\/|vertex-express\/)?v1beta\/models\/[A-Za-z0-9._-]+:(?:generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/
 const NATIVE_READ = /^\/(?:gemini\/|vertex-express\/)?v1beta\/models(?:\/[A-Za-z0-9._-]+(?:\/operations\/[A-Za-z0-9_-]+)?)?$/
 const OPENAI_READ = /^\/(?:hf\/|openai\/)?v1\/models(?:\/.+)?$/
 const OPENAI = /^\/(?:hf\/)?v1\/(?:chat\/completions|embeddings|images\/generations|audio\/speech|models|responses(?:\/.*)?|messages(?:\/count_tokens)?)$/
@@ -58,11 +59,15 @@ export function normalizeRequestPath(method: string, path: string, search: strin
   if (PROTECTED.test(path) || UNSAFE.test(path)) return undefined
   const lower = path.toLowerCase()
   const target =
-    lower.includes('generatecontent') || lower.includes('v1beta/models') ? native(method, path, lower, search)
-    : lower.includes('/openai/') ? openai('/openai/v1', method, path, after(lower, '/openai/'))
-    : lower.includes('/v1/') ? openai('/v1', method, path, after(lower, '/v1/'))
-    : method === 'POST' && lower.includes('/chat/completions') ? '/v1/chat/completions'
-    : bareResource(method, path, lower)
+    lower.includes('generatecontent') || lower.includes('v1beta/models')
+      ? native(method, path, lower, search)
+      : lower.includes('/openai/')
+        ? openai('/openai/v1', method, path, after(lower, '/openai/'))
+        : lower.includes('/v1/')
+          ? openai('/v1', method, path, after(lower, '/v1/'))
+          : method === 'POST' && lower.includes('/chat/completions')
+            ? '/v1/chat/completions'
+            : bareResource(method, path, lower)
   return typeof target === 'string' ? { path: target, search } : target
 }
 

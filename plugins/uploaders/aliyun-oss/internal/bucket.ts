@@ -84,7 +84,11 @@ function parseEndpoint(raw: string, variable: string): Endpoint {
 
 /** `cn-shanghai` from `oss-cn-shanghai[-internal].aliyuncs.com` (the global acceleration hosts name none). */
 function regionOfHost(endpoint: string): string | undefined {
-  const host = endpoint.trim().toLowerCase().replace(/^https?:\/\//, '').split(/[/:]/)[0]
+  const host = endpoint
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .split(/[/:]/)[0]
   const region = /^oss-([a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com$/.exec(host ?? '')?.[1]
   return region?.startsWith('accelerate') ? undefined : region
 }
