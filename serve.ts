@@ -32,6 +32,9 @@ async function main(): Promise<void> {
     // the resumable upload's bytes), before it reads a byte.
     // WebSocket routes of the app (defineWebSocketHandler) are upgraded here, on Node and on Bun alike.
     plugins: [websockets({})],
+    // Connections a busy event loop has not accepted yet wait in the kernel: Node's default of 511 resets the rest
+    // when thousands of clients connect at once (the 2,048-stream burst); the kernel caps this at somaxconn.
+    node: { backlog: 4096 },
   })
   await server.ready()
   logger.ready(`gemgate listening on ${server.url} with ${gateway.pool.keys.length} key(s)${loaded.configFile ? `, config ${loaded.configFile}` : ''}`)

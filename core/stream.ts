@@ -83,7 +83,11 @@ export class EventStream implements AsyncIterable<Payload> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Payload> {
-    for await (const batch of this[BATCHES]) yield* batch.payloads
+    for await (const batch of this[BATCHES]) {
+      // Payloads made as they are asked for and kept by no one else: a reader that parses each event holds one at a time.
+      if (batch.sse) for (const text of batch.textsOnce()) yield Payload.fromText(text)
+      else yield* batch.payloads
+    }
   }
 }
 
