@@ -1,5 +1,4 @@
 import { GoogleGenAI, Modality, Type, type LiveServerMessage, type Session } from '@google/genai'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+import { startBunGateway, type BunGateway } from '../../test/e2e/bun-gateway.ts'
 import { KEYS, TOKEN, startGateway, type Running } from '../../test/e2e/harness.ts'
 import { startFakeUpstream, type FakeUpstream } from '../../test/fake-upstream/index.ts'
 import live from './index.ts'
@@ -386,55 +386,22 @@ describe('time limits', () => {
 /** `bun serve.ts` with this plugin listed: Bun.serve upgrades through the same crossws plugin, Bun's `ws` goes upstream. */
 describe('on Bun', () => {
   let upstream: FakeUpstream
-  let child: ChildProcess
+  let gateway: BunGateway | undefined
   let url = ''
-  let output = ''
 
   beforeAll(async () => {
     upstream = await startFakeUpstream()
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo
-        probe.close(() => resolve(port))
-      })
-    })
-    url = `http://127.0.0.1:${port}`
     const dir = mkdtempSync(join(tmpdir(), 'gemgate-live-bun-'))
     writeFileSync(
       join(dir, 'gateway.config.ts'),
       `import live from ${JSON.stringify(join(process.cwd(), 'plugins/live/index.ts'))}\nexport default { plugins: [live()] }\n`,
     )
-    child = spawn(join(process.cwd(), 'node_modules/.bin/bun'), ['--no-env-file', join(process.cwd(), 'serve.ts')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        API_KEYS: JSON.stringify(KEYS),
-        ALLOWED_TOKENS: TOKEN,
-        BASE_URL: upstream.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dir,
-        CHECK_INTERVAL_HOURS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    child.stdout!.on('data', (data) => (output += data))
-    child.stderr!.on('data', (data) => (output += data))
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${url}/health`).then(
-          (res) => res.ok,
-          () => false,
-        )
-      )
-        return
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    throw new Error(`bun did not start:\n${output}`)
+    gateway = await startBunGateway(upstream.url, { cwd: dir })
+    url = gateway.url
   }, 20_000)
 
   afterAll(async () => {
-    child?.kill('SIGTERM')
+    gateway?.stop()
     await upstream?.close()
   })
 

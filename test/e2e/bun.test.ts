@@ -1,63 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
+import { startBunGateway, type BunGateway } from './bun-gateway.ts'
 import { KEYS, TOKEN, userText } from './harness.ts'
-
-const BUN = join(process.cwd(), 'node_modules/.bin/bun')
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 /** `bun serve.ts`: the same gateway on the Bun runtime (Bun.serve, Bun's fetch, bun:sqlite). */
 describe('on Bun', () => {
   let upstream: FakeUpstream
-  let child: ChildProcess
+  let gateway: BunGateway | undefined
   let url = ''
-  let output = ''
 
   beforeAll(async () => {
     upstream = await startFakeUpstream()
-    const port = await freePort()
-    url = `http://127.0.0.1:${port}`
-    child = spawn(BUN, ['--no-env-file', 'serve.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        API_KEYS: JSON.stringify(KEYS),
-        ALLOWED_TOKENS: TOKEN,
-        BASE_URL: upstream.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-bun-')),
-        CHECK_INTERVAL_HOURS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    child.stdout!.on('data', (d) => (output += d))
-    child.stderr!.on('data', (d) => (output += d))
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        return
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error(`bun did not start:\n${output}`)
+    gateway = await startBunGateway(upstream.url)
+    url = gateway.url
   }, 20_000)
 
   afterAll(async () => {
-    child?.kill('SIGTERM')
+    gateway?.stop()
     await upstream?.close()
   })
 
