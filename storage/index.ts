@@ -26,3 +26,11 @@ export {
   type RetentionSchedule,
 } from './retention.ts'
 export { createStateStorage, type StateStorageOptions } from './state.ts'
+export { writeRequestRows, LATENCY_BOUNDS_MS, HOUR_MS, DAY_MS } from './rollups.ts'
+export { createStatsQueries, percentiles } from './stats.ts'
+export { createLogQueries } from './log-queries.ts'
+export { createKeyStore } from './key-store.ts'
+export { createTokenStore } from './token-store.ts'
+export { createSettingsStore } from './settings-store.ts'
+export type { StoreOptions } from './internal/sql.ts'
+export type * from './queries.ts'

@@ -1,11 +1,13 @@
 // Request and error logs leave the request path through an in-memory queue and reach the database in
 // multi-row INSERTs, one drain at a time, on an unref'd timer. A slow database makes the queue grow; a failing one
 // gets its batch back at the front of the queue and a retry with backoff. Memory is bounded: past maxQueued rows
-// (or maxQueuedBytes of error text) the oldest rows are dropped and counted, with one warning per burst.
+// (or maxQueuedBytes of error text) the oldest rows are dropped and counted, with one warning per burst. Request
+// rows also feed the statistics rollups (rollups.ts), in the same transaction.
 import { consola } from 'consola'
 import type { Primitive } from 'db0'
 import type { GatewayDatabase } from './db.ts'
 import { ERROR_COLUMNS, REQUEST_COLUMNS, RowQueue, insertSql, isDataError, queuedError, requestValues, type QueuedError } from './log-rows.ts'
+import { writeRequestRows } from './rollups.ts'
 
 export interface RequestLogRow {
   /** Epoch ms of the attempt start. */
@@ -155,9 +157,10 @@ export function createLogWriter(database: GatewayDatabase, options: LogWriterOpt
     }
   }
 
+  /** Request rows land together with their statistics (rollups.ts): both or neither, so a retry never counts twice. */
   async function insert(table: Table, rows: Primitive[][]): Promise<void> {
-    const columns = table === 'request_logs' ? REQUEST_COLUMNS : ERROR_COLUMNS
-    await database.db.prepare(insertSql(table, columns, rows.length)).run(...rows.flat())
+    if (table === 'request_logs') await writeRequestRows(database, rows)
+    else await database.db.prepare(insertSql(table, ERROR_COLUMNS, rows.length)).run(...rows.flat())
   }
 
   /** Error rows hold memory until they are written or dropped. */
@@ -250,8 +253,12 @@ export function createLogWriter(database: GatewayDatabase, options: LogWriterOpt
     return count
   }
 
-  /** Writes the rows queued when it starts, batch by batch, yielding to the event loop between batches. */
+  /**
+   * Writes the rows queued when it starts, batch by batch, yielding to the event loop between batches. Not before
+   * the schema is up to date: a migration that rolls up the logs already there must not race rows rolled up here.
+   */
   async function drain(): Promise<void> {
+    if (!database.isReady()) return
     let budget = requests.length + errors.length
     while (budget > 0 && !database.db.disposed) {
       const before = written + dropped

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createLogWriter, type ErrorLogRow, type GatewayDatabase, type LogWriter, type LogWriterOptions, type RequestLogRow } from '../../storage/index.ts'
 import { backends, clearLogs, count, type Backend } from './backends.ts'
+import { recordStatements } from './statements.ts'
 
 const T0 = 1_764_000_000_000
 
@@ -74,16 +75,16 @@ describe.each(backends())('log writer on $name', (backend: Backend) => {
     await backend.teardown()
   })
 
-  it('writes rows in multi-row INSERTs, one statement per batch per table, and counts them', async () => {
+  it('writes rows in multi-row INSERTs, one statement per batch per table (+ one upsert per rollup table), and counts them', async () => {
     const { writer } = make({ batchSize: 200 })
-    const prepare = vi.spyOn(database.db, 'prepare')
+    const recorder = await recordStatements(database)
     for (let i = 0; i < 450; i++) writer.request(requestRow(i))
     for (let i = 0; i < 3; i++) writer.error(errorRow(i, i === 1 ? { status: null, requestBody: '{"contents":[]}' } : {}))
     expect(writer.stats()).toEqual({ queued: 453, written: 0, dropped: 0, failedBatches: 0 })
     await writer.flush()
-    const inserts = prepare.mock.calls.map(([sql]) => sql.match(/^INSERT INTO (\w+)/)?.[1]).filter(Boolean)
-    prepare.mockRestore()
-    expect(inserts).toEqual(['request_logs', 'error_logs', 'request_logs', 'request_logs'])
+    recorder.restore()
+    const requests = ['request_logs', 'stats_hourly', 'stats_daily']
+    expect(recorder.inserts()).toEqual([...requests, 'error_logs', ...requests, ...requests])
     expect(writer.stats()).toEqual({ queued: 0, written: 453, dropped: 0, failedBatches: 0 })
     expect(await count(database, 'request_logs')).toBe(450)
     expect(await count(database, 'error_logs')).toBe(3)
