@@ -4,7 +4,7 @@
  */
 import { watch } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { toNodeHandler } from 'h3/node'
+import { toNodeHandler } from 'srvx/node'
 import { createJiti } from 'jiti'
 import { listen } from 'listhen'
 import type { Gateway } from './core/gateway.ts'
@@ -18,11 +18,11 @@ let handler: NodeHandler = (_req, res) => res.writeHead(503).end('gemgate is sta
 async function build(): Promise<{ port: number; host: string }> {
   // Core imported once per build: what the config and its plugins import as `gemgate` is this very copy.
   const { loadGatewayConfig, createGateway } = await jiti.import<typeof import('./core/index.ts')>('./core/index.ts')
-  const { config } = await loadGatewayConfig()
-  const next = await createGateway(config)
+  const { config, layers } = await loadGatewayConfig()
+  const next = await createGateway(config, { layers })
   const previous = gateway
   gateway = next
-  handler = toNodeHandler(next.app) as NodeHandler
+  handler = toNodeHandler(next.fetch) as NodeHandler
   await previous?.close()
   return { port: config.port, host: config.host }
 }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { plugin as websockets } from 'crossws/server'
-import { serve } from 'h3'
+import { serve } from 'srvx'
 import { ConfigError, loadGatewayConfig } from './core/config/load.ts'
 import { createGateway } from './core/gateway.ts'
 import { createLogger } from './core/logger.ts'
@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   const { config } = loaded
   const logger = createLogger(config.logLevel)
   if (built.changed) logger.warn('gateway.config.ts changed since dist/ was built: compiled in memory this time (`npm start` rebuilds first)')
-  const gateway = await createGateway(config, { logger })
-  const server = serve(gateway.app, {
+  const gateway = await createGateway(config, { logger, layers: loaded.layers })
+  const server = serve({
+    fetch: gateway.fetch,
     port: config.port,
     hostname: config.host,
     silent: true,

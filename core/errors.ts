@@ -14,6 +14,8 @@ export class GatewayError extends Error {
   readonly upstreamBody?: string
   /** The request field at fault, for dialects that report it (OpenAI `param`). */
   readonly param?: string
+  /** The pipeline's log stage has logged the request this error ends (so a route does not log it again). */
+  logged?: boolean
 
   constructor(
     status: number,

@@ -1,261 +1,259 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ConsolaInstance } from 'consola'
-import { H3 } from 'h3'
+import type { H3 } from 'h3'
 import type { Storage } from 'unstorage'
 import {
+  createKeyStore,
+  createLogQueries,
   createLogWriter,
+  createSettingsStore,
   createStateStorage,
+  createStatsQueries,
+  createTokenStore,
   obtainDeploymentSecret,
   openDatabaseWhenReachable,
-  scheduleRetention,
   type DatabaseOptions,
   type GatewayDatabase,
   type LogWriter,
+  type StoredKey,
+  type StoredToken,
 } from '../storage/index.ts'
-import { checkTokenStrength } from './config/tokens.ts'
+import { ConfigError, resolveConfig, type ConfigLayers, type ConfigSource, type SavedSettings } from './config/load.ts'
 import type { ResolvedConfig } from './config/schema.ts'
-import { corsMiddleware } from './cors.ts'
+import { checkTokenStrength } from './config/tokens.ts'
+import type { GatewayControl } from './control.ts'
+import { createAdminToken } from './control/admin-token.ts'
+import { createKeyControl } from './control/keys.ts'
+import { createSettingsControl } from './control/settings.ts'
+import { createTokenControl } from './control/tokens.ts'
+import { buildGeneration, type Generation } from './generation.ts'
 import { createIdHasher, type IdOf } from './identity.ts'
-import { dialectForPath } from './dialects/for-path.ts'
-import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
-import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
-import { registerOpenAIRoutes } from './dialects/openai/index.ts'
-import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
-import { registerResponsesRoutes } from './dialects/responses/index.ts'
-import { createMediaFetcher } from './dialects/shared/media.ts'
-import type { RouteCall } from './dialects/shared/route.ts'
-import type { DialectRouteDeps } from './dialects/types.ts'
-import type { GatewayRequest } from './context.ts'
-import { GatewayError } from './errors.ts'
-import { createKeyProbe } from './keys/check.ts'
-import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
-import { KeyPool } from './keys/pool.ts'
-import { scheduleRecheck, type Recheck } from './keys/recheck.ts'
+import { createKeyEventLog } from './keys/events.ts'
+import type { KeyPool } from './keys/pool.ts'
+import type { Recheck } from './keys/recheck.ts'
 import { createKeyHealthStore } from './keys/store.ts'
-import { createLogger } from './logger.ts'
-import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, placeStages, type Stage, type StageName } from './pipeline.ts'
-import type { ModelVariant, Plugin, PluginContext, PluginRequest } from './plugin.ts'
-import { startPlugins, type StartedPlugins } from './plugins/host.ts'
-import { createKeySender } from './plugins/send.ts'
-import { createPluginKeys } from './plugins/keys.ts'
-import { createPluginRouter } from './plugins/router.ts'
-import { variantModels } from './plugins/variants.ts'
-import { createRunner, type Runner, type RunRequest } from './run.ts'
-import { ServiceRegistry } from './services.ts'
-import { authStage, createAuthenticator } from './stages/auth.ts'
-import { keySelectStage } from './stages/key-select.ts'
-import { logStage } from './stages/log.ts'
-import { modelFilterStage } from './stages/model-filter.ts'
-import { streamOptimizerStage } from './stages/stream-optimizer.ts'
-import { transformStage } from './stages/transform.ts'
-import { upstreamStage } from './stages/upstream.ts'
-import { createUpstreamClient } from './upstream/client.ts'
-import { createGeminiCall } from './upstream/gemini.ts'
-import { createOperationTable } from './upstream/operations.ts'
-import type { UpstreamCall } from './upstream/types.ts'
-import { createProxyChooser } from './upstream/proxies.ts'
+import { createLogger, setLogLevel } from './logger.ts'
+import type { RunRequest } from './run.ts'
+import { createScheduler } from './scheduler.ts'
+import type { ServiceRegistry } from './services.ts'
+import { createProxyCheck } from './upstream/proxy-check.ts'
 
 export interface GatewayOptions {
   logger?: ConsolaInstance
+  /**
+   * What the config was loaded from (loadGatewayConfig's `layers`): settings saved in the console are merged into
+   * them. Without it, the config given is taken as if it were gateway.config.ts.
+   */
+  layers?: ConfigLayers
 }
 
 export interface Gateway {
-  app: H3
-  config: ResolvedConfig
-  pool: KeyPool
-  services: ServiceRegistry
+  /** Serves requests with whatever generation is current: what a server is given (`serve({ fetch: gateway.fetch })`). */
+  fetch(request: Request): Response | Promise<Response>
+  /** The current generation's app (a reload replaces it; serve `fetch`, not this). */
+  readonly app: H3
+  readonly config: ResolvedConfig
+  /** The gateway's own key pool (API_KEYS and keys added in the console). */
+  readonly pool: KeyPool
+  readonly services: ServiceRegistry
+  readonly recheck: Recheck
+  /** Runs a decoded request through the current pipeline; dialect routes of plugins use it too. */
+  readonly run: RunRequest
   database: GatewayDatabase
   logs: LogWriter
   state: Storage
-  recheck: Recheck
   /** The id of a key or client token in this deployment (logs, key state): an HMAC under the deployment secret. */
   idOf: IdOf
-  /** Runs a decoded request through the pipeline; dialect routes of plugins use it too. */
-  run: RunRequest
+  /** The operator's capabilities (what the console uses); plugins get the same as `ctx.control`. */
+  control: GatewayControl
+  /** Builds a generation from the config and the saved settings as they are now, and swaps it in. */
+  reload(): Promise<void>
   close(): Promise<void>
 }
 
-/** Builds the whole gateway from resolved config: storage, key pool, pipeline, routes, background jobs. */
-export async function createGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger(config.logLevel)
-  const order: readonly string[] = config.pipeline ?? DEFAULT_PIPELINE
-  checkPipelineOrder(order) // before anything is opened, so a bad order leaves nothing behind
-  for (const warning of checkTokenStrength(config).warnings) logger.warn(warning)
-  // A database that is down at start does not stop the gateway: rows queue until it is back (then land at once).
-  const database = await openDatabaseWhenReachable(databaseOptions(config), { logger: logger.withTag('database') })
-  const idOf = createIdHasher((await obtainDeploymentSecret(database, { dataDir: config.dataDir, logger: logger.withTag('identity') })).secret)
+/**
+ * Builds the whole gateway: what lives as long as the process (database, log queue, shared state, scheduler, the
+ * operator's controls), and the first generation from the config and the settings saved in the console.
+ */
+export async function createGateway(initial: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(initial.logLevel)
+  const layers: ConfigLayers = options.layers ?? { file: { ...initial }, env: { values: {}, sources: new Map() }, rawEnv: {}, overrides: {} }
+  for (const warning of checkTokenStrength(initial).warnings) logger.warn(warning)
+  // A database that is down at start does not stop the gateway: rows queue until it is back (then land at once),
+  // and the console's keys, tokens and settings apply then.
+  const database = await openDatabaseWhenReachable(databaseOptions(initial), { logger: logger.withTag('database') })
+  const idOf = createIdHasher((await obtainDeploymentSecret(database, { dataDir: initial.dataDir, logger: logger.withTag('identity') })).secret)
   const logs = createLogWriter(database, { logger: logger.withTag('logs') })
-  if (!database.isReady()) void database.ready.then(() => logs.flush())
-  const retention = scheduleRetention(
-    database,
-    {
-      errorLogs: { enabled: config.autoDeleteErrorLogsEnabled, days: config.autoDeleteErrorLogsDays },
-      requestLogs: { enabled: config.autoDeleteRequestLogsEnabled, days: config.autoDeleteRequestLogsDays },
-    },
-    { logger: logger.withTag('retention') },
-  )
-
-  const state = createStateStorage({ redisUrl: config.redisUrl, logger: logger.withTag('state'), onReconnect: () => void healthStore.flush() })
+  const state = createStateStorage({ redisUrl: initial.redisUrl, logger: logger.withTag('state'), onReconnect: () => void healthStore.flush() })
   const healthStore = createKeyHealthStore(state, {
     onError: (error) => logger.warn('key state storage failing, kept in memory meanwhile:', error instanceof Error ? error.message : error),
     onRecover: () => logger.info('key state storage works again'),
   })
-  const pool = new KeyPool(config.apiKeys, { maxFailures: config.maxFailures, onChange: healthStore.save, idOf })
-  await healthStore.load(pool)
-  if (pool.keys.length === 0) logger.warn('API_KEYS is empty: every model request will answer 503 until keys are added.')
+  const settingsStore = createSettingsStore(database)
+  const keyStore = createKeyStore(database)
+  const tokenStore = createTokenStore(database)
+  const events = createKeyEventLog({ logger: logger.withTag('keys') })
+  const scheduler = createScheduler({ timezone: initial.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, logger: logger.withTag('jobs') })
 
-  const services = new ServiceRegistry()
-  const authenticate = createAuthenticator(
-    config.allowedTokens.includes(config.authToken) ? config.allowedTokens : [...config.allowedTokens, config.authToken],
-    idOf,
-  )
-  const guards = { authenticate, filteredModels: new Set(config.filteredModels), maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024 }
-  // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
-  let runner: Runner | undefined
-  let send: PluginContext['send'] | undefined
-  // The same: the fixed request that settles doubtful refusals goes through the plugins' operations.
-  let confirm: ConfirmRefusal | undefined
-  const chooseProxy = createProxyChooser(config.proxies, config.proxiesUseConsistencyHash)
-  // Pools plugins made (a paid key, Vertex keys): re-checked with the gateway's own.
-  const pluginPools: KeyPool[] = []
-  const plugins = await startPlugins(config.plugins as Plugin[], {
-    logger,
-    services,
-    state,
-    database,
-    settings: {
-      baseUrl: config.baseUrl,
-      testModel: config.testModel,
-      maxRetries: config.maxRetries,
-      timeoutSeconds: config.timeoutSeconds,
-      dataDir: config.dataDir,
-    },
-    run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
-    answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),
-    createKeyPool: (secrets, options) => {
-      const own = new KeyPool(secrets, { maxFailures: config.maxFailures, onChange: healthStore.save, idOf, baseUrl: options?.baseUrl })
-      void healthStore.load(own)
-      pluginPools.push(own)
-      return own
-    },
-    // Bound once the upstream client exists, like `run`.
-    send: (keyId, request) => send!(keyId, request),
-    keys: createPluginKeys({ pool, confirm: (...args) => confirm!(...args), customHeaders: config.customHeaders, chooseProxy }),
-    logs,
-  }).catch(async (error) => {
-    await Promise.allSettled([state.dispose(), logs.close(), database.close()])
-    retention.stop()
-    throw error
-  })
-  const hooks = plugins.hooks
+  let current: Generation
+  let saved: SavedSettings = {}
+  let sources: Record<string, ConfigSource> = {}
+  let stored: { keys: readonly StoredKey[]; tokens: readonly StoredToken[] } = { keys: [], tokens: [] }
+  const retiring = new Set<Generation>()
 
-  const client = await createUpstreamClient({ timeoutMs: config.timeoutSeconds * 1000 })
-  const operations = createOperationTable(hooks.flatMap((plugin) => (plugin.operations ? [plugin.operations] : [])))
-  const geminiCall = createGeminiCall({
-    client,
-    baseUrl: config.baseUrl,
-    customHeaders: config.customHeaders,
-    chooseProxy,
-    operations,
-  })
-  send = createKeySender({ client, pools: () => [pool, ...pluginPools], baseUrl: config.baseUrl, customHeaders: config.customHeaders, chooseProxy })
-  // The first plugin listed is the outermost wrapper.
-  const call = hooks.reduceRight<UpstreamCall>((inner, plugin) => plugin.wrapUpstream?.(inner) ?? inner, geminiCall)
+  const build = (config: ResolvedConfig) =>
+    buildGeneration(config, {
+      logger,
+      database,
+      logs,
+      state,
+      idOf,
+      healthStore,
+      storedKeys: stored.keys,
+      storedTokens: stored.tokens,
+      control,
+      onKeyEvent: (pool, event) => events.record({ ...event, pool }),
+    })
 
-  const probe = createKeyProbe({ call: geminiCall, services, logs, logger })
-  confirm = createRefusalConfirmer({ probe, testModel: config.testModel })
-  const stages: Record<StageName, Stage> = {
-    auth: authStage(authenticate),
-    'model-filter': modelFilterStage(config.filteredModels, plugins.variants),
-    transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
-    log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),
-    'stream-optimizer': streamOptimizerStage(config.streamOptimizer),
-    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm, operations }),
-    upstream: upstreamStage(call),
+  /** Swaps in a built generation; the one it replaces finishes what it is serving, then is disposed. */
+  const swapIn = (next: Generation, nextSources: Record<string, ConfigSource>) => {
+    const previous = current
+    current = next
+    sources = nextSources
+    setLogLevel(logger, next.config.logLevel)
+    scheduler.setJobs(next.jobs)
+    retiring.add(previous)
+    setTimeout(() => void retire(previous), Math.min(next.config.timeoutSeconds, MAX_RETIRE_SECONDS) * 1000).unref()
   }
-  const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))
-  runner = createRunner({
-    pipeline: composePipeline(
-      placeStages(
-        order.map((name) => stages[name]),
-        placed,
-      ),
-    ),
-    services,
-    logger,
-  })
-  const run = runner.respond
+  const retire = async (generation: Generation) => {
+    if (!retiring.delete(generation)) return
+    await generation.dispose().catch((error) => logger.warn('disposing the previous generation failed:', error))
+  }
 
-  const recheck = scheduleRecheck({
-    pools: () => [pool, ...pluginPools],
-    intervalHours: config.checkIntervalHours,
-    concurrency: config.keyCheckConcurrency,
-    check: (key, owner) => probe(key, { operation: 'generateContent', model: config.testModel, baseUrl: owner.baseUrl }),
-    onError: (error) => logger.warn('key re-check failed:', error),
-  })
+  // Reloads run one at a time, each from what is stored when it starts.
+  let reloading: Promise<unknown> = Promise.resolve()
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = reloading.then(work, work)
+    reloading = next.catch(() => undefined)
+    return next
+  }
+  /**
+   * Builds from `nextSaved` (or what is stored) and swaps in; `persist` runs once the build worked, and nothing is
+   * swapped (or saved) when either fails.
+   */
+  const apply = (
+    nextSaved?: SavedSettings,
+    persist?: () => Promise<void>,
+    resolve = async (settings: SavedSettings) => ({ settings, ...resolveConfig(layers, settings) }),
+  ) =>
+    serially(async () => {
+      stored = { keys: await keyStore.list(), tokens: await tokenStore.list() }
+      const { settings, ...resolved } = await resolve(nextSaved ?? (await settingsStore.load()))
+      const next = await build(resolved.config)
+      try {
+        await persist?.()
+      } catch (error) {
+        await next.dispose()
+        throw error
+      }
+      saved = settings
+      swapIn(next, resolved.sources)
+    })
 
-  // Cooldowns that ran out leave memory and shared storage even for models nobody asks for any more.
-  const sweeper = setInterval(() => pool.sweep(), POOL_SWEEP_MS)
-  sweeper.unref()
-
-  const rewriters = hooks.filter((plugin) => plugin.rewriteUrl)
-  const app = new H3({
-    // h3 picks the route right after onRequest (app.use middleware runs once it has, too late to change it).
-    onRequest:
-      rewriters.length === 0
-        ? undefined
-        : (event) => {
-            for (const plugin of rewriters) event.url = plugin.rewriteUrl!(event.url, event.req.method) ?? event.url
-          },
-    onError(error, event) {
-      if (error.status >= 500 || !error.status) logger.error('unhandled error', error)
-      return dialectForPath(event.url.pathname).error(
-        new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message),
-        event,
-      )
-    },
-  })
-  app.use(corsMiddleware())
-  app.get('/health', () => ({ status: 'healthy' }))
-  const routeDeps: DialectRouteDeps = {
-    run,
-    config,
-    pluginModels: pluginModels(hooks, plugins.variants),
-    guards,
-    operations,
-    fetchMedia: createMediaFetcher({
-      timeoutMs: config.mediaFetchTimeoutSeconds * 1000,
-      maxBytes: config.mediaFetchMaxMb * 1024 * 1024,
-      allowPrivate: config.mediaFetchAllowPrivate,
+  /** After the console changed something: this instance reloads, and the version other instances watch moves. */
+  const changed = async (work: Promise<void>) => {
+    await work
+    await settingsStore.touch().catch((error) => logger.warn('could not record the settings change for other instances:', error))
+  }
+  const control: GatewayControl = {
+    keys: createKeyControl({ generation: () => current, store: keyStore, reload: () => changed(apply()), idOf }),
+    settings: createSettingsControl({
+      layers,
+      saved: () => saved,
+      sources: () => sources,
+      config: () => current.config,
+      store: settingsStore,
+      apply: (next, persist) => changed(apply(next, persist)),
     }),
+    tokens: createTokenControl({ store: tokenStore, config: () => current.config, idOf, reload: () => changed(apply()) }),
+    adminToken: createAdminToken({ config: initial, layers, dataDir: initial.dataDir }),
+    logs: createLogQueries(database),
+    stats: createStatsQueries(database),
+    jobs: scheduler,
+    events,
+    proxies: createProxyCheck({ proxies: () => current.config.proxies, target: () => new URL(current.config.baseUrl).origin }),
+    get plugins() {
+      return current.plugins
+    },
   }
-  registerGeminiRoutes(app, routeDeps)
-  registerOpenAIRoutes(app, routeDeps)
-  registerOpenAIPassthroughRoutes(app, routeDeps)
-  registerAnthropicRoutes(app, routeDeps)
-  registerResponsesRoutes(app, routeDeps)
-  const router = createPluginRouter(app, guards)
-  for (const plugin of hooks) plugin.routes?.(router)
-  app.all('/**', (event) => dialectForPath(event.url.pathname).error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
+
+  /** The settings saved in the console that still hold: one that no longer does (a plugin's option gone) is left out, and said so. */
+  const savedThatHold = async (): Promise<{ settings: SavedSettings; config: ResolvedConfig; sources: Record<string, ConfigSource> }> => {
+    let settings = await settingsStore.load()
+    try {
+      return { settings, ...resolveConfig(layers, settings) }
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      logger.warn(`settings saved in the console that no longer hold are ignored:\n${error.message}`)
+      const bad = new Set(error.problems.map((problem) => problem.path))
+      settings = Object.fromEntries(Object.entries(settings).filter(([path]) => !bad.has(path) && !bad.has(path.split('.')[0]!)))
+      return { settings, ...resolveConfig(layers, settings) }
+    }
+  }
+  // What the console saved (settings, keys, tokens) applies from the start when the database answers, else once it is back.
+  let first = { config: initial, sources: resolveConfig(layers).sources }
+  try {
+    if (database.isReady()) {
+      stored = { keys: await keyStore.list(), tokens: await tokenStore.list() }
+      const held = await savedThatHold()
+      saved = held.settings
+      first = held
+    }
+    current = await build(first.config)
+  } catch (error) {
+    await Promise.allSettled([state.dispose(), logs.close(), database.close()])
+    scheduler.stop()
+    throw error
+  }
+  sources = first.sources
+  scheduler.setJobs(current.jobs)
+  if (!database.isReady()) {
+    void database.ready
+      .then(() => logs.flush())
+      .then(() => apply(undefined, undefined, savedThatHold))
+      .catch((error) => logger.error('settings saved in the console could not be applied:', error))
+  }
+  if (current.pools[0]!.pool.keys.length === 0) logger.warn('No Gemini API key yet: model requests answer 503 until keys are added (API_KEYS, or the console).')
 
   return {
-    app,
-    config,
-    pool,
-    services,
+    fetch: (request) => current.app.fetch(request),
+    get app() {
+      return current.app
+    },
+    get config() {
+      return current.config
+    },
+    get pool() {
+      return current.pools[0]!.pool
+    },
+    get services() {
+      return current.services
+    },
+    get recheck() {
+      return current.recheck
+    },
+    run: (event, request, dialect, after) => current.run(event, request, dialect, after),
     database,
     logs,
     state,
-    recheck,
     idOf,
-    run,
+    control,
+    reload: () => apply(),
     async close() {
-      recheck.stop()
-      clearInterval(sweeper)
-      retention.stop()
-      await plugins.dispose()
-      await client.close()
+      scheduler.stop()
+      await Promise.allSettled([...retiring].map(retire))
+      await current.dispose()
       await healthStore.flush()
       // A stuck database must not hold shutdown hostage; what is still queued then is lost, and said so.
       const flushed = await Promise.race([logs.close().then(() => true), sleep(SHUTDOWN_FLUSH_MS, undefined, { ref: false }).then(() => false)])
@@ -266,20 +264,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   }
 }
 
-/** The models plugins add to a page of the upstream list: variants of its models, then each plugin's own. */
-function pluginModels(hooks: StartedPlugins['hooks'], variants: readonly ModelVariant[]): DialectRouteDeps['pluginModels'] {
-  const adders = hooks.filter((plugin) => plugin.models)
-  if (adders.length === 0 && variants.length === 0) return undefined
-  return (upstream) => [...variantModels(upstream, variants), ...adders.flatMap((plugin) => plugin.models!(upstream))]
-}
-
-/** A plugin's request as the pipeline takes it: the caller's credentials (auth runs again inside), the model as given. */
-function pluginRequest(call: RouteCall, request: PluginRequest): GatewayRequest {
-  return { ...request, upstreamModel: request.upstreamModel ?? request.model, dialect: request.dialect ?? 'plugin', credentials: call.credentials }
-}
-
 const SHUTDOWN_FLUSH_MS = 10_000
-const POOL_SWEEP_MS = 60_000
+/** A replaced generation is disposed once what it serves has had TIME_OUT to finish, at most this long. */
+const MAX_RETIRE_SECONDS = 600
 
 function databaseOptions(config: ResolvedConfig): DatabaseOptions {
   const db = config.database

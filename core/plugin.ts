@@ -13,6 +13,8 @@ import type { GenerateContentResponse } from './gemini/types.ts'
 import type { Database } from 'db0'
 import type { Migration } from '../storage/index.ts'
 import type { ServiceRegistry } from './services.ts'
+import type { GatewayControl } from './control.ts'
+import type { JobDefinition } from './scheduler.ts'
 import type { OperationSpec, UpstreamCall } from './upstream/types.ts'
 import type { UpstreamRequest, UpstreamResponse } from './upstream/client.ts'
 
@@ -39,6 +41,9 @@ export interface PluginSettings {
   timeoutSeconds: number
   /** DATA_DIR, for plugins that keep files. */
   dataDir: string
+  /** HOST and PORT the gateway listens on (the console's address at the first run). */
+  host: string
+  port: number
 }
 
 /** The gateway's database for a plugin's own tables (SQLite or MySQL, the same one the logs use). */
@@ -108,6 +113,12 @@ export interface PluginContext {
    * `resource`. Nothing is judged or logged: the caller reads the answer (an error body has the key masked in it).
    */
   send(keyId: string, request: PluginSendRequest): Promise<UpstreamResponse>
+  /**
+   * The operator's capabilities over the running gateway: keys of every pool, settings (saved and applied without a
+   * restart), client tokens, the admin token, logs, statistics, jobs, key events, proxies. What the console is built
+   * on; nothing in it returns a secret unless the call is named for it (`keys.reveal`, a token just created).
+   */
+  readonly control: GatewayControl
 }
 
 /** A key of the gateway's pool as a plugin sees it: which one, never the secret. */
@@ -219,7 +230,9 @@ export interface PluginHooks {
    * the client's credentials as for any request. A plugin listed later sees the URL the earlier ones returned.
    */
   rewriteUrl?(url: URL, method: string): URL | undefined
-  /** Release timers and connections at shutdown. */
+  /** Jobs run on a schedule (or on demand from the console) beside the gateway's own, in TIMEZONE. */
+  jobs?: JobDefinition[]
+  /** Release timers and connections at shutdown, and when settings saved in the console rebuild the plugins. */
   dispose?(): MaybePromise<void>
 }
 
@@ -244,7 +257,9 @@ export interface PluginDefinition<S extends ObjectSchema = ObjectSchema> {
   env?: { [K in keyof v.InferOutput<S>]?: EnvOption }
   /** What each option does, for the README's plugin table. */
   docs?: { [K in keyof v.InferOutput<S>]?: string }
-  /** Builds the plugin's hooks from its validated options, once at start. */
+  /** The console refuses to turn this plugin off (the console itself). */
+  alwaysOn?: boolean
+  /** Builds the plugin's hooks from its validated options: at start, and again when settings saved in the console change. */
   setup(options: v.InferOutput<S>, ctx: PluginContext): MaybePromise<PluginHooks>
 }
 

@@ -44,6 +44,7 @@ export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner
       const failure = toGatewayError(error)
       if (failure.status === 500) logger.error(`request ${ctx.id} failed`, error)
       finish(error)
+      failure.logged = true
       throw failure
     }
     if (outcome.kind === 'json') finish()

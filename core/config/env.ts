@@ -62,6 +62,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   b('STREAM_SHORT_TEXT_THRESHOLD', 'streamOptimizer.shortTextThreshold', 'int'),
   b('STREAM_LONG_TEXT_THRESHOLD', 'streamOptimizer.longTextThreshold', 'int'),
   b('STREAM_CHUNK_SIZE', 'streamOptimizer.chunkSize', 'int'),
+  b('TIMEZONE', 'timezone', 'string'),
 ]
 
 export class EnvParseError extends Error {}

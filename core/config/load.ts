@@ -8,16 +8,30 @@ import { checkPipelineOrder } from '../pipeline.ts'
 import type { Plugin } from '../plugin.ts'
 import { PluginOptionsError, resolvePluginOptions } from '../plugins/options.ts'
 import { ConfigSchema, type GatewayConfig, type ResolvedConfig } from './schema.ts'
-import { ENV_BINDINGS, EnvParseError, readEnvOverrides } from './env.ts'
+import { ENV_BINDINGS, EnvParseError, readEnvOverrides, setPath, type EnvOverrides } from './env.ts'
 import { checkTokenStrength } from './tokens.ts'
 
-/** Where an effective value came from; the admin UI shows it beside each setting. */
-export type ConfigSource = 'default' | 'file' | `env:${string}` | 'override'
+/** Where an effective value came from; the console shows it beside each setting. */
+export type ConfigSource = 'default' | 'file' | 'console' | `env:${string}` | 'override'
+
+/** Settings saved in the console: config paths ('maxRetries', 'plugins.search.models') to values. */
+export type SavedSettings = Readonly<Record<string, unknown>>
+
+/** What the effective config is made of, kept so that settings saved later can be merged in without a restart. */
+export interface ConfigLayers {
+  /** gateway.config.ts as written (plugins with the options given there). */
+  readonly file: Record<string, unknown>
+  readonly env: EnvOverrides
+  /** The environment itself: plugins read their own variables from it. */
+  readonly rawEnv: Record<string, string | undefined>
+  readonly overrides: Record<string, unknown>
+}
 
 export interface LoadedConfig {
   config: ResolvedConfig
   sources: Record<string, ConfigSource>
   configFile?: string
+  layers: ConfigLayers
 }
 
 export interface LoadOptions {
@@ -33,17 +47,23 @@ export interface LoadOptions {
 }
 
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(`Invalid configuration:\n${message}`)
+  /** Each problem by config path, for the console ('plugins.search.models', 'maxRetries'). */
+  readonly problems: ReadonlyArray<{ path: string; message: string }>
+  constructor(problems: string | ReadonlyArray<{ path: string; message: string }>) {
+    const list = typeof problems === 'string' ? [{ path: '', message: problems }] : problems
+    super(`Invalid configuration:\n${list.map((problem) => problem.message).join('\n')}`)
     this.name = 'ConfigError'
+    this.problems = list
   }
 }
 
 const GROUPS = new Set(['database', 'streamOptimizer'])
 
 /**
- * Precedence, lowest first: schema defaults < gateway.config.ts < environment (gemini-balance names, .env
- * included) < overrides. Nested groups merge field by field; arrays are replaced, never concatenated.
+ * Precedence, lowest first: schema defaults < gateway.config.ts < settings saved in the console < environment
+ * (gemini-balance names, .env included) < overrides. The environment wins over the console on purpose: a value set
+ * there is pinned, and the console says so (gemini-balance let its database silently beat `.env`).
+ * Nested groups merge field by field; arrays are replaced, never concatenated.
  */
 export async function loadGatewayConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd()
@@ -57,46 +77,69 @@ export async function loadGatewayConfig(options: LoadOptions = {}): Promise<Load
     packageJson: false,
     jitiOptions: await runningPackage(),
   })
-  const fromFile = stripEnvironmentBlocks(fileConfig ?? {})
-
+  const rawEnv = options.env ?? process.env
   let env
   try {
-    env = readEnvOverrides(options.env ?? process.env)
+    env = readEnvOverrides(rawEnv)
   } catch (error) {
     if (error instanceof EnvParseError) throw new ConfigError(error.message)
     throw error
   }
+  const layers: ConfigLayers = { file: stripEnvironmentBlocks(fileConfig ?? {}), env, rawEnv, overrides: (options.overrides ?? {}) as Record<string, unknown> }
+  const { config, sources } = resolveConfig(layers)
+  const existing = configFile && fileConfig && Object.keys(fileConfig).length > 0 ? configFile : undefined
+  return { config, sources, configFile: existing, layers }
+}
 
+/** The effective config from its layers and the console's saved settings; throws a ConfigError naming every problem. */
+export function resolveConfig(layers: ConfigLayers, saved: SavedSettings = {}): { config: ResolvedConfig; sources: Record<string, ConfigSource> } {
+  const { core: savedCore, plugins: savedPlugins } = splitSaved(saved)
   const sources: Record<string, ConfigSource> = {}
   const merged: Record<string, unknown> = {}
-  mergeLayer(merged, fromFile, sources, () => 'file')
-  mergeLayer(merged, env.values, sources, (path) => `env:${env.sources.get(path)}`)
-  mergeLayer(merged, (options.overrides ?? {}) as Record<string, unknown>, sources, () => 'override')
+  mergeLayer(merged, layers.file, sources, () => 'file')
+  mergeLayer(merged, savedCore, sources, () => 'console')
+  mergeLayer(merged, layers.env.values, sources, (path) => `env:${layers.env.sources.get(path)}`)
+  mergeLayer(merged, layers.overrides, sources, () => 'override')
 
   const result = v.safeParse(ConfigSchema, merged)
   if (!result.success) throw new ConfigError(describeIssues(result.issues, sources))
 
   const parsed = result.output
-  const authToken = parsed.authToken ?? parsed.allowedTokens[0]!
-  // AUTH_TOKEN alone is the one client token, as in gemini-balance.
-  const config = { ...parsed, authToken, allowedTokens: parsed.allowedTokens.length > 0 ? parsed.allowedTokens : [authToken] }
-  if (!sources.authToken) sources.authToken = sources.allowedTokens ?? 'default'
-  if (parsed.allowedTokens.length === 0) sources.allowedTokens = sources.authToken
+  // AUTH_TOKEN alone is the one client token, and ALLOWED_TOKENS' first the admin token, as in gemini-balance. With
+  // neither, the console makes the admin token and client tokens are created there (until then nothing is served).
+  const authToken = parsed.authToken ?? parsed.allowedTokens[0]
+  const config: ResolvedConfig = { ...parsed, authToken, allowedTokens: parsed.allowedTokens.length > 0 ? parsed.allowedTokens : authToken ? [authToken] : [] }
+  if (!sources.authToken && sources.allowedTokens) sources.authToken = sources.allowedTokens
+  if (parsed.allowedTokens.length === 0 && sources.authToken) sources.allowedTokens = sources.authToken
   if (config.pipeline) {
     try {
       checkPipelineOrder(config.pipeline)
     } catch (error) {
-      throw new ConfigError(
-        `  ${sources.pipeline === 'file' ? 'pipeline (gateway.config.ts)' : 'pipeline'}: ${(error as Error).message.replace(/^pipeline: /, '')}`,
-      )
+      const where = sources.pipeline === 'file' ? 'pipeline (gateway.config.ts)' : 'pipeline'
+      throw new ConfigError([{ path: 'pipeline', message: `  ${where}: ${(error as Error).message.replace(/^pipeline: /, '')}` }])
     }
   }
-  config.plugins = resolvePlugins(config.plugins as Plugin[], options.env ?? process.env)
+  config.plugins = resolvePlugins(config.plugins as Plugin[], savedPlugins, layers.rawEnv)
   const { errors } = checkTokenStrength(config)
-  if (errors.length > 0) throw new ConfigError(errors.map((error) => `  ${error}`).join('\n'))
+  if (errors.length > 0) throw new ConfigError(errors.map((error) => ({ path: 'allowedTokens', message: `  ${error}` })))
   for (const key of Object.keys(config)) sources[key] ??= 'default'
-  const existing = configFile && fileConfig && Object.keys(fileConfig).length > 0 ? configFile : undefined
-  return { config, sources, configFile: existing }
+  return { config, sources }
+}
+
+/** Saved settings split into core fields (nested for groups) and, per plugin, `enabled` and its options. */
+function splitSaved(saved: SavedSettings): { core: Record<string, unknown>; plugins: Map<string, Record<string, unknown>> } {
+  const core: Record<string, unknown> = {}
+  const plugins = new Map<string, Record<string, unknown>>()
+  for (const [path, value] of Object.entries(saved)) {
+    if (value === undefined || value === null) continue
+    const [head, name, option] = path.split('.')
+    if (head === 'plugins' && name && option) {
+      const options = plugins.get(name) ?? {}
+      options[option] = value
+      plugins.set(name, options)
+    } else setPath(core, path, value)
+  }
+  return { core, plugins }
 }
 
 /**
@@ -113,19 +156,26 @@ async function runningPackage(): Promise<JitiOptions> {
   }
 }
 
-/** Each plugin with its options as it will run with them (environment applied), or one ConfigError naming every problem. */
-function resolvePlugins(plugins: readonly Plugin[], env: Record<string, string | undefined>): Plugin[] {
-  const problems: string[] = []
-  const resolved = plugins.map((plugin) => {
+/**
+ * Each plugin turned on, with its options as it will run with them (the console's saved options over the file's,
+ * the environment over both), or one ConfigError naming every problem. `plugins.<name>.enabled: false` saved in the
+ * console leaves a plugin out, unless it is always on (the console itself).
+ */
+function resolvePlugins(plugins: readonly Plugin[], saved: ReadonlyMap<string, Record<string, unknown>>, env: Record<string, string | undefined>): Plugin[] {
+  const problems: Array<{ path: string; message: string }> = []
+  const resolved: Plugin[] = []
+  for (const plugin of plugins) {
+    const { definition } = plugin
+    const { enabled, ...savedOptions } = saved.get(definition.name) ?? {}
+    if (enabled === false && !definition.alwaysOn) continue
     try {
-      return { definition: plugin.definition, options: resolvePluginOptions(plugin, env) }
+      resolved.push({ definition, options: resolvePluginOptions({ definition, options: { ...plugin.options, ...savedOptions } }, env) })
     } catch (error) {
       if (!(error instanceof PluginOptionsError)) throw error
-      problems.push(...error.problems)
-      return plugin
+      problems.push(...error.problems.map((message, index) => ({ path: `plugins.${definition.name}.${error.options[index] ?? ''}`, message })))
     }
-  })
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'))
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
   return resolved
 }
 
@@ -156,24 +206,22 @@ function stripEnvironmentBlocks(config: Record<string, unknown>): Record<string,
   return Object.fromEntries(Object.entries(config).filter(([key]) => !key.startsWith('$')))
 }
 
-function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, ConfigSource>): string {
-  return issues
-    .map((issue) => {
-      const path = v.getDotPath(issue) ?? '(root)'
-      const field = path
-        .split('.')
-        .slice(0, GROUPS.has(path.split('.')[0]!) ? 2 : 1)
-        .join('.')
-      const source = sources[field]
-      const envName = ENV_BINDINGS.find((binding) => binding.path === field)?.env
-      const where = source?.startsWith('env:')
-        ? `${source.slice(4)} (environment variable, config field ${path})`
-        : source
-          ? `${path} (from ${source === 'file' ? 'gateway.config.ts' : source})`
-          : `${path}${envName ? ` / ${envName}` : ''} (not set)`
-      return `  ${where}: ${holdsSecret(field) ? secretSafeMessage(issue) : issue.message}`
-    })
-    .join('\n')
+function describeIssues(issues: v.BaseIssue<unknown>[], sources: Record<string, ConfigSource>): Array<{ path: string; message: string }> {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue) ?? '(root)'
+    const field = path
+      .split('.')
+      .slice(0, GROUPS.has(path.split('.')[0]!) ? 2 : 1)
+      .join('.')
+    const source = sources[field]
+    const envName = ENV_BINDINGS.find((binding) => binding.path === field)?.env
+    const where = source?.startsWith('env:')
+      ? `${source.slice(4)} (environment variable, config field ${path})`
+      : source
+        ? `${path} (from ${source === 'file' ? 'gateway.config.ts' : source === 'console' ? 'the console' : source})`
+        : `${path}${envName ? ` / ${envName}` : ''} (not set)`
+    return { path: field, message: `  ${where}: ${holdsSecret(field) ? secretSafeMessage(issue) : issue.message}` }
+  })
 }
 
 const SECRET_FIELDS = ENV_BINDINGS.filter((binding) => binding.secret).map((binding) => binding.path)

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Plugin } from '../plugin.ts'
 import type { StageName } from '../pipeline.ts'
+import { checkSchedule } from '../internal/schedule-timer.ts'
 
 /**
  * The gateway's settings after defaults, the config file and the environment have been merged.
@@ -28,100 +29,117 @@ const SafetySetting = v.looseObject({ category: nonEmptyString, threshold: nonEm
 
 export const DEFAULT_FILTERED_MODELS = ['gemini-1.0-pro-vision-latest', 'gemini-pro-vision', 'chat-bison-001', 'text-bison-001', 'embedding-gecko-001']
 
-export const ConfigSchema = v.pipe(
-  v.strictObject({
-    host: v.optional(nonEmptyString, '0.0.0.0'),
-    port: v.optional(port, 8000),
-    dataDir: v.optional(nonEmptyString, './data'),
+export const ConfigSchema = v.strictObject({
+  host: v.optional(nonEmptyString, '0.0.0.0'),
+  port: v.optional(port, 8000),
+  dataDir: v.optional(nonEmptyString, './data'),
 
-    apiKeys: v.optional(v.array(nonEmptyString), []),
-    /** Client tokens; when empty, AUTH_TOKEN alone is the one client token, as in gemini-balance. */
-    allowedTokens: v.optional(v.array(nonEmptyString), []),
-    /** The admin token; defaults to the first allowed token, as in gemini-balance. */
-    authToken: v.optional(nonEmptyString),
+  apiKeys: v.optional(v.array(nonEmptyString), []),
+  /** Client tokens; when empty, AUTH_TOKEN alone is the one client token, as in gemini-balance. */
+  allowedTokens: v.optional(v.array(nonEmptyString), []),
+  /** The admin token; defaults to the first allowed token, as in gemini-balance. */
+  authToken: v.optional(nonEmptyString),
 
-    baseUrl: v.optional(httpUrl, 'https://generativelanguage.googleapis.com/v1beta'),
-    timeoutSeconds: v.optional(between(1, DAY_SECONDS), 300),
-    maxFailures: v.optional(wholeBetween(1, 1000), 3),
-    maxRetries: v.optional(wholeBetween(1, 100), 3),
-    /** 0 turns the re-check off; at most 30 days. */
-    checkIntervalHours: v.optional(between(0, 24 * 30), 1),
-    keyCheckConcurrency: v.optional(wholeBetween(1, 256), 4),
-    testModel: v.optional(nonEmptyString, 'gemini-2.5-flash-lite'),
-    proxies: v.optional(v.array(proxyUrl), []),
-    proxiesUseConsistencyHash: v.optional(v.boolean(), true),
-    customHeaders: v.optional(v.record(v.string(), v.string()), {}),
-    filteredModels: v.optional(v.array(nonEmptyString), DEFAULT_FILTERED_MODELS),
-    safetySettings: v.optional(v.array(SafetySetting)),
-    /** Replace the client's safetySettings with `safetySettings` instead of only filling them in when absent. */
-    forceSafetySettings: v.optional(v.boolean(), false),
-    maxRequestBodyMb: v.optional(between(1, 2048), 25),
-    /** Media URLs in OpenAI/Anthropic messages are fetched by the gateway: how long, how big, and whether private addresses are allowed. */
-    mediaFetchTimeoutSeconds: v.optional(between(1, DAY_SECONDS), 15),
-    mediaFetchMaxMb: v.optional(between(1, 1024), 20),
-    mediaFetchAllowPrivate: v.optional(v.boolean(), false),
+  baseUrl: v.optional(httpUrl, 'https://generativelanguage.googleapis.com/v1beta'),
+  timeoutSeconds: v.optional(between(1, DAY_SECONDS), 300),
+  maxFailures: v.optional(wholeBetween(1, 1000), 3),
+  maxRetries: v.optional(wholeBetween(1, 100), 3),
+  /** 0 turns the re-check off; at most 30 days. */
+  checkIntervalHours: v.optional(between(0, 24 * 30), 1),
+  keyCheckConcurrency: v.optional(wholeBetween(1, 256), 4),
+  testModel: v.optional(nonEmptyString, 'gemini-2.5-flash-lite'),
+  proxies: v.optional(v.array(proxyUrl), []),
+  proxiesUseConsistencyHash: v.optional(v.boolean(), true),
+  customHeaders: v.optional(v.record(v.string(), v.string()), {}),
+  filteredModels: v.optional(v.array(nonEmptyString), DEFAULT_FILTERED_MODELS),
+  safetySettings: v.optional(v.array(SafetySetting)),
+  /** Replace the client's safetySettings with `safetySettings` instead of only filling them in when absent. */
+  forceSafetySettings: v.optional(v.boolean(), false),
+  maxRequestBodyMb: v.optional(between(1, 2048), 25),
+  /** Media URLs in OpenAI/Anthropic messages are fetched by the gateway: how long, how big, and whether private addresses are allowed. */
+  mediaFetchTimeoutSeconds: v.optional(between(1, DAY_SECONDS), 15),
+  mediaFetchMaxMb: v.optional(between(1, 1024), 20),
+  mediaFetchAllowPrivate: v.optional(v.boolean(), false),
 
-    database: v.optional(
-      v.strictObject({
-        type: v.optional(anyCase(['sqlite', 'mysql']), 'sqlite'),
-        sqliteDatabase: v.optional(nonEmptyString, 'gemgate.db'),
-        mysqlHost: v.optional(nonEmptyString, 'localhost'),
-        mysqlPort: v.optional(port, 3306),
-        mysqlUser: v.optional(v.string(), ''),
-        mysqlPassword: v.optional(v.string(), ''),
-        mysqlDatabase: v.optional(v.string(), ''),
-        mysqlSocket: v.optional(v.string()),
-      }),
-      {},
-    ),
-    redisUrl: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'))),
-
-    logLevel: v.optional(anyCase(['debug', 'info', 'warning', 'warn', 'error', 'critical', 'silent']), 'info'),
-    errorLogRecordRequestBody: v.optional(v.boolean(), false),
-    autoDeleteErrorLogsEnabled: v.optional(v.boolean(), true),
-    autoDeleteErrorLogsDays: v.optional(wholeBetween(1, 3650), 7),
-    autoDeleteRequestLogsEnabled: v.optional(v.boolean(), true),
-    autoDeleteRequestLogsDays: v.optional(wholeBetween(1, 3650), 30),
-
-    streamOptimizer: v.optional(
-      v.strictObject({
-        enabled: v.optional(v.boolean(), false),
-        /** Seconds between pieces. */
-        minDelay: v.optional(between(0, 10), 0.016),
-        maxDelay: v.optional(between(0, 10), 0.024),
-        shortTextThreshold: v.optional(wholeBetween(1, 1_000_000), 10),
-        longTextThreshold: v.optional(wholeBetween(1, 1_000_000), 50),
-        chunkSize: v.optional(wholeBetween(1, 1_000_000), 5),
-      }),
-      {},
-    ),
-
-    /** Feature plugins, in the order their hooks run. */
-    plugins: v.optional(
-      v.array(
-        v.custom<Plugin>(
-          (p) => typeof p === 'object' && p !== null && typeof (p as Plugin).definition?.name === 'string',
-          'must be a plugin made with definePlugin, listed as name() or name({ ...options })',
-        ),
-      ),
-      [],
-    ),
-    /** Pipeline stages, outermost first; see core/pipeline.ts for the default order. */
-    pipeline: v.optional(v.array(v.custom<StageName>((s) => typeof s === 'string', 'must be a stage name'))),
-  }),
-  v.forward(
-    v.partialCheck(
-      [['allowedTokens'], ['authToken']],
-      (config) => config.allowedTokens.length > 0 || config.authToken !== undefined,
-      'at least one client token is required (ALLOWED_TOKENS, or AUTH_TOKEN alone); the gateway refuses to serve openly',
-    ),
-    ['allowedTokens'],
+  database: v.optional(
+    v.strictObject({
+      type: v.optional(anyCase(['sqlite', 'mysql']), 'sqlite'),
+      sqliteDatabase: v.optional(nonEmptyString, 'gemgate.db'),
+      mysqlHost: v.optional(nonEmptyString, 'localhost'),
+      mysqlPort: v.optional(port, 3306),
+      mysqlUser: v.optional(v.string(), ''),
+      mysqlPassword: v.optional(v.string(), ''),
+      mysqlDatabase: v.optional(v.string(), ''),
+      mysqlSocket: v.optional(v.string()),
+    }),
+    {},
   ),
-)
+  redisUrl: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'))),
+
+  logLevel: v.optional(anyCase(['debug', 'info', 'warning', 'warn', 'error', 'critical', 'silent']), 'info'),
+  errorLogRecordRequestBody: v.optional(v.boolean(), false),
+  autoDeleteErrorLogsEnabled: v.optional(v.boolean(), true),
+  autoDeleteErrorLogsDays: v.optional(wholeBetween(1, 3650), 7),
+  autoDeleteRequestLogsEnabled: v.optional(v.boolean(), true),
+  autoDeleteRequestLogsDays: v.optional(wholeBetween(1, 3650), 30),
+
+  streamOptimizer: v.optional(
+    v.strictObject({
+      enabled: v.optional(v.boolean(), false),
+      /** Seconds between pieces. */
+      minDelay: v.optional(between(0, 10), 0.016),
+      maxDelay: v.optional(between(0, 10), 0.024),
+      shortTextThreshold: v.optional(wholeBetween(1, 1_000_000), 10),
+      longTextThreshold: v.optional(wholeBetween(1, 1_000_000), 50),
+      chunkSize: v.optional(wholeBetween(1, 1_000_000), 5),
+    }),
+    {},
+  ),
+
+  /** Feature plugins, in the order their hooks run. */
+  plugins: v.optional(
+    v.array(
+      v.custom<Plugin>(
+        (p) => typeof p === 'object' && p !== null && typeof (p as Plugin).definition?.name === 'string',
+        'must be a plugin made with definePlugin, listed as name() or name({ ...options })',
+      ),
+    ),
+    [],
+  ),
+  /** Pipeline stages, outermost first; see core/pipeline.ts for the default order. */
+  pipeline: v.optional(v.array(v.custom<StageName>((s) => typeof s === 'string', 'must be a stage name'))),
+
+  /** The time zone jobs are scheduled in (TIMEZONE); the machine's own by default. */
+  timezone: v.optional(v.pipe(nonEmptyString, v.check(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC'))),
+  /** A cron pattern per job name ('key-recheck', 'log-retention', ...) instead of the one its settings give. */
+  jobSchedules: v.optional(v.record(v.string(), v.pipe(nonEmptyString, v.check((pattern) => !scheduleProblem(pattern), (issue) => scheduleProblem(String(issue.input))!))), {}),
+})
 
 export type GatewayConfig = v.InferInput<typeof ConfigSchema>
-/** After loading: authToken is always set, and allowedTokens holds at least one token (AUTH_TOKEN when none was given). */
-export type ResolvedConfig = v.InferOutput<typeof ConfigSchema> & { authToken: string }
+/**
+ * After loading: authToken is AUTH_TOKEN or ALLOWED_TOKENS' first; allowedTokens holds AUTH_TOKEN when it was the only
+ * one given. Both are empty at a first run with nothing set: the console makes the admin token then.
+ */
+export type ResolvedConfig = v.InferOutput<typeof ConfigSchema>
+
+/** What is wrong with a job schedule (a cron pattern of 5 or 6 fields, or `@every <n>s|m|h`); undefined when nothing. */
+function scheduleProblem(pattern: string): string | undefined {
+  try {
+    checkSchedule(pattern, 'UTC')
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Typed identity for gateway.config.ts; c12 loads the file, this only gives editors the types. */
 export function defineConfig(config: Partial<GatewayConfig>): Partial<GatewayConfig> {

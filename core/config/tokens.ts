@@ -21,7 +21,7 @@ export interface TokenStrength {
 export function checkTokenStrength(config: Pick<ResolvedConfig, 'allowedTokens' | 'authToken'>): TokenStrength {
   const named = new Map<string, string>()
   for (const token of config.allowedTokens) named.set(token, 'client token')
-  if (!named.has(config.authToken)) named.set(config.authToken, 'AUTH_TOKEN')
+  if (config.authToken && !named.has(config.authToken)) named.set(config.authToken, 'AUTH_TOKEN')
   const result: TokenStrength = { warnings: [], errors: [] }
   for (const [token, name] of named) {
     if (PLACEHOLDER_TOKENS.includes(token)) {

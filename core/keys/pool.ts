@@ -1,5 +1,6 @@
 import { maskSecret, type IdOf } from '../identity.ts'
 import { MinHeap } from '../internal/heap.ts'
+import type { KeyEvent } from './events.ts'
 import type { Verdict } from './judge.ts'
 import { StormDetector, type StormPolicy, DEFAULT_STORM_POLICY } from './storm.ts'
 import { createRotation, type PoolKey, type Rotation } from './strategies.ts'
@@ -10,7 +11,8 @@ export type { PoolKey }
 export interface KeyHealth {
   /** Ambiguous failures since the last success; MAX_FAILURES of them disable the key. */
   strikes: number
-  disabled?: { reason: string; at: number }
+  /** byOperator: an operator took it out; only an operator's enable or reset brings it back, never a re-check. */
+  disabled?: { reason: string; at: number; byOperator?: boolean }
   /** Per model: the key may not serve it before `until` (epoch ms). */
   cooldowns: Record<string, { until: number; reason: string }>
   lastFailure?: { at: number; reason: string }
@@ -22,6 +24,11 @@ export interface KeyPoolOptions {
   storm?: Partial<StormPolicy>
   /** Called after every change of a key's health (persistence, metrics). */
   onChange?: (key: PoolKey, health: KeyHealth) => void
+  /**
+   * Called when a key is disabled, starts cooling down for a model, or comes back (a cooldown ran out, an enable, a
+   * reset): transitions only, not every verdict on a key already out. Not for health read back by `restore`.
+   */
+  onEvent?: (event: Omit<KeyEvent, 'id' | 'at' | 'pool'>) => void
   /** A key's id: the deployment's HMAC (core/identity.ts), the same on every instance. */
   idOf: IdOf
   /** The API root these keys belong to, when not BASE_URL (Vertex Express): their requests and re-checks go there. */
@@ -117,16 +124,18 @@ export class KeyPool {
         health.strikes++
         health.lastFailure = { at: now, reason: effect.reason }
         if (health.strikes >= this.#options.maxFailures) {
-          this.#disable(key, health, `${health.strikes} failures in a row; last: ${effect.reason}`, now)
+          const reason = `${health.strikes} failures in a row; last: ${effect.reason}`
+          if (this.#disable(key, health, { reason, at: now })) this.#emit(key, 'disabled', reason)
         }
         break
       case 'disable':
         health.lastFailure = { at: now, reason: effect.reason }
-        this.#disable(key, health, effect.reason, now)
+        if (this.#disable(key, health, { reason: effect.reason, at: now })) this.#emit(key, 'disabled', effect.reason)
         break
       case 'cooldown':
         health.lastFailure = { at: now, reason: verdict.reason }
-        this.#coolDown(key, health, effect.model, effect.until, effect.reason)
+        if (this.#coolDown(key, health, effect.model, effect.until, effect.reason) && !health.disabled)
+          this.#emit(key, 'cooled', verdict.reason, effect.model, effect.until)
         if (effect.reason === 'rate-limited') {
           this.#storm.rateLimited({ at: now, keyId: key.id, retryAfterMs: effect.until - now }, this.#enabled.size)
         }
@@ -135,16 +144,21 @@ export class KeyPool {
     this.#options.onChange?.(key, health)
   }
 
-  /** Puts a disabled key back into rotation (a re-check succeeded, or an operator asked). */
-  enable(key: PoolKey): void {
+  /** Puts a disabled key back into rotation (a re-check succeeded, or an operator asked); `reason` is for the event. */
+  enable(key: PoolKey, reason = 'enabled by an operator'): void {
     const health = this.#health.get(key.id)
     if (!health?.disabled) return
-    health.disabled = undefined
-    health.strikes = 0
-    this.#enabled.add(key)
-    for (const [model, entry] of this.#perModel) {
-      if (!this.#coolingFor(health, model)) entry.rotation.add(key)
-    }
+    this.#enable(key, health)
+    this.#emit(key, 'enabled', reason)
+    this.#options.onChange?.(key, health)
+  }
+
+  /** An operator takes a key out of rotation; it stays out until an operator enables or resets it (re-checks skip it). */
+  disable(key: PoolKey, reason = 'disabled by an operator'): void {
+    const health = this.#health.get(key.id)
+    if (!health || health.disabled?.byOperator) return
+    this.#disable(key, health, { reason, at: this.#options.now(), byOperator: true })
+    this.#emit(key, 'disabled', reason)
     this.#options.onChange?.(key, health)
   }
 
@@ -152,12 +166,13 @@ export class KeyPool {
   reset(key: PoolKey): void {
     const health = this.#health.get(key.id)
     if (!health) return
-    this.enable(key)
+    if (health.disabled) this.#enable(key, health)
     health.strikes = 0
     health.cooldowns = {}
     health.lastFailure = undefined
     this.#forgetPasses(key)
     for (const entry of this.#perModel.values()) entry.rotation.add(key)
+    this.#emit(key, 'reset', 'reset by an operator')
     this.#options.onChange?.(key, health)
   }
 
@@ -166,8 +181,8 @@ export class KeyPool {
     const health = this.#health.get(key.id)!
     health.strikes = saved.strikes
     health.lastFailure = saved.lastFailure
-    if (saved.disabled && !health.disabled) this.#disable(key, health, saved.disabled.reason, saved.disabled.at)
-    if (!saved.disabled && health.disabled) this.enable(key)
+    if (saved.disabled && !health.disabled) this.#disable(key, health, saved.disabled)
+    if (!saved.disabled && health.disabled) this.#enable(key, health)
     for (const [model, cooldown] of Object.entries(saved.cooldowns)) {
       if (cooldown.until > this.#options.now()) this.#coolDown(key, health, model, cooldown.until, cooldown.reason)
     }
@@ -218,6 +233,7 @@ export class KeyPool {
         if (cooldown.until > now) continue
         delete health.cooldowns[model]
         changed = true
+        if (!health.disabled) this.#emit(key, 'restored', `cooldown ran out (${cooldown.reason})`, model)
       }
       if (changed) this.#options.onChange?.(key, health)
     }
@@ -281,17 +297,45 @@ export class KeyPool {
     if (this.#served.size > SERVED_MAX_MODELS) this.#served.delete(this.#served.keys().next().value!)
   }
 
-  #disable(key: PoolKey, health: KeyHealth, reason: string, at: number): void {
-    health.disabled = { reason, at }
+  #emit(key: PoolKey, kind: KeyEvent['kind'], reason: string, model?: string, until?: number): void {
+    this.#options.onEvent?.({
+      keyId: key.id,
+      label: key.label,
+      kind,
+      reason,
+      ...(model === undefined ? {} : { model }),
+      ...(until === undefined ? {} : { until }),
+    })
+  }
+
+  /** Takes the key out of every rotation; true when it was in (a transition worth an event). */
+  #disable(key: PoolKey, health: KeyHealth, disabled: NonNullable<KeyHealth['disabled']>): boolean {
+    const was = health.disabled
+    // A key an operator took out stays the operator's: a verdict arriving later (a request in flight) does not rewrite why.
+    if (was?.byOperator && !disabled.byOperator) return false
+    health.disabled = disabled
+    if (was) return false
     this.#forgetPasses(key)
     this.#enabled.remove(key)
     for (const entry of this.#perModel.values()) entry.rotation.remove(key)
+    return true
   }
 
-  #coolDown(key: PoolKey, health: KeyHealth, model: string, until: number, reason: string): void {
+  #enable(key: PoolKey, health: KeyHealth): void {
+    health.disabled = undefined
+    health.strikes = 0
+    this.#enabled.add(key)
+    for (const [model, entry] of this.#perModel) {
+      if (!this.#coolingFor(health, model)) entry.rotation.add(key)
+    }
+  }
+
+  /** True when the key was not cooling down for `model` before (a transition worth an event). */
+  #coolDown(key: PoolKey, health: KeyHealth, model: string, until: number, reason: string): boolean {
     const current = cooldownOf(health, model)
     // A later verdict never shortens a cooldown that is already running.
-    if (current && current.until >= until) return
+    if (current && current.until >= until) return false
+    const started = !current || current.until <= this.#options.now()
     health.cooldowns[model] = { until, reason }
     let entry = this.#perModel.get(model)
     if (!entry) {
@@ -301,6 +345,7 @@ export class KeyPool {
     }
     entry.rotation.remove(key)
     entry.expiries.push({ at: until, keyId: key.id })
+    return started
   }
 
   #releaseExpired(model: string, entry: { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }, now: number): void {
@@ -312,7 +357,10 @@ export class KeyPool {
       if (!cooldown || cooldown.until > now) continue
       delete health.cooldowns[model]
       const key = this.#byId.get(top.keyId)!
-      if (!health.disabled) entry.rotation.add(key)
+      if (!health.disabled) {
+        entry.rotation.add(key)
+        this.#emit(key, 'restored', `cooldown ran out (${cooldown.reason})`, model)
+      }
       // Shared storage drops the entry too, or another instance (or a restart) would read it back.
       this.#options.onChange?.(key, health)
     }

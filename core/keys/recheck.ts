@@ -4,8 +4,6 @@ import type { KeyPool, PoolKey } from './pool.ts'
 export interface RecheckOptions {
   /** The gateway's pool and any pool a plugin made (a paid key, Vertex keys), as they are at each run. */
   pools: () => readonly KeyPool[]
-  /** CHECK_INTERVAL_HOURS; 0 turns the schedule off (runNow still works). */
-  intervalHours: number
   /** How many keys are tested at once, so a large pool never floods Google (or the proxy). */
   concurrency: number
   /** Sends one tiny request with the key (to its pool's API root) and returns the judge's verdict. */
@@ -19,48 +17,59 @@ export interface RecheckResult {
 }
 
 export interface Recheck {
-  runNow(): Promise<RecheckResult>
-  stop(): void
+  /** Re-tests every disabled key now; a run already going is joined. An abort stops it taking further keys. */
+  runNow(signal?: AbortSignal): Promise<RecheckResult>
+  /** The key with this id is being re-tested right now. */
+  checking(keyId: string): boolean
 }
 
 /**
- * Re-tests disabled keys on a schedule; a key that answers again goes back into rotation. Keys that still fail
- * get the new verdict applied, so their recorded reason stays current.
+ * Re-tests disabled keys; a key that answers again goes back into rotation. Keys that still fail get the new verdict
+ * applied, so their recorded reason stays current. Keys an operator disabled are left alone: only an operator brings
+ * those back. When it runs is the scheduler's business (job 'key-recheck').
  */
-export function scheduleRecheck(options: RecheckOptions): Recheck {
+export function createRecheck(options: RecheckOptions): Recheck {
   let running: Promise<RecheckResult> | undefined
-
-  const runNow = (): Promise<RecheckResult> =>
-    (running ??= recheckDisabled(options).finally(() => {
-      running = undefined
-    }))
-
-  const intervalMs = Math.min(options.intervalHours * 3_600_000, 2 ** 31 - 1) // Node fires longer intervals every 1 ms
-  const timer = intervalMs > 0 ? setInterval(() => void runNow().catch(options.onError), intervalMs) : undefined
-  timer?.unref()
-
-  return { runNow, stop: () => clearInterval(timer) }
+  const inFlight = new Set<string>()
+  return {
+    runNow: (signal) =>
+      (running ??= recheckDisabled(options, inFlight, signal).finally(() => {
+        running = undefined
+      })),
+    checking: (keyId) => inFlight.has(keyId),
+  }
 }
 
-const KEY_WORKS = new Set(['ok', 'rate-limited', 'quota-exhausted', 'model-unavailable'])
+const KEY_WORKS: ReadonlySet<string> = new Set(['ok', 'rate-limited', 'quota-exhausted', 'model-unavailable'])
 
-async function recheckDisabled({ pools, concurrency, check, onError }: RecheckOptions): Promise<RecheckResult> {
-  const queue = pools().flatMap((pool) => pool.disabledKeys().map((key) => ({ key, pool })))
+/** Whether a check's verdict proves Google accepts the key: a rate limit or an exhausted quota does, as a success does. */
+export const keyWorks = (verdict: Verdict): boolean => KEY_WORKS.has(verdict.class)
+
+const byOperator = (pool: KeyPool, key: PoolKey) => pool.health(key).disabled?.byOperator === true
+
+async function recheckDisabled({ pools, concurrency, check, onError }: RecheckOptions, inFlight: Set<string>, signal?: AbortSignal): Promise<RecheckResult> {
+  const queue = pools().flatMap((pool) => pool.disabledKeys().flatMap((key) => (byOperator(pool, key) ? [] : [{ key, pool }])))
   const result: RecheckResult = { checked: 0, reenabled: 0 }
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
+      if (signal?.aborted) return
       const { key, pool } = next
+      inFlight.add(key.id)
       try {
         const verdict = await check(key, pool)
         result.checked++
+        // An operator may have disabled it while the probe ran: theirs to bring back.
+        if (byOperator(pool, key)) continue
         // A rate limit or an exhausted quota proves the key itself is accepted again.
-        if (KEY_WORKS.has(verdict.class)) {
-          pool.enable(key)
+        if (keyWorks(verdict) && pool.health(key).disabled) {
+          pool.enable(key, `a re-check passed (${verdict.reason})`)
           result.reenabled++
         }
         pool.apply(key, verdict)
       } catch (error) {
         onError?.(error)
+      } finally {
+        inFlight.delete(key.id)
       }
     }
   }

@@ -14,10 +14,12 @@ export interface PluginHostDeps {
   settings: PluginSettings
   run: PluginContext['run']
   answer: PluginContext['answer']
-  createKeyPool: PluginContext['createKeyPool']
+  /** `owner`: the plugin making it, which the console names the pool after. */
+  createKeyPool: (secrets: readonly string[], options: { baseUrl?: string } | undefined, owner: string) => ReturnType<PluginContext['createKeyPool']>
   send: PluginContext['send']
   keys: PluginContext['keys']
   logs: LogWriter
+  control: PluginContext['control']
 }
 
 /** The plugins of one gateway, set up: their hooks in list order, and what the gateway needs from them together. */
@@ -84,9 +86,10 @@ function contextFor(name: string, deps: PluginHostDeps): PluginContext {
     settings: deps.settings,
     run: deps.run,
     answer: deps.answer,
-    createKeyPool: deps.createKeyPool,
+    createKeyPool: (secrets, options) => deps.createKeyPool(secrets, options, name),
     send: deps.send,
     keys: deps.keys,
+    control: deps.control,
     log: ({ requestId, client, dialect, operation, model, attempt }) =>
       logAttempt(deps.logs, { requestId, tokenId: client.tokenId, dialect, operation, model }, attempt),
   }

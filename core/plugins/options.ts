@@ -4,7 +4,11 @@ import type { Plugin, PluginDefinition } from '../plugin.ts'
 
 /** One problem with one plugin's options, worded for the operator (never with a secret's value). */
 export class PluginOptionsError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `options[i]` is the option `problems[i]` is about ('' when it is about the whole). */
+  constructor(
+    readonly problems: string[],
+    readonly options: string[],
+  ) {
     super(problems.join('\n'))
     this.name = 'PluginOptionsError'
   }
@@ -21,6 +25,7 @@ export function resolvePluginOptions(plugin: Plugin, env: Record<string, string 
   const merged: Record<string, unknown> = { ...plugin.options }
   const fromEnv = new Map<string, string>()
   const problems: string[] = []
+  const about: string[] = []
   for (const [option, binding] of Object.entries(definition.env ?? {})) {
     if (!binding) continue
     const raw = env[binding.env]
@@ -31,14 +36,21 @@ export function resolvePluginOptions(plugin: Plugin, env: Record<string, string 
     } catch (error) {
       if (!(error instanceof EnvParseError)) throw error
       problems.push(`${binding.env}${binding.secret ? '' : `=${JSON.stringify(raw.slice(0, 60))}`}: ${error.message}`)
+      about.push(option)
     }
   }
   if (problems.length === 0) {
     const result = v.safeParse(definition.options ?? NO_OPTIONS, merged)
     if (result.success) return result.output
-    for (const issue of result.issues) problems.push(describeIssue(definition, issue, fromEnv))
+    for (const issue of result.issues) {
+      problems.push(describeIssue(definition, issue, fromEnv))
+      about.push((v.getDotPath(issue) ?? '').split('.')[0]!)
+    }
   }
-  throw new PluginOptionsError(problems.map((problem) => `  plugin "${definition.name}": ${problem}`))
+  throw new PluginOptionsError(
+    problems.map((problem) => `  plugin "${definition.name}": ${problem}`),
+    about,
+  )
 }
 
 function describeIssue(definition: PluginDefinition, issue: v.BaseIssue<unknown>, fromEnv: ReadonlyMap<string, string>): string {

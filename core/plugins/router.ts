@@ -2,7 +2,6 @@ import type { H3 } from 'h3'
 import type { PluginRouter } from '../plugin.ts'
 import { credentialsOf } from '../dialects/shared/request.ts'
 import { defineGatewayRoute, type RouteGuards } from '../dialects/shared/route.ts'
-import { unauthorized } from '../stages/auth.ts'
 
 /** Plugin routes get what core routes get: auth before the body is read, errors in their dialect's shape. */
 export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
@@ -16,7 +15,7 @@ export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
     authenticate(event) {
       const credentials = credentialsOf(event)
       const client = guards.authenticate(credentials)
-      if (!client) throw unauthorized(credentials)
+      if (!client) throw guards.authenticate.refuse(credentials)
       return client
     },
   }

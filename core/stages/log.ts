@@ -17,7 +17,7 @@ export function logStage(writer: LogWriter, options: LogStageOptions): Stage {
     ctx.onFinish((error) => {
       for (const attempt of ctx.attempts) writeAttempt(writer, ctx, attempt, options)
       // Refused or failed before any key was tried (a media URL, a plugin's exception): still one row, as a failure.
-      if (ctx.attempts.length === 0 && error !== undefined) writeAttempt(writer, ctx, failureBeforeUpstream(ctx, error), options)
+      if (ctx.attempts.length === 0 && error !== undefined) writeAttempt(writer, ctx, attemptBeforeUpstream(error, performance.now() - ctx.startedAt), options)
     })
     return next()
   })
@@ -62,14 +62,15 @@ export function logAttempt(
   writer.error({ ...common, errorBody: attempt.errorBody ?? attempt.reason, requestBody: requestBody?.() })
 }
 
-function failureBeforeUpstream(ctx: RequestContext, error: unknown): AttemptRecord {
+/** A request refused or failed before any key was tried, as its log row: no key, the gateway's own status. */
+export function attemptBeforeUpstream(error: unknown, latencyMs: number): AttemptRecord {
   const status = error instanceof GatewayError ? error.status : 500
   return {
     attempt: 0,
     keyId: '',
     keyLabel: '',
     startedAt: Date.now(),
-    latencyMs: performance.now() - ctx.startedAt,
+    latencyMs,
     status,
     failureClass: status === 499 ? 'client-cancelled' : status < 500 ? 'client-error' : 'gateway-error',
     reason: error instanceof Error ? error.message : String(error),

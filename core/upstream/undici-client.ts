@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici'
+import { Agent, Pool, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici'
 import { Readable } from 'node:stream'
 import { isStream, type UpstreamClient, type UpstreamClientOptions, type UpstreamResponse } from './client.ts'
 
@@ -15,7 +15,9 @@ export function createUndiciClient({ timeoutMs }: UpstreamClientOptions): Upstre
       const url = new URL(proxy)
       agent = url.protocol.startsWith('socks')
         ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { ...timeouts } as never)
-        : new ProxyAgent({ uri: proxy, ...timeouts })
+        : // The CONNECT to the proxy runs on a pool of the agent's own, which would wait undici's default 300 s for a
+          // proxy that accepts and never answers: TIME_OUT bounds it as it bounds Google's answer.
+          new ProxyAgent({ uri: proxy, ...timeouts, clientFactory: (origin, options) => new Pool(origin, { ...options, headersTimeout: timeoutMs }) })
       proxied.set(proxy, agent)
     }
     return agent

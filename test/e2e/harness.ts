@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GoogleGenAI } from '@google/genai'
 import { plugin as websockets } from 'crossws/server'
-import { serve } from 'h3'
+import { serve } from 'srvx'
 import type { GatewayConfig } from '../../core/config/schema.ts'
 import { loadGatewayConfig } from '../../core/config/load.ts'
 import { createGateway, type Gateway } from '../../core/gateway.ts'
@@ -39,7 +39,7 @@ export async function startGateway(
 ): Promise<Running> {
   const upstream = options.upstreamInstance ?? (await startFakeUpstream(options.upstream))
   const dataDir = mkdtempSync(join(tmpdir(), 'gemgate-e2e-'))
-  const { config } = await loadGatewayConfig({
+  const { config, layers } = await loadGatewayConfig({
     cwd: dataDir,
     dotenv: false,
     env: {
@@ -54,11 +54,11 @@ export async function startGateway(
     overrides: options.config,
   })
   registerGateway(config) // for the leak check (test/secrets)
-  const gateway = await createGateway(config, { logger: recordLogs(createLogger(config.logLevel)) }).catch(async (error) => {
+  const gateway = await createGateway(config, { logger: recordLogs(createLogger(config.logLevel)), layers }).catch(async (error) => {
     if (!options.upstreamInstance) await upstream.close()
     throw error
   })
-  const server = serve(gateway.app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false, plugins: [websockets({})] })
+  const server = serve({ fetch: gateway.fetch, port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false, plugins: [websockets({})] })
   await server.ready()
   recordResponses(server)
   const url = server.url!.replace(/\/$/, '')

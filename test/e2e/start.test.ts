@@ -16,13 +16,6 @@ describe('start-up', () => {
     return run
   }
 
-  it('refuses to start without ALLOWED_TOKENS', () => {
-    const run = start({ API_KEYS: 'k1' })
-    expect(run.status).toBe(1)
-    expect(run.stderr).toContain('ALLOWED_TOKENS')
-    expect(run.stderr).toContain('refuses to serve openly')
-  })
-
   it('names each bad variable, its problem and the expected form', () => {
     const run = start({ API_KEYS: 'k1', ALLOWED_TOKENS: 'sk', MAX_RETRIES: 'lots', PROXIES: 'ftp://nope:1' })
     expect(run.status).toBe(1)

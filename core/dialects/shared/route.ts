@@ -2,7 +2,7 @@ import type { EventHandler, H3Event } from 'h3'
 import type { ClientIdentity } from '../../context.ts'
 import { GatewayError, notFound } from '../../errors.ts'
 import type { Json } from '../../internal/json.ts'
-import { unauthorized, type Authenticator } from '../../stages/auth.ts'
+import type { Authenticator } from '../../stages/auth.ts'
 import type { Dialect } from '../types.ts'
 import { parseBody, readBodyText } from './body.ts'
 import { modelId } from './models.ts'
@@ -14,6 +14,11 @@ export interface RouteGuards {
   /** FILTERED_MODELS. */
   filteredModels: ReadonlySet<string>
   maxBodyBytes: number
+  /**
+   * Logs a request refused before the pipeline ran (no valid token, a bad body, a filtered model), so the console
+   * counts it; refusals from inside the pipeline are logged there.
+   */
+  logRefusal?(event: H3Event, dialect: string, error: GatewayError, client?: ClientIdentity): void
 }
 
 /** One authenticated call of a route: the client, its credentials, and the body and model readers. */
@@ -53,11 +58,17 @@ export function defineGatewayRoute(
   return async (event) => {
     const credentials = credentialsOf(event, ...headers)
     const client = guards.authenticate(credentials)
-    if (!client) return dialect.error(unauthorized(credentials), event)
+    if (!client) {
+      const refusal = guards.authenticate.refuse(credentials)
+      guards.logRefusal?.(event, dialect.name, refusal)
+      return dialect.error(refusal, event)
+    }
     try {
       return await handler(routeCall(event, client, credentials, guards))
     } catch (error) {
-      return dialect.error(gatewayErrorOrRethrow(error), event)
+      const failure = gatewayErrorOrRethrow(error)
+      if (!failure.logged) guards.logRefusal?.(event, dialect.name, failure, client)
+      return dialect.error(failure, event)
     }
   }
 }

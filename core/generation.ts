@@ -1,0 +1,318 @@
+// One generation of the gateway: everything built from the effective config (key pools, client tokens, plugins,
+// pipeline, routes, jobs). Settings saved in the console build the next generation and swap it in; what lives as
+// long as the process (database, log queue, shared state, scheduler) is the gateway's (core/gateway.ts).
+import { randomUUID } from 'node:crypto'
+import type { ConsolaInstance } from 'consola'
+import { H3 } from 'h3'
+import type { Storage } from 'unstorage'
+import { deleteOlderThan, type GatewayDatabase, type LogWriter, type StoredKey, type StoredToken } from '../storage/index.ts'
+import type { ResolvedConfig } from './config/schema.ts'
+import type { GatewayControl } from './control.ts'
+import { corsMiddleware } from './cors.ts'
+import type { GatewayRequest } from './context.ts'
+import { dialectForPath } from './dialects/for-path.ts'
+import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
+import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
+import { registerOpenAIRoutes } from './dialects/openai/index.ts'
+import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
+import { registerResponsesRoutes } from './dialects/responses/index.ts'
+import { createMediaFetcher } from './dialects/shared/media.ts'
+import type { RouteCall, RouteGuards } from './dialects/shared/route.ts'
+import type { DialectRouteDeps } from './dialects/types.ts'
+import { GatewayError } from './errors.ts'
+import type { IdOf } from './identity.ts'
+import { createKeyProbe, type KeyProbe } from './keys/check.ts'
+import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
+import type { KeyEvent } from './keys/events.ts'
+import { KeyPool } from './keys/pool.ts'
+import { createRecheck, type Recheck } from './keys/recheck.ts'
+import type { KeyHealthStore } from './keys/store.ts'
+import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, placeStages, type Stage, type StageName } from './pipeline.ts'
+import type { ModelVariant, Plugin, PluginContext, PluginRequest } from './plugin.ts'
+import { startPlugins, type StartedPlugins } from './plugins/host.ts'
+import { createKeySender } from './plugins/send.ts'
+import { createPluginKeys } from './plugins/keys.ts'
+import { createPluginRouter } from './plugins/router.ts'
+import { variantModels } from './plugins/variants.ts'
+import { createRunner, type Runner, type RunRequest } from './run.ts'
+import { everyHours, type JobDefinition } from './scheduler.ts'
+import { ServiceRegistry } from './services.ts'
+import { authStage, createAuthenticator } from './stages/auth.ts'
+import { keySelectStage } from './stages/key-select.ts'
+import { attemptBeforeUpstream, logAttempt, logStage } from './stages/log.ts'
+import { modelFilterStage } from './stages/model-filter.ts'
+import { streamOptimizerStage } from './stages/stream-optimizer.ts'
+import { transformStage } from './stages/transform.ts'
+import { upstreamStage } from './stages/upstream.ts'
+import { createUpstreamClient } from './upstream/client.ts'
+import { createGeminiCall } from './upstream/gemini.ts'
+import { createOperationTable } from './upstream/operations.ts'
+import type { UpstreamCall } from './upstream/types.ts'
+import { createProxyChooser } from './upstream/proxies.ts'
+
+/** What a generation is built from besides its config: the process's storage and services. */
+export interface GenerationDeps {
+  logger: ConsolaInstance
+  database: GatewayDatabase
+  logs: LogWriter
+  state: Storage
+  idOf: IdOf
+  healthStore: KeyHealthStore
+  /** Keys the operator added in the console, by pool ('gemini' for the gateway's own). */
+  storedKeys: readonly StoredKey[]
+  /** Client tokens created in the console. */
+  storedTokens: readonly StoredToken[]
+  control: GatewayControl
+  onKeyEvent: (pool: string, event: Omit<KeyEvent, 'id' | 'at' | 'pool'>) => void
+}
+
+/** A key pool with its name in the console ('gemini', or the plugin's that made it) and the ids the config gave it. */
+export interface NamedPool {
+  name: string
+  pool: KeyPool
+  /** Ids of keys from API_KEYS, gateway.config.ts or a plugin's options (the rest were added in the console). */
+  configured: ReadonlySet<string>
+}
+
+export interface Generation {
+  readonly config: ResolvedConfig
+  readonly app: H3
+  /** The gateway's own pool, then every pool a plugin made. */
+  readonly pools: readonly NamedPool[]
+  readonly services: ServiceRegistry
+  readonly run: RunRequest
+  readonly probe: KeyProbe
+  readonly recheck: Recheck
+  readonly jobs: readonly JobDefinition[]
+  /** Names of the plugins running, in order. */
+  readonly plugins: readonly string[]
+  dispose(): Promise<void>
+}
+
+export const GATEWAY_POOL = 'gemini'
+
+export async function buildGeneration(config: ResolvedConfig, deps: GenerationDeps): Promise<Generation> {
+  const { logger, database, logs, state, idOf, healthStore } = deps
+  const order: readonly string[] = config.pipeline ?? DEFAULT_PIPELINE
+  checkPipelineOrder(order)
+  // Health written by the generation before this one must be in the store before these pools read it back.
+  await healthStore.flush()
+  const storedSecrets = (pool: string) => deps.storedKeys.filter((key) => key.pool === pool).map((key) => key.secret)
+  const makePool = (name: string, configured: readonly string[], baseUrl?: string): NamedPool => {
+    const pool = new KeyPool([...configured, ...storedSecrets(name)], {
+      maxFailures: config.maxFailures,
+      onChange: healthStore.save,
+      onEvent: (event) => deps.onKeyEvent(name, event),
+      idOf,
+      baseUrl,
+    })
+    return { name, pool, configured: new Set(configured.map(idOf)) }
+  }
+  const own = makePool(GATEWAY_POOL, config.apiKeys)
+  const pool = own.pool
+  await healthStore.load(pool)
+  const pools: NamedPool[] = [own]
+
+  const services = new ServiceRegistry()
+  const authenticate = createAuthenticator(config.allowedTokens, idOf, deps.storedTokens)
+  const guards: RouteGuards = {
+    authenticate,
+    filteredModels: new Set(config.filteredModels),
+    maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024,
+    logRefusal: (_event, dialect, error, client) =>
+      logAttempt(logs, { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: '' }, attemptBeforeUpstream(error, 0)),
+  }
+  // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
+  let runner: Runner | undefined
+  let send: PluginContext['send'] | undefined
+  // The same: the fixed request that settles doubtful refusals goes through the plugins' operations.
+  let confirm: ConfirmRefusal | undefined
+  const chooseProxy = createProxyChooser(config.proxies, config.proxiesUseConsistencyHash)
+  const loading: Promise<number>[] = []
+  const plugins = await startPlugins(config.plugins as Plugin[], {
+    logger,
+    services,
+    state,
+    database,
+    settings: {
+      baseUrl: config.baseUrl,
+      testModel: config.testModel,
+      maxRetries: config.maxRetries,
+      timeoutSeconds: config.timeoutSeconds,
+      dataDir: config.dataDir,
+      host: config.host,
+      port: config.port,
+    },
+    run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
+    answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),
+    // Pools plugins make (a paid key, Vertex keys) hold the keys added to them in the console too, and are re-checked
+    // with the gateway's own.
+    createKeyPool: (secrets, options, owner) => {
+      const made = makePool(owner, secrets, options?.baseUrl)
+      loading.push(healthStore.load(made.pool))
+      pools.push(made)
+      return made.pool
+    },
+    // Bound once the upstream client exists, like `run`.
+    send: (keyId, request) => send!(keyId, request),
+    keys: createPluginKeys({ pool, confirm: (...args) => confirm!(...args), customHeaders: config.customHeaders, chooseProxy }),
+    logs,
+    control: deps.control,
+  })
+  await Promise.all(loading)
+  const hooks = plugins.hooks
+
+  const client = await createUpstreamClient({ timeoutMs: config.timeoutSeconds * 1000 })
+  const operations = createOperationTable(hooks.flatMap((plugin) => (plugin.operations ? [plugin.operations] : [])))
+  const geminiCall = createGeminiCall({ client, baseUrl: config.baseUrl, customHeaders: config.customHeaders, chooseProxy, operations })
+  const allPools = () => pools.map((named) => named.pool)
+  send = createKeySender({ client, pools: allPools, baseUrl: config.baseUrl, customHeaders: config.customHeaders, chooseProxy })
+  // The first plugin listed is the outermost wrapper.
+  const call = hooks.reduceRight<UpstreamCall>((inner, plugin) => plugin.wrapUpstream?.(inner) ?? inner, geminiCall)
+
+  const probe = createKeyProbe({ call: geminiCall, services, logs, logger })
+  confirm = createRefusalConfirmer({ probe, testModel: config.testModel })
+  const stages: Record<StageName, Stage> = {
+    auth: authStage(authenticate),
+    'model-filter': modelFilterStage(config.filteredModels, plugins.variants),
+    transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
+    log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),
+    'stream-optimizer': streamOptimizerStage(config.streamOptimizer),
+    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm, operations }),
+    upstream: upstreamStage(call),
+  }
+  const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))
+  runner = createRunner({
+    pipeline: composePipeline(
+      placeStages(
+        order.map((name) => stages[name]),
+        placed,
+      ),
+    ),
+    services,
+    logger,
+  })
+  const run = runner.respond
+
+  const recheck = createRecheck({
+    pools: allPools,
+    concurrency: config.keyCheckConcurrency,
+    check: (key, owner) => probe(key, { operation: 'generateContent', model: config.testModel, baseUrl: owner.baseUrl }),
+    onError: (error) => logger.warn('key re-check failed:', error),
+  })
+
+  const app = createApp({
+    hooks,
+    logger,
+    routeDeps: {
+      run,
+      config,
+      pluginModels: pluginModels(hooks, plugins.variants),
+      guards,
+      operations,
+      fetchMedia: createMediaFetcher({
+        timeoutMs: config.mediaFetchTimeoutSeconds * 1000,
+        maxBytes: config.mediaFetchMaxMb * 1024 * 1024,
+        allowPrivate: config.mediaFetchAllowPrivate,
+      }),
+    },
+  })
+
+  return {
+    config,
+    app,
+    pools,
+    services,
+    run,
+    probe,
+    recheck,
+    jobs: [...coreJobs(config, { recheck, pools: allPools, database }), ...hooks.flatMap((plugin) => plugin.jobs ?? [])].map((job) => ({
+      ...job,
+      schedule: Object.hasOwn(config.jobSchedules, job.name) ? config.jobSchedules[job.name] : job.schedule,
+    })),
+    plugins: hooks.map((plugin) => plugin.name),
+    async dispose() {
+      await plugins.dispose()
+      await client.close()
+    },
+  }
+}
+
+/** The gateway's own jobs: re-checking disabled keys, deleting old logs, forgetting cooldowns that ran out. */
+function coreJobs(config: ResolvedConfig, deps: { recheck: Recheck; pools: () => KeyPool[]; database: GatewayDatabase }): JobDefinition[] {
+  const purge = async (table: 'request_logs' | 'error_logs', rule: { enabled: boolean; days: number }) =>
+    rule.enabled ? deleteOlderThan(deps.database, table, Date.now() - rule.days * 86_400_000) : 0
+  return [
+    {
+      name: 'key-recheck',
+      description: 'Tests disabled keys with the fixed request on TEST_MODEL; a key that answers goes back into rotation (CHECK_INTERVAL_HOURS).',
+      schedule: everyHours(config.checkIntervalHours),
+      run: async (signal) => {
+        const { checked, reenabled } = await deps.recheck.runNow(signal)
+        return `${checked} key(s) checked, ${reenabled} back in rotation`
+      },
+    },
+    {
+      name: 'log-retention',
+      description: 'Deletes request and error logs older than AUTO_DELETE_*_DAYS (statistics stay in the rollups).',
+      schedule: '0 0 * * *',
+      run: async () => {
+        const requestLogs = await purge('request_logs', { enabled: config.autoDeleteRequestLogsEnabled, days: config.autoDeleteRequestLogsDays })
+        const errorLogs = await purge('error_logs', { enabled: config.autoDeleteErrorLogsEnabled, days: config.autoDeleteErrorLogsDays })
+        return `${requestLogs} request log(s) and ${errorLogs} error log(s) deleted`
+      },
+    },
+    {
+      name: 'pool-sweep',
+      description: 'Forgets cooldowns that ran out, in memory and in the shared key state, for models nobody asks for any more.',
+      schedule: '* * * * *',
+      run: async () => {
+        for (const pool of deps.pools()) pool.sweep()
+      },
+    },
+  ]
+}
+
+function createApp(deps: { hooks: StartedPlugins['hooks']; logger: ConsolaInstance; routeDeps: DialectRouteDeps }): H3 {
+  const { hooks, logger } = deps
+  const rewriters = hooks.filter((plugin) => plugin.rewriteUrl)
+  const app = new H3({
+    // h3 picks the route right after onRequest (app.use middleware runs once it has, too late to change it).
+    onRequest:
+      rewriters.length === 0
+        ? undefined
+        : (event) => {
+            for (const plugin of rewriters) event.url = plugin.rewriteUrl!(event.url, event.req.method) ?? event.url
+          },
+    onError(error, event) {
+      if (error.status >= 500 || !error.status) logger.error('unhandled error', error)
+      return dialectForPath(event.url.pathname).error(
+        new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message),
+        event,
+      )
+    },
+  })
+  app.use(corsMiddleware())
+  app.get('/health', () => ({ status: 'healthy' }))
+  registerGeminiRoutes(app, deps.routeDeps)
+  registerOpenAIRoutes(app, deps.routeDeps)
+  registerOpenAIPassthroughRoutes(app, deps.routeDeps)
+  registerAnthropicRoutes(app, deps.routeDeps)
+  registerResponsesRoutes(app, deps.routeDeps)
+  const router = createPluginRouter(app, deps.routeDeps.guards)
+  for (const plugin of hooks) plugin.routes?.(router)
+  app.all('/**', (event) => dialectForPath(event.url.pathname).error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
+  return app
+}
+
+/** The models plugins add to a page of the upstream list: variants of its models, then each plugin's own. */
+function pluginModels(hooks: StartedPlugins['hooks'], variants: readonly ModelVariant[]): DialectRouteDeps['pluginModels'] {
+  const adders = hooks.filter((plugin) => plugin.models)
+  if (adders.length === 0 && variants.length === 0) return undefined
+  return (upstream) => [...variantModels(upstream, variants), ...adders.flatMap((plugin) => plugin.models!(upstream))]
+}
+
+/** A plugin's request as the pipeline takes it: the caller's credentials (auth runs again inside), the model as given. */
+function pluginRequest(call: RouteCall, request: PluginRequest): GatewayRequest {
+  return { ...request, upstreamModel: request.upstreamModel ?? request.model, dialect: request.dialect ?? 'plugin', credentials: call.credentials }
+}
