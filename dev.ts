@@ -32,7 +32,7 @@ await listen((req, res) => handler(req, res), { port, hostname: host, showURL: t
 
 let timer: NodeJS.Timeout | undefined
 const reload = (file: string | null) => {
-  if (!file || !/\.(ts|env)$|^\.env/.test(file)) return
+  if (!file || !/\.(tsx?|css|env)$|^\.env/.test(file)) return
   clearTimeout(timer)
   timer = setTimeout(() => {
     build()

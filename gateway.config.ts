@@ -1,5 +1,6 @@
 import { defineConfig } from 'gemgate'
 import {
+  admin,
   aliyunOss,
   cloudflareImgbed,
   fakeStream,
@@ -69,5 +70,8 @@ export default defineConfig({
     resources({ userIsolation: true, cleanupEnabled: true, cleanupIntervalHours: 1, maxUploadMb: 2048, uploadSessionHours: 1 }),
     // Short model names of your own (the README's example plugin):
     // modelAlias({ aliases: { fast: 'gemini-2.5-flash-lite' } }),
+    // The operator's console at / (keys, dashboard, settings, logs, tokens, jobs). sessionExpireSeconds: ADMIN_SESSION_EXPIRE,
+    // trustForwardedFor: ADMIN_TRUST_FORWARDED_FOR
+    admin({ sessionExpireSeconds: 3600, trustForwardedFor: false }),
   ],
 })

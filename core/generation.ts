@@ -119,8 +119,8 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     authenticate,
     filteredModels: new Set(config.filteredModels),
     maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024,
-    logRefusal: (_event, dialect, error, client) =>
-      logAttempt(logs, { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: '' }, attemptBeforeUpstream(error, 0)),
+    logRefusal: (_event, { dialect, error, client, model }) =>
+      logAttempt(logs, { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: model ?? '' }, attemptBeforeUpstream(error, 0)),
   }
   // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
   let runner: Runner | undefined

@@ -1,4 +1,5 @@
 /** Every plugin that ships with gemgate, in the order gateway.config.ts lists them; the README's table is made from these. */
+import admin from './admin/index.ts'
 import fakeStream from './fake-stream/index.ts'
 import imageChat from './image-chat/index.ts'
 import imageGeneration from './image-generation/index.ts'
@@ -17,6 +18,7 @@ import urlNormalization from './url-normalization/index.ts'
 import vertexExpress from './vertex-express/index.ts'
 
 export {
+  admin,
   aliyunOss,
   cloudflareImgbed,
   fakeStream,
@@ -52,4 +54,5 @@ export const BUNDLED_PLUGINS = [
   live,
   resources,
   modelAlias,
+  admin,
 ] as const

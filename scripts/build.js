@@ -8,6 +8,10 @@
  * Two starts at once: one builds while the other waits on the lock, then finds the build fresh. A build is written to a
  * folder of its own and swapped in whole, so no start loads a half-written dist/.
  *
+ * The console's browser app (plugins/admin/ui, excluded from the TypeScript build) is bundled with esbuild into
+ * dist/plugins/admin/ui/ by the freshly compiled plugin's own `writeAdminAssets`: the same bundle `npm run dev` and the
+ * tests make in memory. The files the bundle read are inputs of the build like the compiled ones.
+ *
  * Plain JavaScript: it runs before anything is compiled, and Node 20 cannot run TypeScript.
  */
 import { spawnSync } from 'node:child_process'
@@ -16,7 +20,7 @@ import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DIST = join(ROOT, 'dist')
@@ -24,7 +28,7 @@ const LOCK = join(ROOT, '.dist.lock')
 /** Written into dist/: every file the build read (sources, gateway.config.ts and what it imports) with its mtime. */
 const MANIFEST = 'build.json'
 /** Read by the build without being its sources: a change to them changes the output too. */
-const BUILD_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js']
+const BUILD_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js', 'plugins/admin/ui/tsconfig.json']
 /** A lock older than this was left by a build that died without removing it. */
 const LOCK_STALE_MS = 5 * 60_000
 
@@ -56,7 +60,12 @@ async function build() {
     const diagnostics = lines.filter((line) => !isAbsolute(line)).join('\n')
     throw new Error(`the TypeScript build failed:\n${diagnostics}${run.stderr ?? ''}`)
   }
-  const read = lines.filter((line) => line.startsWith(ROOT) && !line.includes(`${sep}node_modules${sep}`)).map((line) => relative(ROOT, line))
+  const compiled = lines.filter((line) => line.startsWith(ROOT) && !line.includes(`${sep}node_modules${sep}`))
+  const bundled = await bundleAdminUi(out).catch((/** @type {unknown} */ error) => {
+    rmSync(out, { recursive: true, force: true })
+    throw new Error(`bundling the console's browser app failed:\n${error instanceof Error ? error.message : error}`)
+  })
+  const read = [...compiled, ...bundled].map((line) => relative(ROOT, line))
   /** @type {Record<string, number | undefined>} */
   const inputs = {}
   for (const file of [...read, ...BUILD_FILES]) {
@@ -66,6 +75,12 @@ async function build() {
   }
   await writeFile(join(out, MANIFEST), JSON.stringify({ inputs }, null, 1))
   swapIn(out)
+}
+
+/** Bundles plugins/admin/ui into the build in `out`; returns the absolute paths of the files the bundle read. */
+async function bundleAdminUi(/** @type {string} */ out) {
+  const { writeAdminAssets } = await import(pathToFileURL(join(out, 'plugins', 'admin', 'assets.js')).href)
+  return /** @type {string[]} */ (await writeAdminAssets(join(ROOT, 'plugins', 'admin', 'ui'), join(out, 'plugins', 'admin', 'ui')))
 }
 
 /** Folders of builds that died half way (this one holds the lock, so no other build is running). */

@@ -3,6 +3,8 @@ import { createContext, type Operation } from '../context.ts'
 import type { LogWriter } from '../../storage/index.ts'
 import type { UpstreamCall } from '../upstream/types.ts'
 import type { ServiceRegistry } from '../services.ts'
+import { logAttempt } from '../stages/log.ts'
+import { UpstreamHttpError } from '../upstream/gemini.ts'
 import { factsFromError } from './facts.ts'
 import { judgeAttempt, type Verdict } from './judge.ts'
 import type { PoolKey } from './pool.ts'
@@ -47,29 +49,35 @@ export function createKeyProbe({ call, services, logs, logger }: KeyProbeDeps): 
     const facts = { operation, model, now: Date.now(), fixedRequest: true }
     let verdict: Verdict
     let status: number | null = null
+    let errorBody: string | undefined
     try {
       const outcome = await call({ operation, model, stream: false, body, key }, ctx)
       status = outcome.kind === 'json' ? outcome.status : 200
       verdict = judgeAttempt({ ...facts, status, body: outcome.kind === 'json' ? outcome.body.tryData() : undefined })
+      if (outcome.kind === 'json' && status >= 400) errorBody = outcome.body.text
     } catch (error) {
       // The probe's own timeout is a transport failure, not a client that left.
       const failed = factsFromError(error, facts, false) ?? { ...facts, transportError: (error as Error)?.name ?? 'error' }
       status = failed.status ?? null
       verdict = judgeAttempt({ ...failed, fixedRequest: true })
+      errorBody = error instanceof UpstreamHttpError ? error.body : String((error as Error)?.message ?? error)
     }
-    logs.request({
-      time: facts.now,
-      requestId: ctx.id,
-      tokenId: '',
-      dialect: 'key-check',
-      operation,
-      model,
-      keyId: key.id,
-      attempt: 1,
-      status,
-      failureClass: verdict.class,
-      latencyMs: Math.round(performance.now() - started),
-    })
+    // Its error row keeps Google's answer (API_KEY_INVALID, ...), for the console's log detail of a verify.
+    logAttempt(
+      logs,
+      { requestId: ctx.id, tokenId: '', dialect: 'key-check', operation, model },
+      {
+        attempt: 1,
+        keyId: key.id,
+        keyLabel: key.label,
+        startedAt: facts.now,
+        latencyMs: performance.now() - started,
+        status,
+        failureClass: verdict.class,
+        reason: verdict.reason,
+        ...(errorBody === undefined ? {} : { errorBody }),
+      },
+    )
     return verdict
   }
 }

@@ -25,6 +25,7 @@ const GEMINI_BALANCE_ENV = {
   TTS_VOICE_NAME: 'Kore',
   TTS_SPEED: 'fast',
   FAKE_STREAM_ENABLED: 'true',
+  ADMIN_SESSION_EXPIRE: '600',
   FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS: '3',
   URL_NORMALIZATION_ENABLED: 'true',
   UPLOAD_PROVIDER: 'cloudflare_imgbed',
@@ -92,6 +93,7 @@ describe('the default gateway.config.ts', () => {
       'vertex-express': { keys: JSON.parse(GEMINI_BALANCE_ENV.VERTEX_API_KEYS), baseUrl: GEMINI_BALANCE_ENV.VERTEX_EXPRESS_BASE_URL },
       live: { idleTimeoutSeconds: 300, maxSessionSeconds: 3600 },
       resources: { userIsolation: false, cleanupEnabled: false, cleanupIntervalHours: 6, maxUploadMb: 2048, uploadSessionHours: 1 },
+      admin: { sessionExpireSeconds: 600, trustForwardedFor: false },
     })
   })
 })

@@ -18,7 +18,7 @@ export interface RouteGuards {
    * Logs a request refused before the pipeline ran (no valid token, a bad body, a filtered model), so the console
    * counts it; refusals from inside the pipeline are logged there.
    */
-  logRefusal?(event: H3Event, dialect: string, error: GatewayError, client?: ClientIdentity): void
+  logRefusal?(event: H3Event, refusal: { dialect: string; error: GatewayError; client?: ClientIdentity; model?: string }): void
 }
 
 /** One authenticated call of a route: the client, its credentials, and the body and model readers. */
@@ -60,22 +60,24 @@ export function defineGatewayRoute(
     const client = guards.authenticate(credentials)
     if (!client) {
       const refusal = guards.authenticate.refuse(credentials)
-      guards.logRefusal?.(event, dialect.name, refusal)
+      guards.logRefusal?.(event, { dialect: dialect.name, error: refusal })
       return dialect.error(refusal, event)
     }
+    const call = routeCall(event, client, credentials, guards)
     try {
-      return await handler(routeCall(event, client, credentials, guards))
+      return await handler(call)
     } catch (error) {
       const failure = gatewayErrorOrRethrow(error)
-      if (!failure.logged) guards.logRefusal?.(event, dialect.name, failure, client)
+      if (!failure.logged) guards.logRefusal?.(event, { dialect: dialect.name, error: failure, client, model: call.named })
       return dialect.error(failure, event)
     }
   }
 }
 
-function routeCall(event: H3Event, client: ClientIdentity, credentials: (string | undefined)[], guards: RouteGuards): RouteCall {
+/** A route call that remembers the last model it was asked to check (`named`), for the log row of a refusal. */
+function routeCall(event: H3Event, client: ClientIdentity, credentials: (string | undefined)[], guards: RouteGuards): RouteCall & { named?: string } {
   const text = () => readBodyText(event, guards.maxBodyBytes)
-  return {
+  const call: RouteCall & { named?: string } = {
     event,
     client,
     credentials,
@@ -84,9 +86,11 @@ function routeCall(event: H3Event, client: ClientIdentity, credentials: (string 
     model(raw, param) {
       const given = typeof raw === 'string' ? raw : ''
       const id = modelId(given)
+      call.named = id || undefined
       if (!id) throw new GatewayError(400, given ? `Invalid model name "${given.slice(0, 64)}".` : 'A model is required.', { param })
       if (guards.filteredModels.has(id)) throw notFound(`Model ${id} is not available through this gateway.`)
       return id
     },
   }
+  return call
 }
