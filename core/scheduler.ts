@@ -1,6 +1,7 @@
 import type { ConsolaInstance } from 'consola'
 import { GatewayError } from './errors.ts'
 import { armSchedule, checkSchedule, type ScheduleTimer } from './internal/schedule-timer.ts'
+import type { SharedState } from './shared/index.ts'
 
 export interface JobDefinition {
   /** 'key-recheck', 'log-retention', 'pool-sweep', 'session-sweep' */
@@ -13,6 +14,8 @@ export interface JobDefinition {
   schedule: string | undefined
   /** Returns a one-line summary of what it did ("3 keys checked, 1 back in rotation"). */
   run(signal: AbortSignal): Promise<string | void>
+  /** Runs on every instance (housekeeping of this process's memory); other jobs run on one instance per scheduled time. */
+  everyInstance?: boolean
 }
 
 export interface JobView {
@@ -22,7 +25,8 @@ export interface JobView {
   timezone: string
   paused: boolean
   running: boolean
-  lastRun?: { at: number; durationMs: number; ok: boolean; summary?: string; error?: string }
+  /** `elsewhere`: another instance ran it; what it reported is shown once it arrives. */
+  lastRun?: { at: number; durationMs: number; ok: boolean; summary?: string; error?: string; elsewhere?: true }
   /** Epoch ms; null when paused or on demand only. */
   nextRun: number | null
 }
@@ -42,17 +46,37 @@ export interface JobControl {
 export interface Scheduler extends JobControl {
   /** Sets the whole job list (a reload); pause state and last runs carry over by name. Throws, changing nothing, on a bad schedule. */
   setJobs(jobs: readonly JobDefinition[]): void
-  /** Disarms every schedule and aborts the runs going on. */
-  stop(): void
+  /** Disarms every schedule, aborts the runs going on, and gives up its leases so that another instance may run them at once. */
+  stop(): Promise<void>
 }
 
 interface Job {
   definition: JobDefinition
   paused: boolean
   timer?: ScheduleTimer
+  /** The scheduled time the timer fires for next: the same on every instance, so it names the run they compete for. */
+  due?: number
+  /** Ends this instance's hold on the job while it runs it. */
+  release?: () => Promise<void>
   running?: Promise<void>
   abort?: AbortController
   lastRun?: JobView['lastRun']
+}
+
+/** How long a scheduled time stays claimed: far longer than instances' clocks and timers differ. */
+const CLAIM_MS = 60_000
+/** A run's lease is renewed while its instance lives; one that died holding it blocks the others this long at most. */
+const RUN_LEASE_MS = 60_000
+const CHANNEL = 'jobs'
+
+export interface SchedulerOptions {
+  timezone: string
+  logger: ConsolaInstance
+  /**
+   * With instances sharing state, each scheduled time of a job runs on one of them (the first to claim it), never two
+   * runs of a job at once across them (a lease held while it runs), and every instance shows the last run.
+   */
+  shared?: Pick<SharedState, 'leases' | 'bus'>
 }
 
 /**
@@ -60,10 +84,25 @@ interface Job {
  * once: a scheduled time or a "run now" that finds it running joins that run. A job that throws is logged and
  * recorded, and runs again at its next time.
  */
-export function createScheduler({ timezone, logger }: { timezone: string; logger: ConsolaInstance }): Scheduler {
+export function createScheduler({ timezone, logger, shared }: SchedulerOptions): Scheduler {
   checkTimezone(timezone)
   let jobs = new Map<string, Job>()
   let stopped = false
+
+  /** Leases that make a job run once across instances; none for a job that runs on each. */
+  const leasesFor = (job: Job) => (job.definition.everyInstance ? undefined : shared?.leases)
+  /** Another instance ran it (or is running it): said unless what that instance reported is already here. */
+  const ranElsewhere = (job: Job, at: number) => {
+    if ((job.lastRun?.at ?? -Infinity) >= at) return
+    job.lastRun = { at, durationMs: 0, ok: true, summary: 'ran on another instance', elsewhere: true }
+    logger.debug(`job ${job.definition.name}: another instance runs it`)
+  }
+  const unsubscribe = shared?.bus.subscribe(CHANNEL, (message) => {
+    const { name, lastRun } = (message ?? {}) as { name?: unknown; lastRun?: unknown }
+    const job = typeof name === 'string' ? jobs.get(name) : undefined
+    const run = reportedRun(lastRun)
+    if (job && run && !job.running && (job.lastRun?.at ?? -Infinity) <= run.at) job.lastRun = { ...run, elsewhere: true }
+  })
 
   const jobNamed = (name: string): Job => {
     const job = jobs.get(name)
@@ -82,7 +121,8 @@ export function createScheduler({ timezone, logger }: { timezone: string; logger
     nextRun: paused ? null : (timer?.nextRun() ?? null),
   })
 
-  const start = (job: Job): Promise<void> => {
+  /** `manual`: asked for now, so refused (409) rather than noted when another instance is running it. */
+  const start = (job: Job, manual: boolean): Promise<void> => {
     if (job.running) return job.running
     const { name, run } = job.definition
     const abort = new AbortController()
@@ -90,10 +130,21 @@ export function createScheduler({ timezone, logger }: { timezone: string; logger
     const started = performance.now()
     const ended = (ok: boolean, detail: { summary?: string; error?: string }) => {
       job.lastRun = { at, durationMs: Math.round(performance.now() - started), ok, ...detail }
+      shared?.bus.publish(CHANNEL, { name, lastRun: job.lastRun })
     }
     job.abort = abort
     job.running = (async () => {
+      const leases = leasesFor(job)
+      // Without leases the run starts at once (no await before it), as a stop right after a start expects.
+      const release = leases ? await leases.acquire(`job:${name}`, RUN_LEASE_MS, { keep: true }) : undefined
+      if (leases && !release) {
+        ranElsewhere(job, at)
+        if (manual) throw new GatewayError(409, `Job ${name} is running on another instance.`)
+        return
+      }
+      job.release = release
       try {
+        abort.signal.throwIfAborted() // stopped while the lease was being taken
         const summary = await run(abort.signal)
         ended(true, summary ? { summary } : {})
         logger.debug(`job ${name} done in ${job.lastRun!.durationMs} ms${summary ? `: ${summary}` : ''}`)
@@ -102,18 +153,33 @@ export function createScheduler({ timezone, logger }: { timezone: string; logger
         ended(false, { error: message })
         logger.warn(`job ${name} failed after ${job.lastRun!.durationMs} ms: ${message}`)
       } finally {
-        job.running = undefined
-        job.abort = undefined
+        job.release = undefined
+        await release?.()
       }
-    })()
+    })().finally(() => {
+      job.running = undefined
+      job.abort = undefined
+    })
     return job.running
+  }
+
+  /** A scheduled time: the instance that claims it first runs the job; the others note that it ran elsewhere. */
+  const fire = async (job: Job) => {
+    const due = job.due ?? Date.now()
+    job.due = job.timer?.nextRun() ?? undefined
+    if (job.running) return
+    const leases = leasesFor(job)
+    if (leases && !(await leases.acquire(`job:${job.definition.name}@${due}`, CLAIM_MS))) return ranElsewhere(job, due)
+    await start(job, false).catch(() => {}) // refused: another instance runs it, and that is noted
   }
 
   const arm = (job: Job) => {
     job.timer?.stop()
     job.timer = undefined
     const schedule = job.definition.schedule
-    if (schedule !== undefined && !job.paused && !stopped) job.timer = armSchedule(schedule, timezone, () => void start(job))
+    if (schedule === undefined || job.paused || stopped) return
+    job.timer = armSchedule(schedule, timezone, () => void fire(job))
+    job.due = job.timer.nextRun() ?? undefined
   }
 
   return {
@@ -121,7 +187,7 @@ export function createScheduler({ timezone, logger }: { timezone: string; logger
     async run(name) {
       const job = jobNamed(name)
       if (stopped) throw new GatewayError(503, 'The scheduler has stopped: the gateway is shutting down.')
-      await start(job)
+      await start(job, true)
       return view(job)
     },
     pause(name) {
@@ -152,15 +218,25 @@ export function createScheduler({ timezone, logger }: { timezone: string; logger
       jobs = next
       for (const job of jobs.values()) arm(job)
     },
-    stop() {
+    async stop() {
       stopped = true
+      unsubscribe?.()
       for (const job of jobs.values()) {
         job.timer?.stop()
         job.timer = undefined
         job.abort?.abort(new Error('the scheduler stopped'))
       }
+      await Promise.all([...jobs.values()].map((job) => job.release?.()))
     },
   }
+}
+
+/** A run another instance reported, checked (it came over the bus). */
+function reportedRun(value: unknown): NonNullable<JobView['lastRun']> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { at, durationMs, ok, summary, error } = value as Record<string, unknown>
+  if (typeof at !== 'number' || typeof durationMs !== 'number' || typeof ok !== 'boolean') return undefined
+  return { at, durationMs, ok, ...(typeof summary === 'string' ? { summary } : {}), ...(typeof error === 'string' ? { error } : {}) }
 }
 
 /** Throws an Error naming the zone when the runtime's time zone database does not know it. */
