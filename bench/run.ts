@@ -6,6 +6,7 @@
 //      BENCH_REPEATS (throughput runs per cell, default 2; a warning when they disagree by more than 20%),
 //      BENCH_CHUNK_INTERVAL_MS (fake upstream's delay between stream chunks, default 0),
 //      BENCH_PROFILE (0: no CPU profiles, 1: one per scenario; default: the scenarios gemgate on Node misses).
+// Key picking alone (a few seconds, in this process): `npm run bench -- --picking`.
 // Soak (`npm run bench -- --soak` or BENCH_SOAK=1): BENCH_SOAK_MINUTES (10), BENCH_SOAK_RPS (per gateway, 200),
 //      BENCH_SOAK_SAMPLE_S (5), BENCH_SOAK_TOLERANCE (0.05: the last third's RSS may exceed the middle third's by 5%).
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,6 +16,7 @@ import { writeDocs } from './docs.ts'
 import type { RepeatedThroughput } from './measure.ts'
 import { countLogRows, notes, printedSince } from './notes.ts'
 import { assertAlive, killAllNow, stop, stopAll } from './processes.ts'
+import { measurePicking, renderPicking } from './picking.ts'
 import { profileMisses } from './profile.ts'
 import { burstRows, disagreements, mainRows, renderRows, renderSoak, SECTIONS, type Results } from './report.ts'
 import { measureBursts, measureKind, type Settings } from './scenarios.ts'
@@ -53,6 +55,13 @@ const log = (message: string): void => void process.stderr.write(`bench: ${messa
 async function main(): Promise<void> {
   const startedAt = new Date()
   const loadBefore = os.loadavg()[0] as number
+  // In this process, before any server starts: nothing else is running yet.
+  log('key picking at 5,000 keys, per strategy')
+  const picking = renderPicking(measurePicking())
+  if (process.argv.includes('--picking')) {
+    console.log(picking)
+    return
+  }
   log(`starting (${quick ? 'quick' : 'full'}; node ${process.version}, ${os.cpus().length} CPUs, load ${loadBefore.toFixed(2)})`)
   buildForNode()
   const fake = await startFake(chunkIntervalMs)
@@ -154,6 +163,10 @@ async function main(): Promise<void> {
     '### Soak',
     '',
     soak ? renderSoak(soak) : 'Not run in this run (`npm run bench -- --soak`).',
+    '',
+    '### Picking a key at 5,000 keys',
+    '',
+    picking,
     ...(profiles.length ? ['', '### Where gemgate on Node spends its CPU in the scenarios it misses', '', ...profiles] : []),
     '',
     '### Notes',

@@ -6,7 +6,8 @@ import type { Outcome, RequestContext } from './context.ts'
  */
 export type StageName = 'auth' | 'model-filter' | 'transform' | 'log' | 'stream-optimizer' | 'key-select' | 'upstream'
 
-export type Next = () => Promise<Outcome>
+/** Runs the rest of the pipeline, in `ctx` when given (a hedged attempt's own context), else in the stage's. */
+export type Next = (ctx?: RequestContext) => Promise<Outcome>
 
 export interface Stage {
   /** A core stage's name, or `<plugin>` for a plugin's own. */
@@ -76,5 +77,5 @@ export function composePipeline(stages: readonly Stage[]): Pipeline {
 function dispatch(stages: readonly Stage[], index: number, ctx: RequestContext): Promise<Outcome> {
   const stage = stages[index]
   if (!stage) return Promise.reject(new Error('pipeline ended without answering; is "upstream" the last stage?'))
-  return stage.run(ctx, () => dispatch(stages, index + 1, ctx))
+  return stage.run(ctx, (inner = ctx) => dispatch(stages, index + 1, inner))
 }

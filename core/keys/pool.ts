@@ -1,11 +1,16 @@
+import type { Usage } from '../context.ts'
 import { maskSecret, type IdOf } from '../identity.ts'
-import { MinHeap } from '../internal/heap.ts'
+import type { KeyCaps } from './caps.ts'
 import type { KeyEvent } from './events.ts'
-import type { Verdict } from './judge.ts'
+import { createCapGate, type CapGate } from './internal/cap-gate.ts'
+import { PassedProbes, ServedModels } from './internal/memories.ts'
+import { ModelSets } from './internal/model-sets.ts'
+import { cooldownOf, pinnedUnavailable, whyUnavailable, type Unavailable } from './internal/unavailable.ts'
+import type { FailureClass, Verdict } from './judge.ts'
 import { StormDetector, type StormPolicy, DEFAULT_STORM_POLICY } from './storm.ts'
-import { createRotation, type PoolKey, type Rotation } from './strategies.ts'
+import { createStrategy, type PoolKey, type Strategy, type StrategyOptions } from './strategies.ts'
 
-export type { PoolKey }
+export type { PoolKey, Unavailable }
 
 /** What the pool knows about one key; serialisable so it can live in shared storage. */
 export interface KeyHealth {
@@ -26,47 +31,38 @@ export interface KeyPoolOptions {
   onChange?: (key: PoolKey, health: KeyHealth) => void
   /**
    * Called when a key is disabled, starts cooling down for a model, or comes back (a cooldown ran out, an enable, a
-   * reset): transitions only, not every verdict on a key already out. Not for health read back by `restore`.
+   * reset): transitions only, not every verdict on a key already out. Not for health taken in by `adopt`.
    */
   onEvent?: (event: Omit<KeyEvent, 'id' | 'at' | 'pool'>) => void
   /** A key's id: the deployment's HMAC (core/identity.ts), the same on every instance. */
   idOf: IdOf
   /** The API root these keys belong to, when not BASE_URL (Vertex Express): their requests and re-checks go there. */
   baseUrl?: string
-}
-
-/** Own entries only: a model named `constructor` must not find Object's. */
-const cooldownOf = (health: KeyHealth, model: string) => (Object.hasOwn(health.cooldowns, model) ? health.cooldowns[model] : undefined)
-
-const SERVED_MEMORY_MS = 86_400_000
-const SERVED_REFRESH_MS = 60_000
-const SERVED_MAX_MODELS = 1024
-const PASSED_MAX_ENTRIES = 4096
-
-export interface Unavailable {
-  status: 429 | 503
-  retryAfterSeconds?: number
-  message: string
+  /** How keys are chosen (KEY_STRATEGY); round robin when not given. */
+  strategy?: StrategyOptions
+  /** Request and token caps (core/keys/caps.ts); none when not given. */
+  caps?: KeyCaps
 }
 
 /**
  * The key pool: which keys may serve which model right now. All decisions about *why* come from the judge's
- * verdicts; the pool only applies them. Picking is synchronous and O(1): one rotation of the enabled keys,
- * plus a rotation per model for models that currently have keys cooling down.
+ * verdicts and the caps; the pool only applies them. Picking is synchronous and O(1) or O(log n) by strategy: one
+ * selector of the enabled keys, plus one per model that currently has keys cooling down or at a cap.
  */
 export class KeyPool {
   readonly keys: readonly PoolKey[]
   readonly baseUrl: string | undefined
+  readonly strategy: Strategy
   readonly #byId = new Map<string, PoolKey>()
   readonly #health = new Map<string, KeyHealth>()
-  readonly #enabled: Rotation
-  readonly #perModel = new Map<string, { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }>()
+  readonly #sets: ModelSets
   readonly #storm: StormDetector
-  /** Model → when a key last served it: a 404 on a model nobody served is a typo, not a key's lack of access. */
-  readonly #served = new Map<string, number>()
-  /** `${keyId}\n${model}` → until when a passed probe stands (see confirm.ts). */
-  readonly #passed = new Map<string, number>()
+  readonly #served = new ServedModels()
+  readonly #passed = new PassedProbes()
+  readonly #caps: CapGate | undefined
   readonly #options: KeyPoolOptions & { now: () => number }
+  /** The storm backoff that was over when last looked at: picks read the clock again only for a later one. */
+  #backoffPassed = 0
 
   constructor(secrets: readonly string[], options: KeyPoolOptions) {
     this.#options = { now: Date.now, ...options }
@@ -81,7 +77,19 @@ export class KeyPool {
       this.#health.set(id, { strikes: 0, cooldowns: {} })
     }
     this.keys = keys
-    this.#enabled = createRotation(keys)
+    this.strategy = createStrategy(options.strategy, keys, this.#byId)
+    this.#sets = new ModelSets({
+      keys,
+      byId: this.#byId,
+      strategy: this.strategy,
+      now: () => this.#options.now(),
+      mayServe: (key, model, now) => {
+        const health = this.#health.get(key.id)!
+        return !health.disabled && !coolingFor(health, model, now)
+      },
+      cooldownEnded: (key, model, now) => this.#cooldownEnded(key, model, now),
+    })
+    this.#caps = options.caps && createCapGate(options.caps, this.#sets, () => this.#options.now())
     this.#storm = new StormDetector({ ...DEFAULT_STORM_POLICY, ...options.storm })
   }
 
@@ -93,14 +101,39 @@ export class KeyPool {
     return this.#health.get(key.id)!
   }
 
-  /** The next key that may serve `model`, skipping the ones this request already tried. */
+  /**
+   * The next key that may serve `model`, skipping the ones this request already tried. Reads the clock only when time
+   * matters (a backoff since the last look, caps or cooldowns on the model): a reading is a number allocated.
+   */
   pick(model: string, exclude?: ReadonlySet<string>): PoolKey | undefined {
-    const now = this.#options.now()
-    if (now < this.#storm.backoffUntil) return undefined
-    const cooling = this.#perModel.get(model)
-    if (!cooling) return this.#enabled.next(exclude)
-    this.#releaseExpired(model, cooling, now)
-    return (this.#perModel.get(model)?.rotation ?? this.#enabled).next(exclude)
+    if (this.#storm.backoffUntil > this.#backoffPassed && this.#backingOff()) return undefined
+    if (this.#sets.poolHold(model)) return undefined
+    const key = this.#sets.selector(model).next(exclude)
+    if (key && this.strategy.picked(key)) this.#sets.update(key)
+    return key
+  }
+
+  /** A request starts on `key` (what least-in-flight counts). Every begin needs its `end`. */
+  begin(key: PoolKey): void {
+    if (this.strategy.started(key)) this.#sets.update(key)
+  }
+
+  /** The request on `key` ended: how the judge classed it (none when it was not judged) and its first-byte time in ms. */
+  end(key: PoolKey, judged?: FailureClass, latencyMs?: number): void {
+    if (this.strategy.finished(key, judged, latencyMs)) this.#sets.update(key)
+  }
+
+  /**
+   * Counts a request on `key` against the caps set for it on `model`: undefined when none is set (nothing to wait
+   * for), else whether it may go. A key (or the pool) at a cap is kept from the model until the cap's window ends.
+   */
+  admit(key: PoolKey, model: string): Promise<boolean> | undefined {
+    return this.#caps?.admit(key, model)
+  }
+
+  /** Counts the input tokens of an answer `key` gave on `model` against its token caps. */
+  countTokens(key: PoolKey, model: string, usage: Usage | undefined): void {
+    this.#caps?.countTokens(key, model, usage)
   }
 
   /** Applies the judge's verdict on an attempt of `key` at `model` (the model it was for, '' when none). */
@@ -115,7 +148,7 @@ export class KeyPool {
         return
       case 'success':
         this.#storm.succeeded()
-        if (model) this.#noteServed(model, now)
+        if (model) this.#served.note(model, now)
         if (health.strikes === 0 && !health.lastFailure) return
         health.strikes = 0
         health.lastFailure = undefined
@@ -137,7 +170,7 @@ export class KeyPool {
         if (this.#coolDown(key, health, effect.model, effect.until, effect.reason) && !health.disabled)
           this.#emit(key, 'cooled', verdict.reason, effect.model, effect.until)
         if (effect.reason === 'rate-limited') {
-          this.#storm.rateLimited({ at: now, keyId: key.id, retryAfterMs: effect.until - now }, this.#enabled.size)
+          this.#storm.rateLimited({ at: now, keyId: key.id, retryAfterMs: effect.until - now }, this.#sets.enabled.size)
         }
         break
     }
@@ -162,7 +195,7 @@ export class KeyPool {
     this.#options.onChange?.(key, health)
   }
 
-  /** Forgets everything about a key: strikes, cooldowns, disablement (an operator's "reset"). */
+  /** Forgets everything about a key's health: strikes, cooldowns, disablement (an operator's "reset"). Caps still count. */
   reset(key: PoolKey): void {
     const health = this.#health.get(key.id)
     if (!health) return
@@ -170,32 +203,46 @@ export class KeyPool {
     health.strikes = 0
     health.cooldowns = {}
     health.lastFailure = undefined
-    this.#forgetPasses(key)
-    for (const entry of this.#perModel.values()) entry.rotation.add(key)
+    this.#passed.forgetKey(key.id)
+    this.#sets.letBack(key, this.#options.now())
+    if (this.strategy.refreshed(key)) this.#sets.update(key)
     this.#emit(key, 'reset', 'reset by an operator')
     this.#options.onChange?.(key, health)
   }
 
-  /** Applies health read back from shared storage (at start, or from another instance). */
-  restore(key: PoolKey, saved: KeyHealth): void {
-    const health = this.#health.get(key.id)!
-    health.strikes = saved.strikes
-    health.lastFailure = saved.lastFailure
-    if (saved.disabled && !health.disabled) this.#disable(key, health, saved.disabled)
-    if (!saved.disabled && health.disabled) this.#enable(key, health)
-    for (const [model, cooldown] of Object.entries(saved.cooldowns)) {
-      if (cooldown.until > this.#options.now()) this.#coolDown(key, health, model, cooldown.until, cooldown.reason)
+  /**
+   * Makes the key's health the one given: what shared storage holds, or what another instance just did to the key (a
+   * disable, a cooldown, an enable, a reset). It replaces, so a cooldown another instance's reset took away goes here
+   * too; keeping the newer of two crossing changes is the store's business. No event, no onChange: it is news, not
+   * a change of this instance's to pass on.
+   */
+  adopt(key: PoolKey, adopted: KeyHealth): void {
+    const health = this.#health.get(key.id)
+    if (!health) return
+    const now = this.#options.now()
+    const taken = Object.keys(health.cooldowns).filter((model) => !cooldownOf(adopted, model))
+    for (const model of taken) delete health.cooldowns[model]
+    for (const [model, cooldown] of Object.entries(adopted.cooldowns)) {
+      if (cooldown.until <= now || cooldownOf(health, model)?.until === cooldown.until) continue
+      health.cooldowns[model] = { until: cooldown.until, reason: cooldown.reason }
+      this.#sets.keepOut(key, model, cooldown.until, now)
     }
+    if (adopted.disabled && !health.disabled) this.#disable(key, health, adopted.disabled)
+    else if (!adopted.disabled && health.disabled) this.#enable(key, health)
+    else if (taken.length > 0 && !health.disabled) this.#sets.letBack(key, now)
+    health.disabled = adopted.disabled
+    health.strikes = adopted.strikes
+    health.lastFailure = adopted.lastFailure
   }
 
   /** Remembers that `key` answered the fixed request on `model` just now, so the next doubt is settled without one. */
   notePassed(key: PoolKey, model: string, forMs: number): void {
-    if (this.#passed.size >= PASSED_MAX_ENTRIES) this.#forgetExpiredPasses(this.#options.now())
-    if (this.#passed.size < PASSED_MAX_ENTRIES) this.#passed.set(`${key.id}\n${model}`, this.#options.now() + forMs)
+    const now = this.#options.now()
+    this.#passed.note(key.id, model, now + forMs, now)
   }
 
   passedRecently(key: PoolKey, model: string): boolean {
-    return (this.#passed.get(`${key.id}\n${model}`) ?? 0) > this.#options.now()
+    return this.#passed.stands(key.id, model, this.#options.now())
   }
 
   /**
@@ -203,29 +250,22 @@ export class KeyPool {
    * request pinned to one key: the answer names no other key, and carries Retry-After while the key cools down.
    */
   refusePinned(id: string, model: string): Unavailable | undefined {
-    if (!this.#byId.has(id)) return { status: 503, message: 'is no longer configured' }
-    const health = this.#health.get(id)!
-    if (health.disabled) return { status: 503, message: `is disabled (${health.disabled.reason})` }
-    const now = this.#options.now()
-    const until = Math.max(this.#storm.backoffUntil, cooldownOf(health, model)?.until ?? 0)
-    if (until <= now) return undefined
-    const seconds = Math.max(1, Math.ceil((until - now) / 1000))
-    return { status: 429, retryAfterSeconds: seconds, message: `is rate-limited for ${model || 'now'} for ${seconds}s more` }
+    const key = this.#byId.get(id)
+    return pinnedUnavailable(key && this.#health.get(id), model, this.#storm.backoffUntil, this.#options.now())
   }
 
   /** Some key served `model` within the last day. */
   modelServed(model: string): boolean {
-    const at = this.#served.get(model)
-    return at !== undefined && this.#options.now() - at < SERVED_MEMORY_MS
+    return this.#served.has(model, this.#options.now())
   }
 
   /**
-   * Drops cooldowns that have run out, from every key (and so from shared storage, through onChange): a pool that
-   * serves few requests for a model would otherwise keep them until the next pick of that model.
+   * Drops cooldowns and cap holds that have run out, from every key (and so from shared storage, through onChange):
+   * a pool that serves few requests for a model would otherwise keep them until the next pick of that model.
    */
   sweep(): void {
     const now = this.#options.now()
-    for (const [model, entry] of this.#perModel) this.#releaseExpired(model, entry, now)
+    this.#sets.sweep(now)
     for (const key of this.keys) {
       const health = this.#health.get(key.id)!
       let changed = false
@@ -237,64 +277,37 @@ export class KeyPool {
       }
       if (changed) this.#options.onChange?.(key, health)
     }
-    for (const [model, at] of this.#served) if (now - at >= SERVED_MEMORY_MS) this.#served.delete(model)
-    this.#forgetExpiredPasses(now)
-  }
-
-  #forgetExpiredPasses(now: number): void {
-    for (const [id, until] of this.#passed) if (until <= now) this.#passed.delete(id)
-  }
-
-  #forgetPasses(key: PoolKey): void {
-    for (const id of this.#passed.keys()) if (id.startsWith(`${key.id}\n`)) this.#passed.delete(id)
+    this.#served.forgetOld(now)
+    this.#passed.forgetExpired(now)
   }
 
   disabledKeys(): PoolKey[] {
     return this.keys.filter((key) => this.#health.get(key.id)!.disabled)
   }
 
-  /** Why `pick` found nothing, as the client should hear it. */
+  /** Why `pick` found nothing, as the client should hear it; `until` tells a request that may wait when to look again. */
   unavailable(model: string): Unavailable {
-    const now = this.#options.now()
-    if (this.keys.length === 0) return { status: 503, message: 'No Gemini API keys are configured (API_KEYS is empty).' }
-    if (now < this.#storm.backoffUntil) {
-      return {
-        status: 429,
-        retryAfterSeconds: Math.ceil((this.#storm.backoffUntil - now) / 1000),
-        message: 'Google is rate-limiting this gateway across many keys at once (an IP-wide limit); the pool is backing off.',
-      }
-    }
-    if (this.#enabled.size === 0) {
-      return { status: 503, message: `All ${this.keys.length} API keys are disabled (invalid, suspended or out of credit); they are re-checked on a schedule.` }
-    }
-    let earliest = Infinity
-    for (const key of this.keys) {
-      const health = this.#health.get(key.id)!
-      const until = cooldownOf(health, model)?.until
-      if (!health.disabled && until !== undefined && until > now) earliest = Math.min(earliest, until)
-    }
-    if (earliest !== Infinity && !this.#perModel.get(model)?.rotation.size) {
-      return {
-        status: 429,
-        retryAfterSeconds: Math.max(1, Math.ceil((earliest - now) / 1000)),
-        message: `Every enabled API key is rate-limited or out of quota for ${model}; the first one frees up in ${Math.ceil((earliest - now) / 1000)}s.`,
-      }
-    }
-    return { status: 503, message: `No API key could serve ${model}: every available key failed for this request.` }
+    const health = (key: PoolKey) => this.#health.get(key.id)!
+    return whyUnavailable({ keys: this.keys, health, backoffUntil: this.#storm.backoffUntil, sets: this.#sets }, model, this.#options.now())
   }
 
-  #coolingFor(health: KeyHealth, model: string): boolean {
-    const until = cooldownOf(health, model)?.until
-    return until !== undefined && until > this.#options.now()
+  #backingOff(): boolean {
+    const until = this.#storm.backoffUntil
+    if (this.#options.now() < until) return true
+    this.#backoffPassed = until
+    return false
   }
 
-  #noteServed(model: string, now: number): void {
-    const at = this.#served.get(model)
-    if (at !== undefined && now - at < SERVED_REFRESH_MS) return
-    // Re-inserting keeps the map in last-served order, so the oldest entry is the first to go past the cap.
-    this.#served.delete(model)
-    this.#served.set(model, now)
-    if (this.#served.size > SERVED_MAX_MODELS) this.#served.delete(this.#served.keys().next().value!)
+  /** Clears a cooldown of `key` on `model` that ran out, and tells; true when there was one. */
+  #cooldownEnded(key: PoolKey, model: string, now: number): boolean {
+    const health = this.#health.get(key.id)!
+    const cooldown = cooldownOf(health, model)
+    if (!cooldown || cooldown.until > now) return false
+    delete health.cooldowns[model]
+    if (!health.disabled) this.#emit(key, 'restored', `cooldown ran out (${cooldown.reason})`, model)
+    // Shared storage drops the entry too, or another instance (or a restart) would read it back.
+    this.#options.onChange?.(key, health)
+    return true
   }
 
   #emit(key: PoolKey, kind: KeyEvent['kind'], reason: string, model?: string, until?: number): void {
@@ -308,26 +321,24 @@ export class KeyPool {
     })
   }
 
-  /** Takes the key out of every rotation; true when it was in (a transition worth an event). */
+  /** Takes the key out of every selector; true when it was in (a transition worth an event). */
   #disable(key: PoolKey, health: KeyHealth, disabled: NonNullable<KeyHealth['disabled']>): boolean {
     const was = health.disabled
     // A key an operator took out stays the operator's: a verdict arriving later (a request in flight) does not rewrite why.
     if (was?.byOperator && !disabled.byOperator) return false
     health.disabled = disabled
     if (was) return false
-    this.#forgetPasses(key)
-    this.#enabled.remove(key)
-    for (const entry of this.#perModel.values()) entry.rotation.remove(key)
+    this.#passed.forgetKey(key.id)
+    this.#sets.remove(key)
     return true
   }
 
   #enable(key: PoolKey, health: KeyHealth): void {
     health.disabled = undefined
     health.strikes = 0
-    this.#enabled.add(key)
-    for (const [model, entry] of this.#perModel) {
-      if (!this.#coolingFor(health, model)) entry.rotation.add(key)
-    }
+    this.#sets.enabled.add(key)
+    this.#sets.letBack(key, this.#options.now())
+    if (this.strategy.refreshed(key)) this.#sets.update(key)
   }
 
   /** True when the key was not cooling down for `model` before (a transition worth an event). */
@@ -335,35 +346,14 @@ export class KeyPool {
     const current = cooldownOf(health, model)
     // A later verdict never shortens a cooldown that is already running.
     if (current && current.until >= until) return false
-    const started = !current || current.until <= this.#options.now()
+    const now = this.#options.now()
     health.cooldowns[model] = { until, reason }
-    let entry = this.#perModel.get(model)
-    if (!entry) {
-      const eligible = this.keys.filter((k) => this.#enabled.has(k) && k.id !== key.id && !this.#coolingFor(this.#health.get(k.id)!, model))
-      entry = { rotation: createRotation(eligible), expiries: new MinHeap() }
-      this.#perModel.set(model, entry)
-    }
-    entry.rotation.remove(key)
-    entry.expiries.push({ at: until, keyId: key.id })
-    return started
+    this.#sets.keepOut(key, model, until, now)
+    return !current || current.until <= now
   }
+}
 
-  #releaseExpired(model: string, entry: { rotation: Rotation; expiries: MinHeap<{ at: number; keyId: string }> }, now: number): void {
-    for (let top = entry.expiries.peek(); top && top.at <= now; top = entry.expiries.peek()) {
-      entry.expiries.pop()
-      const health = this.#health.get(top.keyId)!
-      const cooldown = cooldownOf(health, model)
-      // A stale heap entry (the cooldown was extended since) is skipped; the newer entry releases the key.
-      if (!cooldown || cooldown.until > now) continue
-      delete health.cooldowns[model]
-      const key = this.#byId.get(top.keyId)!
-      if (!health.disabled) {
-        entry.rotation.add(key)
-        this.#emit(key, 'restored', `cooldown ran out (${cooldown.reason})`, model)
-      }
-      // Shared storage drops the entry too, or another instance (or a restart) would read it back.
-      this.#options.onChange?.(key, health)
-    }
-    if (entry.expiries.size === 0) this.#perModel.delete(model)
-  }
+function coolingFor(health: KeyHealth, model: string, now: number): boolean {
+  const until = cooldownOf(health, model)?.until
+  return until !== undefined && until > now
 }

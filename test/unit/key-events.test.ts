@@ -149,7 +149,7 @@ describe('key pool events', () => {
 
   it('health read back from storage makes no event', () => {
     const { pool, clock, kinds } = poolWithEvents(2)
-    pool.restore(pool.keys[0]!, { strikes: 0, cooldowns: { [MODEL]: { until: clock.now + 5_000, reason: 'rate-limited' } }, disabled: { reason: 'x', at: 1 } })
+    pool.adopt(pool.keys[0]!, { strikes: 0, cooldowns: { [MODEL]: { until: clock.now + 5_000, reason: 'rate-limited' } }, disabled: { reason: 'x', at: 1 } })
     expect(kinds()).toEqual([])
   })
 })
@@ -194,7 +194,7 @@ describe('operator disable', () => {
     pool.disable(pool.keys[0]!, 'rotated out')
     const saved = JSON.parse(JSON.stringify(pool.health(pool.keys[0]!))) as KeyHealth
     const restarted = new KeyPool(secrets, { maxFailures: 3, idOf })
-    restarted.restore(restarted.keys[0]!, saved)
+    restarted.adopt(restarted.keys[0]!, saved)
     expect(restarted.health(restarted.keys[0]!).disabled).toMatchObject({ reason: 'rotated out', byOperator: true })
     expect([1, 2, 3].map(() => restarted.pick(MODEL)?.index)).toEqual([1, 1, 1])
   })

@@ -128,8 +128,8 @@ describe('key pool', () => {
 
   it('restores saved health (disabled keys, live cooldowns) and drops expired ones', () => {
     const { pool, clock } = poolOf(3)
-    pool.restore(pool.keys[0]!, { strikes: 0, cooldowns: {}, disabled: { reason: 'invalid', at: 1 } })
-    pool.restore(pool.keys[1]!, { strikes: 1, cooldowns: { [MODEL]: { until: clock.now + 5_000, reason: 'rate-limited' }, old: { until: 1, reason: 'x' } } })
+    pool.adopt(pool.keys[0]!, { strikes: 0, cooldowns: {}, disabled: { reason: 'invalid', at: 1 } })
+    pool.adopt(pool.keys[1]!, { strikes: 1, cooldowns: { [MODEL]: { until: clock.now + 5_000, reason: 'rate-limited' }, old: { until: 1, reason: 'x' } } })
     expect(picks(pool, 2)).toEqual([2, 2])
     expect(pool.health(pool.keys[1]!).cooldowns).not.toHaveProperty('old')
   })
