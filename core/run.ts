@@ -3,6 +3,8 @@ import type { H3Event } from 'h3'
 import { createContext, type GatewayRequest, type Outcome, type RequestContext } from './context.ts'
 import type { Dialect } from './dialects/types.ts'
 import { toGatewayError } from './errors.ts'
+import { aboutRequest } from './logger.ts'
+import { observeRequest } from './metrics/observe.ts'
 import type { Pipeline } from './pipeline.ts'
 import { watched } from './stream.ts'
 import type { ServiceRegistry } from './services.ts'
@@ -26,7 +28,7 @@ export type RunRequest = (
  * (a plugin's). Failures are thrown as GatewayErrors; the request's finish callbacks (its log rows) run when a JSON
  * answer is back, or when the stream has been read to its end, broken off or cancelled.
  */
-export type RunOutcome = (signal: AbortSignal, request: GatewayRequest) => Promise<Outcome>
+export type RunOutcome = (event: H3Event, request: GatewayRequest) => Promise<Outcome>
 
 export interface Runner {
   respond: RunRequest
@@ -34,15 +36,17 @@ export interface Runner {
 }
 
 export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner {
-  const run = async (signal: AbortSignal, request: GatewayRequest, after?: (outcome: Outcome, ctx: RequestContext) => Outcome) => {
-    const { ctx, finish } = createContext(request, { services, logger }, signal)
+  const run = async (event: H3Event, request: GatewayRequest, after?: (outcome: Outcome, ctx: RequestContext) => Outcome) => {
+    const { ctx, finish } = createContext(request, { services, logger }, event.req.signal)
+    // Server-Timing and the request metrics read the attempts, and learn when a stream has ended.
+    observeRequest(event, ctx)
     let outcome: Outcome
     try {
       outcome = await pipeline(ctx)
       if (after) outcome = after(outcome, ctx)
     } catch (error) {
       const failure = toGatewayError(error)
-      if (failure.status === 500) logger.error(`request ${ctx.id} failed`, error)
+      if (failure.status === 500) logger.error(aboutRequest(ctx.id, 'request failed', error))
       finish(error)
       failure.logged = true
       throw failure
@@ -55,13 +59,13 @@ export function createRunner({ pipeline, services, logger }: RunnerDeps): Runner
     async respond(event, request, dialect, after) {
       let ran
       try {
-        ran = await run(event.req.signal, request, after)
+        ran = await run(event, request, after)
       } catch (error) {
         return dialect.error(toGatewayError(error), event)
       }
       return dialect.respond(ran.outcome, ran.ctx, event)
     },
-    outcome: async (signal, request) => (await run(signal, request)).outcome,
+    outcome: async (event, request) => (await run(event, request)).outcome,
   }
 }
 
