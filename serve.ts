@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const { config } = loaded
-  const logger = createLogger(config.logLevel)
+  const logger = createLogger(config.logLevel, config.logFormat)
   if (built.changed) logger.warn('gateway.config.ts changed since dist/ was built: compiled in memory this time (`npm start` rebuilds first)')
   const gateway = await createGateway(config, { logger, layers: loaded.layers })
   const server = serve({

@@ -8,7 +8,6 @@ import {
   createLogQueries,
   createLogWriter,
   createSettingsStore,
-  createStateStorage,
   createStatsQueries,
   createTokenStore,
   obtainDeploymentSecret,
@@ -34,8 +33,10 @@ import type { KeyPool } from './keys/pool.ts'
 import type { Recheck } from './keys/recheck.ts'
 import { createKeyHealthStore } from './keys/store.ts'
 import { createLogger, setLogLevel } from './logger.ts'
+import { createMetrics, databaseHealth } from './metrics.ts'
 import type { RunRequest } from './run.ts'
 import { createScheduler } from './scheduler.ts'
+import { createSharedState, watchSettings, type SharedState } from './shared/index.ts'
 import type { ServiceRegistry } from './services.ts'
 import { createProxyCheck } from './upstream/proxy-check.ts'
 
@@ -63,6 +64,8 @@ export interface Gateway {
   database: GatewayDatabase
   logs: LogWriter
   state: Storage
+  /** Counters, messages and leases shared with the other instances (local without REDIS_URL). */
+  shared: SharedState
   /** The id of a key or client token in this deployment (logs, key state): an HMAC under the deployment secret. */
   idOf: IdOf
   /** The operator's capabilities (what the console uses); plugins get the same as `ctx.control`. */
@@ -77,7 +80,7 @@ export interface Gateway {
  * operator's controls), and the first generation from the config and the settings saved in the console.
  */
 export async function createGateway(initial: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger(initial.logLevel)
+  const logger = options.logger ?? createLogger(initial.logLevel, initial.logFormat)
   const layers: ConfigLayers = options.layers ?? { file: { ...initial }, env: { values: {}, sources: new Map() }, rawEnv: {}, overrides: {} }
   for (const warning of checkTokenStrength(initial).warnings) logger.warn(warning)
   // A database that is down at start does not stop the gateway: rows queue until it is back (then land at once),
@@ -85,18 +88,42 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
   const database = await openDatabaseWhenReachable(databaseOptions(initial), { logger: logger.withTag('database') })
   const idOf = createIdHasher((await obtainDeploymentSecret(database, { dataDir: initial.dataDir, logger: logger.withTag('identity') })).secret)
   const logs = createLogWriter(database, { logger: logger.withTag('logs') })
-  const state = createStateStorage({ redisUrl: initial.redisUrl, logger: logger.withTag('state'), onReconnect: () => void healthStore.flush() })
-  const healthStore = createKeyHealthStore(state, {
-    onError: (error) => logger.warn('key state storage failing, kept in memory meanwhile:', error instanceof Error ? error.message : error),
-    onRecover: () => logger.info('key state storage works again'),
+  // What instances on one Redis share (REDIS_URL): key health, counters, messages, leases, console sessions.
+  const shared = await createSharedState({ redisUrl: initial.redisUrl, prefix: initial.redisPrefix, logger: logger.withTag('shared') })
+  const state = shared.storage
+  let storeWarned = false
+  const healthStore = createKeyHealthStore({
+    storage: state,
+    bus: shared.bus,
+    // A Redis outage is said once, by the shared state; a failure of the store alone is said here.
+    onError: (error) => {
+      if (shared.status() === 'degraded') return
+      storeWarned = true
+      logger.warn('key state storage failing, kept in memory meanwhile:', error instanceof Error ? error.message : error)
+    },
+    onRecover: () => {
+      if (storeWarned) logger.info('key state storage works again')
+      storeWarned = false
+    },
   })
+  // What this instance changed during an outage reaches the others; what they changed reaches this one.
+  shared.onRecover(() => void healthStore.flush().then(healthStore.refresh))
   const settingsStore = createSettingsStore(database)
   const keyStore = createKeyStore(database)
   const tokenStore = createTokenStore(database)
   const events = createKeyEventLog({ logger: logger.withTag('keys') })
-  const scheduler = createScheduler({ timezone: initial.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, logger: logger.withTag('jobs') })
+  const scheduler = createScheduler({ timezone: initial.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, logger: logger.withTag('jobs'), shared })
 
   let current: Generation
+  const metrics = createMetrics({
+    enabled: () => current.config.metricsToken !== undefined,
+    keys: () => control.keys.list(),
+    logs: () => logs.stats(),
+    database: databaseHealth(database),
+    redis: initial.redisUrl ? () => shared.status() === 'shared' : undefined,
+  })
+  /** Set when closing begins: /ready answers 503 so that load balancers stop sending. */
+  let stopping = false
   let saved: SavedSettings = {}
   let sources: Record<string, ConfigSource> = {}
   let stored: { keys: readonly StoredKey[]; tokens: readonly StoredToken[] } = { keys: [], tokens: [] }
@@ -113,7 +140,10 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
       storedKeys: stored.keys,
       storedTokens: stored.tokens,
       control,
+      metrics,
       onKeyEvent: (pool, event) => events.record({ ...event, pool }),
+      readiness: () => ({ ready: !stopping, database: database.isReady() ? 'up' : 'down', redis: shared.status() }),
+      shared,
     })
 
   /** Swaps in a built generation; the one it replaces finishes what it is serving, then is disposed. */
@@ -165,6 +195,7 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
   const changed = async (work: Promise<void>) => {
     await work
     await settingsStore.touch().catch((error) => logger.warn('could not record the settings change for other instances:', error))
+    await settingsWatch.announce()
   }
   const control: GatewayControl = {
     keys: createKeyControl({ generation: () => current, store: keyStore, reload: () => changed(apply()), idOf }),
@@ -203,8 +234,11 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
   }
   // What the console saved (settings, keys, tokens) applies from the start when the database answers, else once it is back.
   let first = { config: initial, sources: resolveConfig(layers).sources }
+  /** Read before what it versions: a change another instance makes meanwhile is applied once the watch starts. */
+  let version: number | undefined
   try {
     if (database.isReady()) {
+      version = await settingsStore.version()
       stored = { keys: await keyStore.list(), tokens: await tokenStore.list() }
       const held = await savedThatHold()
       saved = held.settings
@@ -212,8 +246,9 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
     }
     current = await build(first.config)
   } catch (error) {
-    await Promise.allSettled([state.dispose(), logs.close(), database.close()])
-    scheduler.stop()
+    await scheduler.stop()
+    healthStore.stop()
+    await Promise.allSettled([shared.close(), logs.close(), database.close()])
     throw error
   }
   sources = first.sources
@@ -225,9 +260,16 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
       .catch((error) => logger.error('settings saved in the console could not be applied:', error))
   }
   if (current.pools[0]!.pool.keys.length === 0) logger.warn('No Gemini API key yet: model requests answer 503 until keys are added (API_KEYS, or the console).')
+  // A change saved in another instance's console applies here too (started once the first generation serves).
+  const settingsWatch = watchSettings(shared, {
+    version: () => settingsStore.version(),
+    initial: version,
+    onChange: () => apply(),
+    logger: logger.withTag('settings'),
+  })
 
   return {
-    fetch: (request) => current.app.fetch(request),
+    fetch: (request) => metrics.serve(request, current.app),
     get app() {
       return current.app
     },
@@ -247,18 +289,22 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
     database,
     logs,
     state,
+    shared,
     idOf,
     control,
     reload: () => apply(),
     async close() {
-      scheduler.stop()
+      stopping = true
+      settingsWatch.stop()
+      healthStore.stop()
+      await scheduler.stop()
       await Promise.allSettled([...retiring].map(retire))
       await current.dispose()
       await healthStore.flush()
       // A stuck database must not hold shutdown hostage; what is still queued then is lost, and said so.
       const flushed = await Promise.race([logs.close().then(() => true), sleep(SHUTDOWN_FLUSH_MS, undefined, { ref: false }).then(() => false)])
       if (!flushed) logger.warn(`logs not flushed within ${SHUTDOWN_FLUSH_MS / 1000}s at shutdown: ${logs.stats().queued} row(s) dropped`)
-      await state.dispose()
+      await shared.close()
       await database.close()
     },
   }

@@ -3,7 +3,7 @@
 // long as the process (database, log queue, shared state, scheduler) is the gateway's (core/gateway.ts).
 import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
-import { H3 } from 'h3'
+import { H3, type EventHandler } from 'h3'
 import type { Storage } from 'unstorage'
 import { deleteOlderThan, type GatewayDatabase, type LogWriter, type StoredKey, type StoredToken } from '../storage/index.ts'
 import type { ResolvedConfig } from './config/schema.ts'
@@ -24,9 +24,12 @@ import type { IdOf } from './identity.ts'
 import { createKeyProbe, type KeyProbe } from './keys/check.ts'
 import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
 import type { KeyEvent } from './keys/events.ts'
+import { createKeyCaps, hasCaps } from './keys/caps.ts'
 import { KeyPool } from './keys/pool.ts'
 import { createRecheck, type Recheck } from './keys/recheck.ts'
 import type { KeyHealthStore } from './keys/store.ts'
+import type { Metrics } from './metrics.ts'
+import type { SharedState, SharedStatus } from './shared/index.ts'
 import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, placeStages, type Stage, type StageName } from './pipeline.ts'
 import type { ModelVariant, Plugin, PluginContext, PluginRequest } from './plugin.ts'
 import { startPlugins, type StartedPlugins } from './plugins/host.ts'
@@ -38,6 +41,7 @@ import { createRunner, type Runner, type RunRequest } from './run.ts'
 import { everyHours, type JobDefinition } from './scheduler.ts'
 import { ServiceRegistry } from './services.ts'
 import { authStage, createAuthenticator } from './stages/auth.ts'
+import { createHedging } from './stages/hedge.ts'
 import { keySelectStage } from './stages/key-select.ts'
 import { attemptBeforeUpstream, logAttempt, logStage } from './stages/log.ts'
 import { modelFilterStage } from './stages/model-filter.ts'
@@ -63,7 +67,21 @@ export interface GenerationDeps {
   /** Client tokens created in the console. */
   storedTokens: readonly StoredToken[]
   control: GatewayControl
+  /** GET /metrics is served while METRICS_TOKEN is set. */
+  metrics: Metrics
   onKeyEvent: (pool: string, event: Omit<KeyEvent, 'id' | 'at' | 'pool'>) => void
+  /** What GET /ready answers: 503 once the gateway is closing, so load balancers stop sending to it. */
+  readiness: () => Readiness
+  /** Counters, messages and leases shared with other instances: what key caps (and client limits) count with. */
+  shared: SharedState
+}
+
+export interface Readiness {
+  ready: boolean
+  /** Requests are served either way: rows queue while the database is down. */
+  database: 'up' | 'down'
+  /** local: no Redis; degraded: Redis unreachable, this instance runs on its own state meanwhile. */
+  redis: SharedStatus
 }
 
 /** A key pool with its name in the console ('gemini', or the plugin's that made it) and the ids the config gave it. */
@@ -98,6 +116,8 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
   // Health written by the generation before this one must be in the store before these pools read it back.
   await healthStore.flush()
   const storedSecrets = (pool: string) => deps.storedKeys.filter((key) => key.pool === pool).map((key) => key.secret)
+  // Caps are the gateway's own pool's (a plugin's paid or Vertex keys have other quotas); none set, nothing built.
+  const caps = hasCaps(config.keyCaps) ? createKeyCaps(config.keyCaps, { counters: deps.shared.counters, pool: GATEWAY_POOL }) : undefined
   const makePool = (name: string, configured: readonly string[], baseUrl?: string): NamedPool => {
     const pool = new KeyPool([...configured, ...storedSecrets(name)], {
       maxFailures: config.maxFailures,
@@ -105,6 +125,8 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
       onEvent: (event) => deps.onKeyEvent(name, event),
       idOf,
       baseUrl,
+      strategy: { name: config.keyStrategy, weights: config.keyWeights, pool: name },
+      caps: name === GATEWAY_POOL ? caps : undefined,
     })
     return { name, pool, configured: new Set(configured.map(idOf)) }
   }
@@ -120,7 +142,11 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     filteredModels: new Set(config.filteredModels),
     maxBodyBytes: config.maxRequestBodyMb * 1024 * 1024,
     logRefusal: (_event, { dialect, error, client, model }) =>
-      logAttempt(logs, { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: model ?? '' }, attemptBeforeUpstream(error, 0)),
+      logAttempt(
+        logs,
+        { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: model ?? '' },
+        attemptBeforeUpstream(error, 0),
+      ),
   }
   // Plugin routes run requests through the pipeline, which is built from the plugins: bound once it exists.
   let runner: Runner | undefined
@@ -143,7 +169,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
       host: config.host,
       port: config.port,
     },
-    run: (call, request) => runner!.outcome(call.event.req.signal, pluginRequest(call, request)),
+    run: (call, request) => runner!.outcome(call.event, pluginRequest(call, request)),
     answer: (call, request, dialect) => runner!.respond(call.event, pluginRequest(call, request), dialect),
     // Pools plugins make (a paid key, Vertex keys) hold the keys added to them in the console too, and are re-checked
     // with the gateway's own.
@@ -178,7 +204,14 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
     log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),
     'stream-optimizer': streamOptimizerStage(config.streamOptimizer),
-    'key-select': keySelectStage({ pool, maxRetries: config.maxRetries, confirm, operations }),
+    'key-select': keySelectStage({
+      pool,
+      maxRetries: config.maxRetries,
+      confirm,
+      operations,
+      waitMs: config.keyWaitSeconds * 1000,
+      hedging: config.hedgeMode === 'off' ? undefined : createHedging({ mode: config.hedgeMode, afterMs: config.hedgeAfterMs }),
+    }),
     upstream: upstreamStage(call),
   }
   const placed = hooks.flatMap((plugin) => (plugin.stages ?? []).map((stage) => ({ ...stage, name: plugin.name })))
@@ -204,6 +237,8 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
   const app = createApp({
     hooks,
     logger,
+    metrics: config.metricsToken ? deps.metrics.handler(config.metricsToken) : undefined,
+    readiness: deps.readiness,
     routeDeps: {
       run,
       config,
@@ -266,6 +301,8 @@ function coreJobs(config: ResolvedConfig, deps: { recheck: Recheck; pools: () =>
       name: 'pool-sweep',
       description: 'Forgets cooldowns that ran out, in memory and in the shared key state, for models nobody asks for any more.',
       schedule: '* * * * *',
+      // This process's memory: every instance sweeps its own.
+      everyInstance: true,
       run: async () => {
         for (const pool of deps.pools()) pool.sweep()
       },
@@ -273,7 +310,13 @@ function coreJobs(config: ResolvedConfig, deps: { recheck: Recheck; pools: () =>
   ]
 }
 
-function createApp(deps: { hooks: StartedPlugins['hooks']; logger: ConsolaInstance; routeDeps: DialectRouteDeps }): H3 {
+function createApp(deps: {
+  hooks: StartedPlugins['hooks']
+  logger: ConsolaInstance
+  routeDeps: DialectRouteDeps
+  readiness: GenerationDeps['readiness']
+  metrics?: EventHandler<Response>
+}): H3 {
   const { hooks, logger } = deps
   const rewriters = hooks.filter((plugin) => plugin.rewriteUrl)
   const app = new H3({
@@ -294,6 +337,12 @@ function createApp(deps: { hooks: StartedPlugins['hooks']; logger: ConsolaInstan
   })
   app.use(corsMiddleware())
   app.get('/health', () => ({ status: 'healthy' }))
+  if (deps.metrics) app.get('/metrics', deps.metrics)
+  app.get('/ready', (event) => {
+    const readiness = deps.readiness()
+    if (!readiness.ready) event.res.status = 503
+    return { status: readiness.ready ? 'ready' : 'stopping', database: readiness.database, redis: readiness.redis }
+  })
   registerGeminiRoutes(app, deps.routeDeps)
   registerOpenAIRoutes(app, deps.routeDeps)
   registerOpenAIPassthroughRoutes(app, deps.routeDeps)

@@ -45,6 +45,7 @@ export const SETTING_DOCS: Record<string, SettingDoc> = {
   'database.mysqlDatabase': storage('MySQL database.'),
   'database.mysqlSocket': storage('MySQL Unix socket, instead of host and port.'),
   redisUrl: storage('Redis shared by instances (key health, sessions).'),
+  redisPrefix: storage('Prefix of every Redis key and channel of this deployment: deployments sharing one Redis need different ones.'),
   logLevel: { group: 'Logging', doc: 'debug, info, warning, error, critical or silent.' },
   errorLogRecordRequestBody: { group: 'Logging', doc: 'Keep the request body with each error-log row.' },
   autoDeleteErrorLogsEnabled: { group: 'Logging', doc: 'Delete old error logs.' },
@@ -61,4 +62,14 @@ export const SETTING_DOCS: Record<string, SettingDoc> = {
   pipeline: { group: 'Server', doc: 'Pipeline stages (gateway.config.ts).', hidden: true },
   timezone: { group: 'Schedule', doc: 'IANA time zone jobs are scheduled in (the machine\u2019s by default).', live: false },
   jobSchedules: { group: 'Schedule', doc: 'A cron pattern per job name instead of the one its settings give (JSON object).' },
+  // Observability (issue #11).
+  metricsToken: { group: 'Logging', doc: 'Bearer token for GET /metrics (Prometheus); unset: no /metrics, requests not counted.' },
+  logFormat: { group: 'Logging', doc: 'auto (JSON lines when NODE_ENV=production), json or pretty.', live: false },
+  // Key selection (issue #11).
+  keyStrategy: { group: 'Keys', doc: 'How the next key is chosen: rotation, adaptive (recent success and speed), least-in-flight, or weighted (keyWeights).' },
+  keyWeights: { group: 'Keys', doc: 'For weighted: key id or pool name → weight (JSON object); 0 = only when no key with a weight can serve.' },
+  keyCaps: { group: 'Keys', doc: 'Requests and input tokens per minute and per day, per key, per model or for the whole pool (JSON object; README).' },
+  keyWaitSeconds: { group: 'Keys', doc: 'When every key is cooling down, how long a request may wait for the first to come back (0 = 429 at once).' },
+  hedgeMode: { group: 'Keys', doc: 'Hedged requests: off, fixed (a second key after hedgeAfterMs without a first byte) or p95 (the model’s recent p95).' },
+  hedgeAfterMs: { group: 'Keys', doc: 'Milliseconds without a first byte before a hedged request tries a second key (p95: until the model has 20 samples).' },
 }

@@ -50,6 +50,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   b('MYSQL_DATABASE', 'database.mysqlDatabase', 'string'),
   b('MYSQL_SOCKET', 'database.mysqlSocket', 'string'),
   b('REDIS_URL', 'redisUrl', 'string', true),
+  b('REDIS_PREFIX', 'redisPrefix', 'string'),
   b('LOG_LEVEL', 'logLevel', 'string'),
   b('ERROR_LOG_RECORD_REQUEST_BODY', 'errorLogRecordRequestBody', 'bool'),
   b('AUTO_DELETE_ERROR_LOGS_ENABLED', 'autoDeleteErrorLogsEnabled', 'bool'),
@@ -63,6 +64,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   b('STREAM_LONG_TEXT_THRESHOLD', 'streamOptimizer.longTextThreshold', 'int'),
   b('STREAM_CHUNK_SIZE', 'streamOptimizer.chunkSize', 'int'),
   b('TIMEZONE', 'timezone', 'string'),
+  // Observability (issue #11).
+  b('METRICS_TOKEN', 'metricsToken', 'string', true),
+  b('LOG_FORMAT', 'logFormat', 'string'),
+  // Key selection (issue #11).
+  b('KEY_STRATEGY', 'keyStrategy', 'string'),
+  b('KEY_WEIGHTS', 'keyWeights', 'json'),
+  b('KEY_CAPS', 'keyCaps', 'json'),
+  b('KEY_WAIT_SECONDS', 'keyWaitSeconds', 'number'),
+  b('HEDGE_MODE', 'hedgeMode', 'string'),
+  b('HEDGE_AFTER_MS', 'hedgeAfterMs', 'int'),
 ]
 
 export class EnvParseError extends Error {}

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { Plugin } from '../plugin.ts'
 import type { StageName } from '../pipeline.ts'
 import { checkSchedule } from '../internal/schedule-timer.ts'
+import { STRATEGY_NAMES } from '../keys/strategies.ts'
 
 /**
  * The gateway's settings after defaults, the config file and the environment have been merged.
@@ -26,6 +27,22 @@ const anyCase = <const T extends string>(options: readonly T[]) =>
   v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(options, `must be one of ${options.join(', ')} (any case)`))
 
 const SafetySetting = v.looseObject({ category: nonEmptyString, threshold: nonEmptyString })
+
+// Key selection (issue #11): per-key caps, each a whole number of requests or input tokens, 0 lifting a cap a less
+// specific setting sets (see core/keys/caps.ts).
+const capLimits = {
+  rpm: v.optional(wholeBetween(0, 1e9)),
+  rpd: v.optional(wholeBetween(0, 1e9)),
+  tpm: v.optional(wholeBetween(0, 1e12)),
+  tpd: v.optional(wholeBetween(0, 1e12)),
+}
+const capsByModel = v.optional(v.record(nonEmptyString, v.strictObject(capLimits)))
+const KeyCaps = v.strictObject({
+  ...capLimits,
+  models: capsByModel,
+  keys: v.optional(v.record(nonEmptyString, v.strictObject({ ...capLimits, models: capsByModel }))),
+  pool: v.optional(v.strictObject({ ...capLimits, models: capsByModel })),
+})
 
 export const DEFAULT_FILTERED_MODELS = ['gemini-1.0-pro-vision-latest', 'gemini-pro-vision', 'chat-bison-001', 'text-bison-001', 'embedding-gecko-001']
 
@@ -75,6 +92,8 @@ export const ConfigSchema = v.strictObject({
     {},
   ),
   redisUrl: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'))),
+  // Several instances (issue #11): what keeps one deployment's keys and channels apart from another's on a shared Redis.
+  redisPrefix: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')), 'gemgate'),
 
   logLevel: v.optional(anyCase(['debug', 'info', 'warning', 'warn', 'error', 'critical', 'silent']), 'info'),
   errorLogRecordRequestBody: v.optional(v.boolean(), false),
@@ -112,7 +131,38 @@ export const ConfigSchema = v.strictObject({
   /** The time zone jobs are scheduled in (TIMEZONE); the machine's own by default. */
   timezone: v.optional(v.pipe(nonEmptyString, v.check(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC'))),
   /** A cron pattern per job name ('key-recheck', 'log-retention', ...) instead of the one its settings give. */
-  jobSchedules: v.optional(v.record(v.string(), v.pipe(nonEmptyString, v.check((pattern) => !scheduleProblem(pattern), (issue) => scheduleProblem(String(issue.input))!))), {}),
+  jobSchedules: v.optional(
+    v.record(
+      v.string(),
+      v.pipe(
+        nonEmptyString,
+        v.check(
+          (pattern) => !scheduleProblem(pattern),
+          (issue) => scheduleProblem(String(issue.input))!,
+        ),
+      ),
+    ),
+    {},
+  ),
+
+  // Observability (issue #11).
+  /** The Bearer token GET /metrics asks for; without one there is no /metrics (404) and requests are not counted. */
+  metricsToken: v.optional(nonEmptyString),
+  /** json: one JSON object per log line; pretty: readable (colour on a terminal); auto: json when NODE_ENV=production. */
+  logFormat: v.optional(anyCase(['auto', 'json', 'pretty']), 'auto'),
+
+  // Key selection (issue #11).
+  /** How the next key is chosen: rotation (round robin), adaptive, least-in-flight, or weighted (by keyWeights). */
+  keyStrategy: v.optional(anyCase(STRATEGY_NAMES), 'rotation'),
+  /** For the weighted strategy: key id or pool name → weight; 0 = only when no key with a weight can serve. */
+  keyWeights: v.optional(v.record(nonEmptyString, between(0, 1000)), {}),
+  /** Requests and input tokens per minute and per day, per key (per model) or for the whole pool. */
+  keyCaps: v.optional(KeyCaps, {}),
+  /** When every key is cooling down, a request may wait this long for the first to come back (0: 429 at once). */
+  keyWaitSeconds: v.optional(between(0, 600), 0),
+  /** Hedged requests: off, fixed (a second key after hedgeAfterMs without a first byte), or p95 (after the model's recent p95). */
+  hedgeMode: v.optional(anyCase(['off', 'fixed', 'p95']), 'off'),
+  hedgeAfterMs: v.optional(wholeBetween(1, 600_000), 2_000),
 })
 
 export type GatewayConfig = v.InferInput<typeof ConfigSchema>
@@ -134,8 +184,7 @@ function scheduleProblem(pattern: string): string | undefined {
 
 function isTimeZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
-    return true
+    return Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone !== undefined
   } catch {
     return false
   }

@@ -81,7 +81,6 @@ export interface KeyControlDeps {
   idOf: IdOf
 }
 
-
 export function createKeyControl(deps: KeyControlDeps): KeyQueries {
   const checking = new Set<string>()
   const find = (id: string): { named: NamedPool; key: PoolKey } | undefined => {

@@ -350,7 +350,9 @@ describe('keys refused at setup', () => {
     again.socket.send(setup())
     expect((await again.closed).code).toBe(1013)
     await running.gateway.logs.flush()
-    const { rows = [] } = await running.gateway.database.db.sql`SELECT error_body FROM error_logs WHERE error_body LIKE '%suspended%'`
+    // The session's own row (a key check that confirmed the refusal keeps Google's body in a row of its own).
+    const { rows = [] } = await running.gateway.database.db
+      .sql`SELECT error_body FROM error_logs WHERE error_body LIKE 'closed before setupComplete%suspended%'`
     const label = running.gateway.pool.get(running.gateway.idOf(KEYS[2]!))!.label
     expect(rows.map((row) => row.error_body)).toEqual([`closed before setupComplete: 1008 Permission denied: Consumer 'api_key:${label}' has been suspended.`])
   })

@@ -225,12 +225,16 @@ describe('limits and cancellation', () => {
 
   it('a client that gives up while Google is still thinking cancels the call, logged as client-cancelled, no retry', async () => {
     for (const key of KEYS) gw.upstream.setBehaviour(key, 'slow', { slowMs: 3000 })
+    // Only this request's rows: the refusals of the tests before it are logged too.
+    await gw.gateway.logs.flush()
+    const { rows: last = [] } = await gw.gateway.database.db.sql`SELECT COALESCE(MAX(id), 0) AS id FROM request_logs`
+    const before = Number(last[0]?.id ?? 0)
     const started = Date.now()
     const error = await post(gw, '/v1beta/models/gemini-2.5-flash:generateContent', userText('never mind'), {}, AbortSignal.timeout(300)).catch((e) => e)
     expect(error.name).toBe('TimeoutError')
     await new Promise((r) => setTimeout(r, 300))
     await gw.gateway.logs.flush()
-    const { rows } = await gw.gateway.database.db.sql`SELECT failure_class FROM request_logs`
+    const { rows } = await gw.gateway.database.db.sql`SELECT failure_class FROM request_logs WHERE id > ${before}`
     expect(rows).toEqual([{ failure_class: 'client-cancelled' }])
     expect(gw.upstream.requests).toHaveLength(1)
     expect(Date.now() - started).toBeLessThan(2000)

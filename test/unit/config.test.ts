@@ -226,7 +226,6 @@ describe('number bounds', () => {
     })
     expect(config).toMatchObject({ timeoutSeconds: 86400, maxRetries: 100, checkIntervalHours: 720, maxRequestBodyMb: 2048 })
   })
-
 })
 
 describe('secrets in error messages', () => {
