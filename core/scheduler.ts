@@ -2,6 +2,7 @@ import type { ConsolaInstance } from 'consola'
 import { GatewayError } from './errors.ts'
 import { armSchedule, checkSchedule, type ScheduleTimer } from './internal/schedule-timer.ts'
 import type { SharedState } from './shared/index.ts'
+import type { JobView } from './views.ts'
 
 export interface JobDefinition {
   /** 'key-recheck', 'log-retention', 'pool-sweep', 'session-sweep' */
@@ -18,18 +19,7 @@ export interface JobDefinition {
   everyInstance?: boolean
 }
 
-export interface JobView {
-  name: string
-  description: string
-  schedule: string | null
-  timezone: string
-  paused: boolean
-  running: boolean
-  /** `elsewhere`: another instance ran it; what it reported is shown once it arrives. */
-  lastRun?: { at: number; durationMs: number; ok: boolean; summary?: string; error?: string; elsewhere?: true }
-  /** Epoch ms; null when paused or on demand only. */
-  nextRun: number | null
-}
+export type { JobView } from './views.ts'
 
 export interface JobControl {
   list(): JobView[]

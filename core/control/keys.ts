@@ -4,52 +4,10 @@ import { badRequest } from '../errors.ts'
 import { GATEWAY_POOL, type Generation, type NamedPool } from '../generation.ts'
 import type { IdOf } from '../identity.ts'
 import type { PoolKey } from '../keys/pool.ts'
+import type { KeyActionResult, KeyView, VerifyResult } from '../views.ts'
 import { keyWorks } from '../keys/recheck.ts'
 
-export type KeyState = 'healthy' | 'cooling' | 'disabled'
-
-export interface KeyView {
-  /** The deployment's id of the key (HMAC): what every API call names it by. */
-  id: string
-  /** Masked secret (`AIza...x9Qk`). */
-  label: string
-  /** 'gemini' for the gateway's own pool (API_KEYS and keys added here); a plugin's name for its pool ('vertex-express', 'image-generation'). */
-  pool: string
-  /** 'config' (API_KEYS, gateway.config.ts or a plugin's option: removed there, not here) or 'console' (added here). */
-  source: 'config' | 'console'
-  /** healthy: serves every model; cooling: at least one model is cooling down; disabled: serves nothing until re-enabled. */
-  state: KeyState
-  /** byOperator: taken out by an operator (only an operator's enable or reset brings it back). */
-  disabled?: { reason: string; at: number; byOperator: boolean }
-  cooldowns: Array<{ model: string; until: number; reason: string }>
-  /** Ambiguous failures since the last success; MAX_FAILURES of them disable the key. */
-  strikes: number
-  lastFailure?: { at: number; reason: string }
-  /** A verify or a scheduled re-check is running for it now. */
-  checking: boolean
-}
-
-export interface VerifyResult {
-  id: string
-  /** Google accepted the key (a rate limit or an exhausted quota proves that too). */
-  ok: boolean
-  /** The judge's class of the probe ('ok', 'invalid-key', 'rate-limited', ...). */
-  class: string
-  status: number | null
-  /** Why, in words (Google's message, with any key in it masked). */
-  message: string
-  /** The key's state after the verdict was applied. */
-  state: KeyState
-}
-
-export interface KeyActionResult {
-  /** Ids the action applied to. */
-  done: string[]
-  /** Ids no pool holds. */
-  notFound: string[]
-  /** Ids it could not apply to, with why (a key from API_KEYS cannot be deleted here). */
-  refused: Array<{ id: string; reason: string }>
-}
+export type { KeyActionResult, KeyState, KeyView, VerifyResult } from '../views.ts'
 
 export interface KeyQueries {
   /** Every key of every pool, in pool order. O(keys); cheap enough to call per console request at 5,000 keys. */

@@ -9,50 +9,10 @@ import { ConfigError, resolveConfig, type ConfigLayers, type ConfigSource, type 
 import type { ResolvedConfig } from '../config/schema.ts'
 import { isObject } from '../internal/json.ts'
 import type { Plugin } from '../plugin.ts'
+import type { ImportPreview, SettingsSaveResult, SettingView } from '../views.ts'
 import { buildCatalog, type CatalogEntry } from './internal/catalog.ts'
 
-export type SettingType = 'string' | 'number' | 'boolean' | 'list' | 'json' | 'enum'
-
-export interface SettingView {
-  /** Config path: 'maxRetries', 'streamOptimizer.enabled', 'plugins.search.enabled', 'plugins.search.models'. */
-  path: string
-  /** 'Upstream', 'Keys', 'Models', 'Logging', 'Schedule', 'Storage', 'Server', or 'Plugin: <name>'. */
-  group: string
-  /** What it does (README wording). */
-  doc: string
-  type: SettingType
-  /** For 'enum'. */
-  options?: string[]
-  /** The effective value; a secret is masked ('••••9f2a'; each item of a secret list). */
-  value: unknown
-  secret: boolean
-  source: 'default' | 'file' | 'console' | 'env'
-  /** The gemini-balance variable that sets it, when there is one. */
-  env?: string
-  /** Set by the environment: read-only in the console. */
-  pinned: boolean
-  /** Applies without a restart (false for host, port, dataDir, database, redisUrl). */
-  live: boolean
-}
-
-export interface SettingsSaveResult {
-  /** Paths saved and applied. */
-  applied: string[]
-  /** Path → why it was refused (nothing is saved when any value is refused). */
-  errors: Record<string, string>
-  /** Saved but effective only after a restart. */
-  restartNeeded: string[]
-}
-
-export interface ImportPreview {
-  changes: Array<{ path: string; env: string; from: unknown; to: unknown; secret: boolean; pinned: boolean }>
-  /** Variables of the file that gemgate does not know. */
-  unknown: string[]
-  /** Variables whose value does not parse, with why. */
-  errors: Record<string, string>
-  /** Variables gemgate knows but an import does not take, with why (keys and tokens have pages of their own). */
-  skipped: Record<string, string>
-}
+export type { ImportPreview, SettingsSaveResult, SettingType, SettingView } from '../views.ts'
 
 export interface SettingsControl {
   describe(): SettingView[]

@@ -1,24 +1,7 @@
 import type { ConsolaInstance } from 'consola'
+import type { KeyEvent } from '../views.ts'
 
-/** Something that happened to a key's health: what the console's feed and the gateway's log show. */
-export interface KeyEvent {
-  /** Increases by one per event, from 1 at each start of the gateway. */
-  id: number
-  /** Epoch ms. */
-  at: number
-  keyId: string
-  /** Masked secret. */
-  label: string
-  /** The pool the key belongs to: 'gemini' for the gateway's own, a plugin's name for its pool. */
-  pool: string
-  /** disabled: out of rotation; cooled: out for one model until `until`; restored: a cooldown ran out; enabled: back in rotation; reset: an operator cleared it. */
-  kind: 'disabled' | 'cooled' | 'restored' | 'enabled' | 'reset'
-  /** For cooled and restored. */
-  model?: string
-  /** For cooled: epoch ms. */
-  until?: number
-  reason: string
-}
+export type { KeyEvent } from '../views.ts'
 
 export interface KeyEvents {
   /**

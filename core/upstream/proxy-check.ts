@@ -1,20 +1,8 @@
 import { GatewayError } from '../errors.ts'
 import { createUpstreamClient, type UpstreamResponse } from './client.ts'
+import type { ProxyCheckResult } from '../views.ts'
 
-export interface ProxyCheckResult {
-  /** Position in PROXIES. */
-  index: number
-  /** The proxy URL with its credentials masked. */
-  proxy: string
-  /** The target answered through the proxy (any HTTP status: the API root answers 404, and that still proves the way). */
-  ok: boolean
-  /** From sending to the answer's headers, through a new connection; null when no answer came. */
-  latencyMs: number | null
-  status?: number
-  /** Why no answer came (credentials masked). */
-  error?: string
-  checkedAt: number
-}
+export type { ProxyCheckResult } from '../views.ts'
 
 export interface ProxyCheck {
   /** PROXIES as they are now, credentials masked. */

@@ -1,10 +1,9 @@
 // Test helpers for the console's API tests (not shipped: tsconfig.build.json excludes it): a logged-in client over real
 // HTTP, and the list of every admin route.
-import { randomBytes } from 'node:crypto'
-import mysql2 from 'mysql2/promise'
 import { expect } from 'vitest'
 import { KEYS, TOKEN, type Running } from '../../test/e2e/harness.ts'
-import { MYSQL } from '../../test/storage/backends.ts'
+
+export { databaseEnv } from '../../test/e2e/harness.ts'
 
 /** A browser's session as a script holds it: the cookie and the CSRF token the JSON login answered. */
 export interface ConsoleClient {
@@ -14,30 +13,6 @@ export interface ConsoleClient {
   /** A call with the cookie and (for anything but GET) the CSRF token; `headers` adds or overrides. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>
   json<T = any>(method: string, path: string, body?: unknown): Promise<T>
-}
-
-/** The environment for a gateway on `backend`: SQLite (the harness's default) or a fresh MariaDB database, dropped by `drop`. */
-export async function databaseEnv(backend: 'sqlite' | 'mysql'): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  if (backend === 'sqlite') return { env: {}, drop: async () => {} }
-  const database = `gemgate_admin_${randomBytes(4).toString('hex')}`
-  const connection = await mysql2.createConnection(MYSQL)
-  await connection.query(`CREATE DATABASE ${database}`)
-  await connection.end()
-  return {
-    env: {
-      DATABASE_TYPE: 'mysql',
-      MYSQL_HOST: MYSQL.host,
-      MYSQL_PORT: String(MYSQL.port),
-      MYSQL_USER: MYSQL.user,
-      MYSQL_PASSWORD: MYSQL.password,
-      MYSQL_DATABASE: database,
-    },
-    async drop() {
-      const connection = await mysql2.createConnection(MYSQL)
-      await connection.query(`DROP DATABASE ${database}`)
-      await connection.end()
-    },
-  }
 }
 
 export async function login(gw: Running, token = TOKEN): Promise<ConsoleClient> {
@@ -128,6 +103,7 @@ export const ADMIN_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST' | 'PUT' | 'DEL
   { method: 'POST', path: '/api/tokens/delete', body: { ids: ['x'] } },
   { method: 'POST', path: '/api/tokens/x/enable' },
   { method: 'POST', path: '/api/tokens/x/disable' },
+  { method: 'PUT', path: '/api/tokens/x/limits', body: { limits: { rpm: 1 } } },
   { method: 'POST', path: '/api/admin-token/rotate' },
   { method: 'GET', path: '/api/settings' },
   { method: 'POST', path: '/api/settings/validate', body: { changes: {} } },

@@ -7,14 +7,15 @@ import { KEYS, TOKEN, post, startGateway, userText, type Running } from '../../t
 import fakeStream from './index.ts'
 
 /**
- * Fake streaming through the official SDKs of every dialect, against the fake upstream answering after 2.5 s with
- * keep-alives every second: what Google received, the heartbeats on the wire, and the whole answer in the SDKs.
+ * Fake streaming through the official SDKs of every dialect, against the fake upstream answering after 0.5 s with
+ * keep-alives every 0.2 s: what Google received, the heartbeats on the wire, and the whole answer in the SDKs.
  */
 
 const MODEL = 'gemini-2.5-flash'
 const NATIVE_SSE = `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`
 const NATIVE_ARRAY = `/v1beta/models/${MODEL}:streamGenerateContent`
-const ENABLED = { FAKE_STREAM_ENABLED: 'true', FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS: '1' }
+// Keep-alives every 0.2 s and answers after 0.5 s: the timings of gemini-balance's defaults, five times faster.
+const ENABLED = { FAKE_STREAM_ENABLED: 'true', FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS: '0.2' }
 
 /** A thinking answer: gemini-balance kept only parts[0], so its clients saw the thought and lost the text. */
 const PARTS = [{ text: 'Weighing it up.', thought: true }, { text: 'The answer ' }, { text: 'is 42.' }]
@@ -49,10 +50,10 @@ async function readTimed(res: Response, since: number): Promise<{ text: string; 
 /** How many keep-alive comments come before the first `data:` event. */
 const heartbeatsBeforeData = (text: string) => (text.slice(0, text.indexOf('data:')).match(/^: keep-alive$/gm) ?? []).length
 
-describe('fake streaming, every dialect (answer after 2.5 s, keep-alives every 1 s)', () => {
+describe('fake streaming, every dialect (answer after 0.5 s, keep-alives every 0.2 s)', () => {
   let gw: Running
   beforeAll(async () => {
-    gw = await startGateway({ env: ENABLED, config: { plugins: [fakeStream()] }, upstream: { latencyMs: 2500 } })
+    gw = await startGateway({ env: ENABLED, config: { plugins: [fakeStream()] }, upstream: { latencyMs: 500 } })
   })
   afterAll(() => gw.close())
   beforeEach(() => {
@@ -67,8 +68,8 @@ describe('fake streaming, every dialect (answer after 2.5 s, keep-alives every 1
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toContain('text/event-stream')
     const { text, firstByteMs } = await readTimed(res, started)
-    // The first keep-alive leaves after one interval, long before Google's answer (2.5 s).
-    expect(firstByteMs).toBeGreaterThan(800)
+    // The first keep-alive leaves after one interval, long before Google's answer (0.5 s).
+    expect(firstByteMs).toBeGreaterThan(160)
     expect(firstByteMs).toBeLessThan(2000)
     expect(text.startsWith(': keep-alive\r\n\r\n')).toBe(true)
     expect(heartbeatsBeforeData(text)).toBeGreaterThanOrEqual(2)
@@ -256,7 +257,7 @@ describe('fake streaming: retries while the keep-alives flow', () => {
       // The stream optimizer sits outside fake streaming: it must pass the keep-alives and smooth the answer.
       env: { ...ENABLED, STREAM_OPTIMIZER_ENABLED: 'true', STREAM_MIN_DELAY: '0.001', STREAM_MAX_DELAY: '0.001' },
       config: { plugins: [fakeStream()] },
-      upstream: { latencyMs: 2500 },
+      upstream: { latencyMs: 500 },
     })
   })
   afterAll(() => gw.close())
@@ -268,7 +269,7 @@ describe('fake streaming: retries while the keep-alives flow', () => {
     const res = await post(gw, NATIVE_SSE, userText('x'))
     expect(res.status).toBe(200)
     const text = await res.text()
-    // 2.5 s for the 429 and 2.5 s for the answer: about four keep-alives, none of them lost in the retry.
+    // 0.5 s for the 429 and 0.5 s for the answer: about four keep-alives, none of them lost in the retry.
     expect(heartbeatsBeforeData(text)).toBeGreaterThanOrEqual(4)
     expect(text).not.toContain('RESOURCE_EXHAUSTED')
     const events = text
@@ -357,7 +358,7 @@ describe('fake streaming: the client leaving', () => {
       // oxlint-disable-next-line no-unmodified-loop-condition -- the upstream's close handler sets it
       for (let i = 0; i < 40 && closedAfter < 0; i++) await new Promise((r) => setTimeout(r, 50))
       expect(seen).toEqual([`/v1beta/models/${MODEL}:generateContent`])
-      expect(closedAfter).toBeGreaterThan(800)
+      expect(closedAfter).toBeGreaterThan(160)
       expect(closedAfter).toBeLessThan(2500)
       await gw.gateway.logs.flush()
       const { rows } = await gw.gateway.database.db.sql`SELECT operation, failure_class FROM request_logs`

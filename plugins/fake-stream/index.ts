@@ -21,15 +21,15 @@ export default definePlugin({
   summary: 'Streaming clients get keep-alives while the gateway makes a non-stream call, then the whole answer as a stream.',
   options: v.strictObject({
     enabled: v.optional(v.boolean(), false),
-    emptyDataIntervalSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(60)), 5),
+    emptyDataIntervalSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(60)), 5),
   }),
   env: {
     enabled: { env: 'FAKE_STREAM_ENABLED', kind: 'bool' },
-    emptyDataIntervalSeconds: { env: 'FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS', kind: 'int' },
+    emptyDataIntervalSeconds: { env: 'FAKE_STREAM_EMPTY_DATA_INTERVAL_SECONDS', kind: 'number' },
   },
   docs: {
     enabled: 'answer stream requests (native, OpenAI chat, Anthropic, Responses; not the /openai/v1 pass-through) from a non-stream call to Google',
-    emptyDataIntervalSeconds: 'seconds between keep-alives while the answer is being made (1-60)',
+    emptyDataIntervalSeconds: 'seconds between keep-alives while the answer is being made (0.1-60)',
   },
 
   setup({ enabled, emptyDataIntervalSeconds }) {

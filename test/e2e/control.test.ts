@@ -1,15 +1,12 @@
 // The operator's controls (ctx.control, what the console is built on) on a real gateway: settings saved and applied
 // without a restart, the environment pinning what it sets, keys and client tokens added and removed, the admin token.
-import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import mysql2 from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN_FILE } from '../../core/control/admin-token.ts'
-import { startGateway, post, userText, TOKEN, KEYS, type Running } from './harness.ts'
+import { databaseEnv, startGateway, post, userText, TOKEN, KEYS, type Running } from './harness.ts'
 import search from '../../plugins/search/index.ts'
-import { MYSQL } from '../storage/backends.ts'
 
 const NEW_KEY = 'AIzaSy-console-added-key-0000000000009'
 const generate = (running: Running, token = TOKEN) =>
@@ -169,29 +166,14 @@ describe('a first run with nothing set', () => {
 })
 
 describe.each(['sqlite', 'mysql'] as const)('what the console saved survives a restart on %s', (backend) => {
-  let mysqlDatabase = ''
   const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-control-')) }
+  let drop = async () => {}
   beforeAll(async () => {
-    if (backend !== 'mysql') return
-    mysqlDatabase = `gemgate_e2e_${randomBytes(4).toString('hex')}`
-    const admin = await mysql2.createConnection(MYSQL)
-    await admin.query(`CREATE DATABASE ${mysqlDatabase}`)
-    await admin.end()
-    Object.assign(env, {
-      DATABASE_TYPE: 'mysql',
-      MYSQL_HOST: MYSQL.host,
-      MYSQL_PORT: String(MYSQL.port),
-      MYSQL_USER: MYSQL.user,
-      MYSQL_PASSWORD: MYSQL.password,
-      MYSQL_DATABASE: mysqlDatabase,
-    })
+    const database = await databaseEnv(backend)
+    Object.assign(env, database.env)
+    drop = database.drop
   })
-  afterAll(async () => {
-    if (!mysqlDatabase) return
-    const admin = await mysql2.createConnection(MYSQL)
-    await admin.query(`DROP DATABASE ${mysqlDatabase}`)
-    await admin.end()
-  })
+  afterAll(() => drop())
 
   it('keeps settings, keys and tokens, and the environment still wins over a saved value', async () => {
     const first = await startGateway({ env })

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GoogleGenAI } from '@google/genai'
+import mysql2 from 'mysql2/promise'
 import { plugin as websockets } from 'crossws/server'
 import { serve } from 'srvx'
 import type { GatewayConfig } from '../../core/config/schema.ts'
@@ -13,6 +15,7 @@ import { createLogger } from '../../core/logger.ts'
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../fake-upstream/index.ts'
 import { recordDatabase, recordLogs, recordResponses, registerGateway } from '../secrets/gateway.ts'
 import { flushRecording } from '../secrets/recorder.ts'
+import { MYSQL } from '../storage/backends.ts'
 
 export const TOKEN = 'sk-gemgate-test'
 export const KEYS = ['AIzaSy-test-key-one-0000000000000001', 'AIzaSy-test-key-two-0000000000000002', 'AIzaSy-test-key-three-00000000000003']
@@ -123,3 +126,27 @@ export async function startImageServer(): Promise<ImageServer> {
 
 /** A 1x1 PNG. */
 export const PNG_BYTES = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
+
+/** The environment for a gateway on `backend`: SQLite (the harness's default) or a fresh MariaDB database, dropped by `drop`. */
+export async function databaseEnv(backend: 'sqlite' | 'mysql'): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (backend === 'sqlite') return { env: {}, drop: async () => {} }
+  const database = `gemgate_e2e_${randomBytes(4).toString('hex')}`
+  const connection = await mysql2.createConnection(MYSQL)
+  await connection.query(`CREATE DATABASE ${database}`)
+  await connection.end()
+  return {
+    env: {
+      DATABASE_TYPE: 'mysql',
+      MYSQL_HOST: MYSQL.host,
+      MYSQL_PORT: String(MYSQL.port),
+      MYSQL_USER: MYSQL.user,
+      MYSQL_PASSWORD: MYSQL.password,
+      MYSQL_DATABASE: database,
+    },
+    async drop() {
+      const connection = await mysql2.createConnection(MYSQL)
+      await connection.query(`DROP DATABASE ${database}`)
+      await connection.end()
+    },
+  }
+}

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import mysql2 from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MYSQL } from '../storage/backends.ts'
-import { KEYS, TOKEN, post, startGateway, userText, type Running } from './harness.ts'
+import { KEYS, TOKEN, databaseEnv, post, startGateway, userText, type Running } from './harness.ts'
 
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent'
 const STREAM = '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'
@@ -10,33 +8,16 @@ const STREAM = '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'
 /** What reaches the database, on both supported databases: one row per attempt, no secret in clear. */
 describe.each(['sqlite', 'mysql'] as const)('request and error logs on %s', (backend) => {
   let gw: Running
-  let mysqlDatabase = ''
+  let drop = async () => {}
 
   beforeAll(async () => {
-    const env: Record<string, string> = { ERROR_LOG_RECORD_REQUEST_BODY: 'true', MAX_RETRIES: '3' }
-    if (backend === 'mysql') {
-      mysqlDatabase = `gemgate_e2e_${randomBytes(4).toString('hex')}`
-      const admin = await mysql2.createConnection(MYSQL)
-      await admin.query(`CREATE DATABASE ${mysqlDatabase}`)
-      await admin.end()
-      Object.assign(env, {
-        DATABASE_TYPE: 'mysql',
-        MYSQL_HOST: MYSQL.host,
-        MYSQL_PORT: String(MYSQL.port),
-        MYSQL_USER: MYSQL.user,
-        MYSQL_PASSWORD: MYSQL.password,
-        MYSQL_DATABASE: mysqlDatabase,
-      })
-    }
-    gw = await startGateway({ env })
+    const database = await databaseEnv(backend)
+    drop = database.drop
+    gw = await startGateway({ env: { ERROR_LOG_RECORD_REQUEST_BODY: 'true', MAX_RETRIES: '3', ...database.env } })
   })
   afterAll(async () => {
     await gw.close()
-    if (mysqlDatabase) {
-      const admin = await mysql2.createConnection(MYSQL)
-      await admin.query(`DROP DATABASE ${mysqlDatabase}`)
-      await admin.end()
-    }
+    await drop()
   })
 
   const rows = async (table: 'request_logs' | 'error_logs') => {

@@ -37,8 +37,12 @@ export function LogsPage({ route }: { route: Route }) {
   useEffect(() => replaceQuery({ tab: kind === 'requests' ? undefined : kind, key: settled.key || undefined, open: undefined }), [kind, settled.key])
 
   const before = befores[befores.length - 1]
-  const page = useLoad(() => get<LogPage<Row>>(`/api/logs/${kind}`, { ...filterQuery(settled), before, limit: LIMIT }), [kind, settled, before])
-  const data = page.data
+  const page = useLoad(
+    async () => ({ kind, page: await get<LogPage<Row>>(`/api/logs/${kind}`, { ...filterQuery(settled), before, limit: LIMIT }) }),
+    [kind, settled, before],
+  )
+  // Right after a tab switch the rows of the other log are still loaded: never shown (or opened) as this log's.
+  const data = page.data?.kind === kind ? page.data.page : undefined
   const rows = data?.items ?? []
 
   const actions: LogRowActions = {
