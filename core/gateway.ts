@@ -197,6 +197,7 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
     await settingsStore.touch().catch((error) => logger.warn('could not record the settings change for other instances:', error))
     await settingsWatch.announce()
   }
+  const stats = createStatsQueries(database)
   const control: GatewayControl = {
     keys: createKeyControl({ generation: () => current, store: keyStore, reload: () => changed(apply()), idOf }),
     settings: createSettingsControl({
@@ -207,10 +208,10 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
       store: settingsStore,
       apply: (next, persist) => changed(apply(next, persist)),
     }),
-    tokens: createTokenControl({ store: tokenStore, config: () => current.config, idOf, reload: () => changed(apply()) }),
+    tokens: createTokenControl({ store: tokenStore, config: () => current.config, idOf, reload: () => changed(apply()), stats }),
     adminToken: createAdminToken({ config: initial, layers, dataDir: initial.dataDir }),
     logs: createLogQueries(database),
-    stats: createStatsQueries(database),
+    stats,
     jobs: scheduler,
     events,
     proxies: createProxyCheck({ proxies: () => current.config.proxies, target: () => new URL(current.config.baseUrl).origin }),

@@ -136,7 +136,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
   const pools: NamedPool[] = [own]
 
   const services = new ServiceRegistry()
-  const authenticate = createAuthenticator(config.allowedTokens, idOf, deps.storedTokens)
+  const authenticate = createAuthenticator(config.allowedTokens, idOf, deps.storedTokens, { clientTokens: config.clientTokens, counters: deps.shared.counters })
   const guards: RouteGuards = {
     authenticate,
     filteredModels: new Set(config.filteredModels),
@@ -199,7 +199,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
   const probe = createKeyProbe({ call: geminiCall, services, logs, logger })
   confirm = createRefusalConfirmer({ probe, testModel: config.testModel })
   const stages: Record<StageName, Stage> = {
-    auth: authStage(authenticate),
+    auth: authStage(authenticate, logs),
     'model-filter': modelFilterStage(config.filteredModels, plugins.variants),
     transform: transformStage(hooks, { safetySettings: config.safetySettings, forceSafetySettings: config.forceSafetySettings }),
     log: logStage(logs, { recordRequestBody: config.errorLogRecordRequestBody }),

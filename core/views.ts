@@ -1,5 +1,8 @@
 // What the gateway shows an operator (the console's API answers): data shapes only, importing nothing but storage's
 // row shapes, so the browser app (plugins/admin/ui, no Node types) type-checks against the very same declarations.
+import type { ClientLimits } from '../storage/queries.ts'
+
+export type { ClientLimits }
 
 // Keys (core/control/keys.ts)
 
@@ -145,4 +148,32 @@ export interface ProxyCheckResult {
   /** Why no answer came (credentials masked). */
   error?: string
   checkedAt: number
+}
+
+// Client tokens (core/control/tokens.ts)
+
+export interface TokenView {
+  id: string
+  /** An operator's name for it ('ALLOWED_TOKENS #2' for the plain configured ones). */
+  name: string
+  /** Masked. */
+  label: string
+  /** 'config': ALLOWED_TOKENS, AUTH_TOKEN or clientTokens in gateway.config.ts (changed there); 'console': made in the console. */
+  source: 'config' | 'console'
+  enabled: boolean
+  createdAt?: number
+  /** What it may do; a field left out is no limit (`{}`: none at all). */
+  limits: ClientLimits
+}
+
+/** A token's use in the current UTC day and month, from the statistics (which lag the counters by a log batch). */
+export interface TokenUsage {
+  requestsToday: number
+  tokensToday: number
+  tokensThisMonth: number
+}
+
+/** A row of the console's token list: the token and its usage. */
+export interface TokenRow extends TokenView {
+  usage: TokenUsage
 }

@@ -242,6 +242,37 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  // Limits of console-created client tokens (issue #11), in a table of their own: a CREATE TABLE IF NOT EXISTS is
+  // harmless to run again or from two instances at once, where an ALTER TABLE ADD COLUMN is not. A row exists only for
+  // a token with limits; `models` is a JSON array.
+  {
+    id: '009_client_token_limits',
+    up: {
+      sqlite: [
+        `CREATE TABLE IF NOT EXISTS client_token_limits (
+          token_id TEXT NOT NULL PRIMARY KEY,
+          models TEXT NULL,
+          rpm INTEGER NULL,
+          rpd INTEGER NULL,
+          tokens_per_day INTEGER NULL,
+          tokens_per_month INTEGER NULL,
+          expires_at INTEGER NULL
+        )`,
+      ],
+      mysql: [
+        `CREATE TABLE IF NOT EXISTS client_token_limits (
+          token_id VARCHAR(128) COLLATE utf8mb4_bin NOT NULL,
+          models TEXT NULL,
+          rpm BIGINT NULL,
+          rpd BIGINT NULL,
+          tokens_per_day BIGINT NULL,
+          tokens_per_month BIGINT NULL,
+          expires_at BIGINT NULL,
+          PRIMARY KEY (token_id)
+        ) ${MYSQL_TABLE}`,
+      ],
+    },
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = {

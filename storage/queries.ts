@@ -154,6 +154,25 @@ export interface KeyStore {
   remove(pool: string, secrets: readonly string[]): Promise<number>
 }
 
+/**
+ * What a client token may do (core/clients/limits.ts enforces it). Every field is optional: absent, there is no such
+ * limit. Counts are whole numbers of at least 1; minutes, days and months are UTC.
+ */
+export interface ClientLimits {
+  /** Models it may ask for: exact ids, or a prefix ending in `*` (`gemini-2.5-*`). Absent or empty: every model. */
+  models?: string[]
+  /** Requests per minute. */
+  rpm?: number
+  /** Requests per day. */
+  rpd?: number
+  /** Tokens (the answers' total token counts) per day. */
+  tokensPerDay?: number
+  /** Tokens per calendar month. */
+  tokensPerMonth?: number
+  /** Epoch ms from which the token is refused. */
+  expiresAt?: number
+}
+
 /** A client token created in the console: only its SHA-256 is stored, the token itself is shown once. */
 export interface StoredToken {
   /** The deployment's id of the token (HMAC), as logs show it. */
@@ -165,6 +184,8 @@ export interface StoredToken {
   label: string
   enabled: boolean
   createdAt: number
+  /** Absent when it has none (a list leaves it out then). */
+  limits?: ClientLimits
 }
 
 export interface TokenStore {
@@ -173,6 +194,8 @@ export interface TokenStore {
   add(token: StoredToken): Promise<void>
   remove(ids: readonly string[]): Promise<number>
   setEnabled(id: string, enabled: boolean): Promise<boolean>
+  /** Replaces the token's limits (`{}` lifts them all); false when no token has this id. Throws on a value out of bounds. */
+  setLimits(id: string, limits: ClientLimits): Promise<boolean>
 }
 
 /**

@@ -72,4 +72,10 @@ export const SETTING_DOCS: Record<string, SettingDoc> = {
   keyWaitSeconds: { group: 'Keys', doc: 'When every key is cooling down, how long a request may wait for the first to come back (0 = 429 at once).' },
   hedgeMode: { group: 'Keys', doc: 'Hedged requests: off, fixed (a second key after hedgeAfterMs without a first byte) or p95 (the model’s recent p95).' },
   hedgeAfterMs: { group: 'Keys', doc: 'Milliseconds without a first byte before a hedged request tries a second key (p95: until the model has 20 samples).' },
+  // Client tokens with limits (issue #11).
+  clientTokens: {
+    group: 'Access',
+    doc: 'Client tokens with a name and limits: models, requests per minute and day, tokens per day and month, expiry (gateway.config.ts; the Tokens page shows them).',
+    hidden: true,
+  },
 }

@@ -44,6 +44,44 @@ const KeyCaps = v.strictObject({
   pool: v.optional(v.strictObject({ ...capLimits, models: capsByModel })),
 })
 
+// Client tokens with limits (issue #11, core/clients/limits.ts): each count a whole number, 0 or absent for no limit.
+const clientCount = v.optional(wholeBetween(0, 1e15))
+const expiry = v.union(
+  [
+    v.pipe(v.number(), v.integer(), v.minValue(0)),
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^\d{4}-\d{2}-\d{2}/),
+      v.transform((text: string) => Date.parse(text)),
+      v.check((ms: number) => Number.isFinite(ms)),
+    ),
+  ],
+  'must be an ISO 8601 date or time (2026-01-01 is midnight UTC) or epoch milliseconds',
+)
+// Messages of our own where valibot's would quote the value: it may be a token.
+const ClientTokenFields = v.strictObject({
+  token: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty')),
+  name: v.optional(v.pipe(nonEmptyString, v.maxLength(100, 'must be at most 100 characters'))),
+  /** Exact model ids, or prefixes ending in '*'; absent or empty: every model. */
+  models: v.optional(
+    v.pipe(v.array(v.pipe(nonEmptyString, v.maxLength(191, 'must be at most 191 characters'))), v.maxLength(100, 'must list at most 100 models')),
+  ),
+  rpm: clientCount,
+  rpd: clientCount,
+  tokensPerDay: clientCount,
+  tokensPerMonth: clientCount,
+  expiresAt: v.optional(expiry),
+  enabled: v.optional(v.boolean(), true),
+})
+const ClientToken = v.pipe(
+  v.custom<v.InferInput<typeof ClientTokenFields>>(
+    (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+    'must be an object with a token and its limits',
+  ),
+  ClientTokenFields,
+)
+
 export const DEFAULT_FILTERED_MODELS = ['gemini-1.0-pro-vision-latest', 'gemini-pro-vision', 'chat-bison-001', 'text-bison-001', 'embedding-gecko-001']
 
 export const ConfigSchema = v.strictObject({
@@ -163,6 +201,16 @@ export const ConfigSchema = v.strictObject({
   /** Hedged requests: off, fixed (a second key after hedgeAfterMs without a first byte), or p95 (after the model's recent p95). */
   hedgeMode: v.optional(anyCase(['off', 'fixed', 'p95']), 'off'),
   hedgeAfterMs: v.optional(wholeBetween(1, 600_000), 2_000),
+
+  // Client tokens with limits (issue #11).
+  /** Client tokens with a name and limits (models, requests per minute and day, tokens per day and month, expiry); ALLOWED_TOKENS have none. */
+  clientTokens: v.optional(
+    v.pipe(
+      v.array(ClientToken, 'must be a list of client tokens'),
+      v.check((tokens) => new Set(tokens.map((entry) => entry.token)).size === tokens.length, 'lists a token twice'),
+    ),
+    [],
+  ),
 })
 
 export type GatewayConfig = v.InferInput<typeof ConfigSchema>

@@ -18,9 +18,10 @@ export interface TokenStrength {
 }
 
 /** Pure: what is weak about the configured client tokens (ALLOWED_TOKENS) and the admin token (AUTH_TOKEN). */
-export function checkTokenStrength(config: Pick<ResolvedConfig, 'allowedTokens' | 'authToken'>): TokenStrength {
+export function checkTokenStrength(config: Pick<ResolvedConfig, 'allowedTokens' | 'authToken' | 'clientTokens'>): TokenStrength {
   const named = new Map<string, string>()
   for (const token of config.allowedTokens) named.set(token, 'client token')
+  for (const { token, name } of config.clientTokens) if (!named.has(token)) named.set(token, `client token "${name}"`)
   if (config.authToken && !named.has(config.authToken)) named.set(config.authToken, 'AUTH_TOKEN')
   const result: TokenStrength = { warnings: [], errors: [] }
   for (const [token, name] of named) {

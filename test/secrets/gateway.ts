@@ -12,7 +12,14 @@ import { rowBytes } from './scan.ts'
 /** Everything secret the gateway was configured with, and where it keeps its files. */
 export function registerGateway(config: ResolvedConfig): void {
   const db = config.database
-  registerSecrets([...config.apiKeys, ...config.allowedTokens, config.authToken, config.metricsToken, db.type === 'mysql' ? db.mysqlPassword : undefined])
+  registerSecrets([
+    ...config.apiKeys,
+    ...config.allowedTokens,
+    ...config.clientTokens.map((entry) => entry.token),
+    config.authToken,
+    config.metricsToken,
+    db.type === 'mysql' ? db.mysqlPassword : undefined,
+  ])
   registerDataDir(config.dataDir)
 }
 

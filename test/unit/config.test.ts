@@ -274,7 +274,8 @@ describe('gemini-balance compatibility', () => {
 })
 
 describe('token strength', () => {
-  const check = (allowedTokens: string[], authToken = allowedTokens[0]!) => checkTokenStrength({ allowedTokens, authToken })
+  const check = (allowedTokens: string[], authToken = allowedTokens[0]!, clientTokens: { token: string; name: string }[] = []) =>
+    checkTokenStrength({ allowedTokens, authToken, clientTokens: clientTokens as never })
 
   it.each([
     { tokens: ['sk-a-long-enough-client-token'], auth: undefined, warnings: [], errors: [] },
@@ -289,6 +290,15 @@ describe('token strength', () => {
     warnings.forEach((pattern, i) => expect(result.warnings[i]).toMatch(pattern))
     expect(result.errors).toHaveLength(errors.length)
     errors.forEach((pattern, i) => expect(result.errors[i]).toMatch(pattern))
+  })
+
+  it('checks the tokens of clientTokens too, by their names', () => {
+    const result = check(['sk-a-long-enough-client-token'], undefined, [
+      { token: 'short-one', name: 'ci' },
+      { token: 'sk-choose-a-long-random-token', name: 'copied' },
+    ])
+    expect(result.warnings).toEqual([expect.stringMatching(/client token "ci" sh\.\.\. is 9 characters/)])
+    expect(result.errors).toEqual([expect.stringMatching(/client token "copied" .* placeholder/)])
   })
 
   it('a warning never shows more than a third of the token', () => {

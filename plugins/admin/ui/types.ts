@@ -2,9 +2,10 @@
 // (the modules that use them are server code the browser's type check must not pull in); what is declared here is
 // what only the console's routes put together.
 import type { ErrorLogEntry, LatencyPercentiles, RequestLogEntry, SeriesPoint, UsageCounts, UsageRow } from '../../../storage/queries.ts'
-import type { KeyEvent, KeyState, KeyView } from '../../../core/views.ts'
+import type { KeyEvent, KeyState, KeyView, TokenView } from '../../../core/views.ts'
 
 export type {
+  ClientLimits,
   ImportPreview,
   JobView,
   KeyActionResult,
@@ -14,22 +15,13 @@ export type {
   ProxyCheckResult,
   SettingsSaveResult,
   SettingView,
+  TokenRow,
+  TokenUsage,
+  TokenView,
   VerifyResult,
 } from '../../../core/views.ts'
 
 export type { ErrorLogDetail, ErrorLogEntry, LogPage, RequestLogEntry, SeriesPoint, UsageCounts, UsageRow } from '../../../storage/queries.ts'
-
-// core/control/tokens.ts
-
-export interface TokenView {
-  id: string
-  name: string
-  /** Masked. */
-  label: string
-  source: 'config' | 'console'
-  enabled: boolean
-  createdAt?: number
-}
 
 export interface Session {
   csrfToken: string

@@ -1,20 +1,23 @@
-// Client tokens: the configured ones (ALLOWED_TOKENS, gateway.config.ts) and the ones made here, each shown once at
-// creation; enable, disable and delete.
+// Client tokens: the configured ones (ALLOWED_TOKENS, clientTokens in gateway.config.ts) and the ones made here, each
+// shown once at creation; their limits and their usage today and this month; enable, disable, edit limits, delete.
 import { useState } from 'preact/hooks'
+import type { TokenRow } from '../types.ts'
 import { errorMessage, get, post } from '../api.ts'
 import { Badge, LoadState, PageHeader } from '../components/bits.tsx'
 import { copyText } from '../components/clipboard.ts'
-import { formatTime } from '../components/format.ts'
+import { formatNumber, formatTime } from '../components/format.ts'
 import { confirmAction, Modal } from '../components/modal.tsx'
 import { DataTable, type Column } from '../components/table.tsx'
 import { toast } from '../components/toast.tsx'
 import { useLoad } from '../components/use-load.ts'
-import type { TokenCreated, TokenView } from '../types.ts'
+import type { TokenCreated } from '../types.ts'
+import { Budget, LimitsEditor, limitsSummary } from './token-limits.tsx'
 
 export function TokensPage() {
-  const tokens = useLoad(() => get<TokenView[]>('/api/tokens'), [])
+  const tokens = useLoad(() => get<TokenRow[]>('/api/tokens'), [])
   const [name, setName] = useState('')
   const [created, setCreated] = useState<TokenCreated | undefined>(undefined)
+  const [editing, setEditing] = useState<TokenRow | undefined>(undefined)
   const [busy, setBusy] = useState(false)
 
   const run = async (work: () => Promise<void>) => {
@@ -35,12 +38,12 @@ export function TokensPage() {
       setName('')
     })
   }
-  const setEnabled = (token: TokenView, enabled: boolean) =>
+  const setEnabled = (token: TokenRow, enabled: boolean) =>
     void run(async () => {
       await post(`/api/tokens/${encodeURIComponent(token.id)}/${enabled ? 'enable' : 'disable'}`)
       toast(`${token.name} ${enabled ? 'enabled' : 'disabled'}`, 'ok')
     })
-  const remove = async (token: TokenView) => {
+  const remove = async (token: TokenRow) => {
     const ok = await confirmAction({
       title: `Delete ${token.name}?`,
       message: 'Clients using this token are refused from now on.',
@@ -57,13 +60,34 @@ export function TokensPage() {
     })
   }
 
-  const columns: Column<TokenView>[] = [
+  const columns: Column<TokenRow>[] = [
     { id: 'name', label: 'Name', render: (token) => <strong data-testid="token-name">{token.name}</strong> },
     { id: 'label', label: 'Token', render: (token) => <span class="mono">{token.label}</span> },
     {
       id: 'source',
       label: 'Source',
       render: (token) => <Badge tone={token.source === 'console' ? 'ok' : 'muted'}>{token.source === 'console' ? 'console' : 'configuration'}</Badge>,
+    },
+    { id: 'limits', label: 'Models and rates', render: (token) => <span data-testid="token-limits-summary">{limitsSummary(token.limits)}</span> },
+    {
+      id: 'usage',
+      label: 'Tokens used (UTC)',
+      render: (token) => (
+        <div title={`${formatNumber(token.usage.requestsToday)} requests today`}>
+          <Budget label="today" used={token.usage.tokensToday} budget={token.limits.tokensPerDay} testid="token-usage-day" />
+          <Budget label="this month" used={token.usage.tokensThisMonth} budget={token.limits.tokensPerMonth} testid="token-usage-month" />
+        </div>
+      ),
+    },
+    {
+      id: 'expires',
+      label: 'Expires',
+      render: (token) =>
+        token.limits.expiresAt === undefined ? (
+          <span class="muted">never</span>
+        ) : (
+          <span class={token.limits.expiresAt <= Date.now() ? 'stat-bad' : undefined}>{formatTime(token.limits.expiresAt)}</span>
+        ),
     },
     { id: 'created', label: 'Created', render: (token) => formatTime(token.createdAt) },
     {
@@ -82,6 +106,9 @@ export function TokensPage() {
       render: (token) =>
         token.source === 'console' ? (
           <div class="row-actions">
+            <button type="button" class="button small" disabled={busy} onClick={() => setEditing(token)} data-testid="token-edit-limits">
+              Limits
+            </button>
             <button
               type="button"
               class="button small"
@@ -132,6 +159,17 @@ export function TokensPage() {
           rowLabel={(token) => token.name}
           rowData={(token) => ({ enabled: String(token.enabled), source: token.source })}
           empty="No client token yet: the API refuses every request until one exists."
+        />
+      )}
+      {editing && (
+        <LimitsEditor
+          token={editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={() => {
+            toast(`Limits of ${editing.name} saved`, 'ok')
+            setEditing(undefined)
+            void tokens.reload()
+          }}
         />
       )}
       {created && (
