@@ -3,23 +3,15 @@
 // long as the process (database, log queue, shared state, scheduler) is the gateway's (core/gateway.ts).
 import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
-import { H3, type EventHandler } from 'h3'
+import type { H3 } from 'h3'
 import type { Storage } from 'unstorage'
-import { deleteOlderThan, type GatewayDatabase, type LogWriter, type StoredKey, type StoredToken } from '../storage/index.ts'
+import type { GatewayDatabase, LogWriter, StoredKey, StoredToken } from '../storage/index.ts'
+import { createGatewayApp, pluginModels, type Readiness } from './app.ts'
 import type { ResolvedConfig } from './config/schema.ts'
 import type { GatewayControl } from './control.ts'
-import { corsMiddleware } from './cors.ts'
 import type { GatewayRequest } from './context.ts'
-import { dialectForPath } from './dialects/for-path.ts'
-import { registerGeminiRoutes } from './dialects/gemini-routes.ts'
-import { registerAnthropicRoutes } from './dialects/anthropic/index.ts'
-import { registerOpenAIRoutes } from './dialects/openai/index.ts'
-import { registerOpenAIPassthroughRoutes } from './dialects/openai-passthrough.ts'
-import { registerResponsesRoutes } from './dialects/responses/index.ts'
 import { createMediaFetcher } from './dialects/shared/media.ts'
 import type { RouteCall, RouteGuards } from './dialects/shared/route.ts'
-import type { DialectRouteDeps } from './dialects/types.ts'
-import { GatewayError } from './errors.ts'
 import type { IdOf } from './identity.ts'
 import { createKeyProbe, type KeyProbe } from './keys/check.ts'
 import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
@@ -29,16 +21,15 @@ import { KeyPool } from './keys/pool.ts'
 import { createRecheck, type Recheck } from './keys/recheck.ts'
 import type { KeyHealthStore } from './keys/store.ts'
 import type { Metrics } from './metrics.ts'
-import type { SharedState, SharedStatus } from './shared/index.ts'
+import type { SharedState } from './shared/index.ts'
 import { checkPipelineOrder, composePipeline, DEFAULT_PIPELINE, placeStages, type Stage, type StageName } from './pipeline.ts'
-import type { ModelVariant, Plugin, PluginContext, PluginRequest } from './plugin.ts'
-import { startPlugins, type StartedPlugins } from './plugins/host.ts'
+import type { Plugin, PluginContext, PluginRequest } from './plugin.ts'
+import { gatewayJobs } from './jobs.ts'
+import { startPlugins } from './plugins/host.ts'
 import { createKeySender } from './plugins/send.ts'
 import { createPluginKeys } from './plugins/keys.ts'
-import { createPluginRouter } from './plugins/router.ts'
-import { variantModels } from './plugins/variants.ts'
 import { createRunner, type Runner, type RunRequest } from './run.ts'
-import { everyHours, type JobDefinition } from './scheduler.ts'
+import type { JobDefinition } from './scheduler.ts'
 import { ServiceRegistry } from './services.ts'
 import { authStage, createAuthenticator } from './stages/auth.ts'
 import { createHedging } from './stages/hedge.ts'
@@ -74,14 +65,6 @@ export interface GenerationDeps {
   readiness: () => Readiness
   /** Counters, messages and leases shared with other instances: what key caps (and client limits) count with. */
   shared: SharedState
-}
-
-export interface Readiness {
-  ready: boolean
-  /** Requests are served either way: rows queue while the database is down. */
-  database: 'up' | 'down'
-  /** local: no Redis; degraded: Redis unreachable, this instance runs on its own state meanwhile. */
-  redis: SharedStatus
 }
 
 /** A key pool with its name in the console ('gemini', or the plugin's that made it) and the ids the config gave it. */
@@ -234,7 +217,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     onError: (error) => logger.warn('key re-check failed:', error),
   })
 
-  const app = createApp({
+  const app = createGatewayApp({
     hooks,
     logger,
     metrics: config.metricsToken ? deps.metrics.handler(config.metricsToken) : undefined,
@@ -261,7 +244,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     run,
     probe,
     recheck,
-    jobs: [...coreJobs(config, { recheck, pools: allPools, database }), ...hooks.flatMap((plugin) => plugin.jobs ?? [])].map((job) => ({
+    jobs: [...gatewayJobs(config, { recheck, pools: allPools, database }), ...hooks.flatMap((plugin) => plugin.jobs ?? [])].map((job) => ({
       ...job,
       schedule: Object.hasOwn(config.jobSchedules, job.name) ? config.jobSchedules[job.name] : job.schedule,
     })),
@@ -271,94 +254,6 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
       await client.close()
     },
   }
-}
-
-/** The gateway's own jobs: re-checking disabled keys, deleting old logs, forgetting cooldowns that ran out. */
-function coreJobs(config: ResolvedConfig, deps: { recheck: Recheck; pools: () => KeyPool[]; database: GatewayDatabase }): JobDefinition[] {
-  const purge = async (table: 'request_logs' | 'error_logs', rule: { enabled: boolean; days: number }) =>
-    rule.enabled ? deleteOlderThan(deps.database, table, Date.now() - rule.days * 86_400_000) : 0
-  return [
-    {
-      name: 'key-recheck',
-      description: 'Tests disabled keys with the fixed request on TEST_MODEL; a key that answers goes back into rotation (CHECK_INTERVAL_HOURS).',
-      schedule: everyHours(config.checkIntervalHours),
-      run: async (signal) => {
-        const { checked, reenabled } = await deps.recheck.runNow(signal)
-        return `${checked} key(s) checked, ${reenabled} back in rotation`
-      },
-    },
-    {
-      name: 'log-retention',
-      description: 'Deletes request and error logs older than AUTO_DELETE_*_DAYS (statistics stay in the rollups).',
-      schedule: '0 0 * * *',
-      run: async () => {
-        const requestLogs = await purge('request_logs', { enabled: config.autoDeleteRequestLogsEnabled, days: config.autoDeleteRequestLogsDays })
-        const errorLogs = await purge('error_logs', { enabled: config.autoDeleteErrorLogsEnabled, days: config.autoDeleteErrorLogsDays })
-        return `${requestLogs} request log(s) and ${errorLogs} error log(s) deleted`
-      },
-    },
-    {
-      name: 'pool-sweep',
-      description: 'Forgets cooldowns that ran out, in memory and in the shared key state, for models nobody asks for any more.',
-      schedule: '* * * * *',
-      // This process's memory: every instance sweeps its own.
-      everyInstance: true,
-      run: async () => {
-        for (const pool of deps.pools()) pool.sweep()
-      },
-    },
-  ]
-}
-
-function createApp(deps: {
-  hooks: StartedPlugins['hooks']
-  logger: ConsolaInstance
-  routeDeps: DialectRouteDeps
-  readiness: GenerationDeps['readiness']
-  metrics?: EventHandler<Response>
-}): H3 {
-  const { hooks, logger } = deps
-  const rewriters = hooks.filter((plugin) => plugin.rewriteUrl)
-  const app = new H3({
-    // h3 picks the route right after onRequest (app.use middleware runs once it has, too late to change it).
-    onRequest:
-      rewriters.length === 0
-        ? undefined
-        : (event) => {
-            for (const plugin of rewriters) event.url = plugin.rewriteUrl!(event.url, event.req.method) ?? event.url
-          },
-    onError(error, event) {
-      if (error.status >= 500 || !error.status) logger.error('unhandled error', error)
-      return dialectForPath(event.url.pathname).error(
-        new GatewayError(error.status >= 400 ? error.status : 500, error.status === 500 ? 'Internal gateway error' : error.message),
-        event,
-      )
-    },
-  })
-  app.use(corsMiddleware())
-  app.get('/health', () => ({ status: 'healthy' }))
-  if (deps.metrics) app.get('/metrics', deps.metrics)
-  app.get('/ready', (event) => {
-    const readiness = deps.readiness()
-    if (!readiness.ready) event.res.status = 503
-    return { status: readiness.ready ? 'ready' : 'stopping', database: readiness.database, redis: readiness.redis }
-  })
-  registerGeminiRoutes(app, deps.routeDeps)
-  registerOpenAIRoutes(app, deps.routeDeps)
-  registerOpenAIPassthroughRoutes(app, deps.routeDeps)
-  registerAnthropicRoutes(app, deps.routeDeps)
-  registerResponsesRoutes(app, deps.routeDeps)
-  const router = createPluginRouter(app, deps.routeDeps.guards)
-  for (const plugin of hooks) plugin.routes?.(router)
-  app.all('/**', (event) => dialectForPath(event.url.pathname).error(new GatewayError(404, `No route for ${event.req.method} ${event.url.pathname}.`), event))
-  return app
-}
-
-/** The models plugins add to a page of the upstream list: variants of its models, then each plugin's own. */
-function pluginModels(hooks: StartedPlugins['hooks'], variants: readonly ModelVariant[]): DialectRouteDeps['pluginModels'] {
-  const adders = hooks.filter((plugin) => plugin.models)
-  if (adders.length === 0 && variants.length === 0) return undefined
-  return (upstream) => [...variantModels(upstream, variants), ...adders.flatMap((plugin) => plugin.models!(upstream))]
 }
 
 /** A plugin's request as the pipeline takes it: the caller's credentials (auth runs again inside), the model as given. */
