@@ -5,6 +5,7 @@ import type * as v from 'valibot'
 import type { EnvKind } from './config/env.ts'
 import type { AttemptRecord, ClientIdentity, GatewayRequest, Operation, Outcome, RequestContext } from './context.ts'
 import type { Dialect } from './dialects/types.ts'
+import type { GatewayError } from './errors.ts'
 import type { RouteCall } from './dialects/shared/route.ts'
 import type { AttemptFacts, Verdict } from './keys/judge.ts'
 import type { KeyPool, Unavailable } from './keys/pool.ts'
@@ -191,6 +192,12 @@ export interface PluginRouter {
    * route `add` cannot take (a WebSocket upgrade on `app`). Throws the gateway's 401 GatewayError when none is valid.
    */
   authenticate(event: H3Event): ClientIdentity
+  /**
+   * Holds one request of an authenticated client for `model` (a Live session's setup) to what `add` routes and the
+   * pipeline hold theirs to: FILTERED_MODELS (404) and the client token's models (403) and request limits (429 with
+   * Retry-After, counted as one request). Returns the refusal, or undefined when the request may go.
+   */
+  admit(event: H3Event, model: string): Promise<GatewayError | undefined>
 }
 
 /** Synchronous or not: a hook that returns a value (not a promise) keeps the answer on the synchronous path. */

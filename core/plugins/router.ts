@@ -1,4 +1,6 @@
 import type { H3 } from 'h3'
+import { modelRefusal } from '../clients/limits.ts'
+import { notFound } from '../errors.ts'
 import type { PluginRouter } from '../plugin.ts'
 import { credentialsOf } from '../dialects/shared/request.ts'
 import { defineGatewayRoute, type RouteGuards } from '../dialects/shared/route.ts'
@@ -17,6 +19,13 @@ export function createPluginRouter(app: H3, guards: RouteGuards): PluginRouter {
       const client = guards.authenticate(credentials)
       if (!client) throw guards.authenticate.refuse(credentials)
       return client
+    },
+    async admit(event, model) {
+      if (guards.filteredModels.has(model)) return notFound(`Model ${model} is not available through this gateway.`)
+      const gate = guards.authenticate.client(credentialsOf(event))?.gate
+      if (!gate) return undefined
+      if (gate.allows && !gate.allows(model)) return modelRefusal(model, gate.models)
+      return gate.admit?.(Date.now())
     },
   }
 }

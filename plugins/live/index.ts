@@ -52,7 +52,7 @@ export default definePlugin({
               const client = router.authenticate(event)
               const version = liveVersion(getRouterParam(event, 'method') ?? '')
               if (!version) throw notFound('Only BidiGenerateContent is served over WebSocket here.')
-              return new LiveSession(settings, client, liveEndpoint(ctx.settings.baseUrl, version), sessions).hooks()
+              return new LiveSession(settings, client, liveEndpoint(ctx.settings.baseUrl, version), sessions, (model) => router.admit(event, model)).hooks()
             } catch (error) {
               if (!(error instanceof GatewayError)) throw error
               // The refusal answers the upgrade request itself, in Gemini's error shape.

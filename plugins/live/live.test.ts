@@ -358,6 +358,38 @@ describe('keys refused at setup', () => {
   })
 })
 
+describe("a client token's limits and FILTERED_MODELS hold for Live sessions too", () => {
+  const LIMITED = 'sk-live-limited-client-token-0001'
+  let running: Running
+  beforeAll(async () => {
+    running = await startGateway({
+      env: { FILTERED_MODELS: '["gemini-hidden"]' },
+      config: { plugins: [live()], clientTokens: [{ token: LIMITED, name: 'live', models: [MODEL], rpm: 1 }] },
+    })
+  })
+  afterAll(() => running.close())
+
+  /** Opens a session with `token`, sends the setup for `model`, and returns how the gateway closed it (or that it opened). */
+  const session = async (token: string, model: string) => {
+    const upstreamSession = running.upstream.live.nextSession()
+    const client = rawClient(wsUrl(running, PATH, token))
+    await client.opened
+    client.socket.send(setup(`models/${model}`))
+    const outcome = await Promise.race([client.closed, upstreamSession.then(() => 'opened' as const)])
+    client.socket.close()
+    return outcome
+  }
+
+  it('a model filtered out or not allowed to the token closes with 1008; past the token\'s rate 1013; nothing opens upstream', async () => {
+    expect(await session(TOKEN, 'gemini-hidden')).toMatchObject({ code: 1008, reason: expect.stringContaining('not available') })
+    expect(await session(LIMITED, 'gemini-2.5-pro')).toMatchObject({ code: 1008, reason: expect.stringContaining('may not use the model') })
+    const before = running.upstream.live.sessions.length
+    expect(await session(LIMITED, MODEL)).toBe('opened')
+    expect(await session(LIMITED, MODEL)).toMatchObject({ code: 1013 })
+    expect(running.upstream.live.sessions.length).toBe(before + 1)
+  })
+})
+
 describe('time limits', () => {
   let running: Running
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
 import type { WebSocketHooks, WebSocketMessage, WebSocketPeer } from 'h3'
-import type { AttemptRecord, ClientIdentity, FailureClass, PluginKey, PluginKeys, PluginLogEntry } from 'gemgate'
+import type { AttemptRecord, ClientIdentity, FailureClass, GatewayError, PluginKey, PluginKeys, PluginLogEntry } from 'gemgate'
 import { closeReason, fieldOf, sendableCode, setupModel, type Frame } from './protocol.ts'
 import { attemptFacts, clientClose, noKeyClose, type Close } from './refusals.ts'
 import { openLive, type LiveUpstream, type Refusal } from './upstream.ts'
@@ -58,11 +58,21 @@ export class LiveSession {
   /** The plugin's open sessions (closed at shutdown): this one is in it from its open to its close. */
   readonly #open: Set<LiveSession>
 
-  constructor(settings: SessionSettings, client: ClientIdentity, url: string, open: Set<LiveSession>) {
+  /** Holds the session's setup to FILTERED_MODELS and the client token's models and request limits (the router's admit). */
+  readonly #admit: (model: string) => Promise<GatewayError | undefined>
+
+  constructor(
+    settings: SessionSettings,
+    client: ClientIdentity,
+    url: string,
+    open: Set<LiveSession>,
+    admit: (model: string) => Promise<GatewayError | undefined>,
+  ) {
     this.#settings = settings
     this.#client = client
     this.#url = url
     this.#open = open
+    this.#admit = admit
   }
 
   hooks(): Partial<WebSocketHooks> {
@@ -116,6 +126,9 @@ export class LiveSession {
 
   /** Tries keys until one's session answers the setup, or none is left or worth trying. */
   async #connect(setup: Frame): Promise<void> {
+    const refusal = await this.#admit(this.#model)
+    // 1008 (policy) for a model it may not use, 1013 (try again later) past a rate limit; the reason says which.
+    if (refusal) return this.end({ code: refusal.status === 429 ? 1013 : 1008, reason: refusal.message.slice(0, 120) })
     const { keys, maxAttempts, timeoutMs } = this.#settings
     const tried = new Set<string>()
     let last: { refusal: Refusal; close: Close } | undefined
