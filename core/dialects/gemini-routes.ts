@@ -77,16 +77,16 @@ async function listModels(call: RouteCall, deps: DialectRouteDeps): Promise<Resp
     if (value) query[name] = value
   }
   request.query = query
-  return deps.run(call.event, request, geminiDialect, (outcome) => editList(outcome, deps))
+  return deps.run(call.event, request, geminiDialect, (outcome) => editList(outcome, call, deps))
 }
 
-/** Filtered models leave each page; each page gains the plugin models derived from its own entries. */
-function editList(outcome: Outcome, deps: DialectRouteDeps): Outcome {
+/** Models the client may not see leave each page; each page gains the plugin models derived from its own entries. */
+function editList(outcome: Outcome, call: RouteCall, deps: DialectRouteDeps): Outcome {
   if (outcome.kind !== 'json' || outcome.status !== 200) return outcome
   const list = outcome.body.tryData() as { models?: GeminiModel[] } | undefined
   if (!list || !Array.isArray(list.models)) return outcome
-  const visible = list.models.filter((m) => !deps.guards.filteredModels.has(shortModelName(m.name)))
-  const extra = deps.pluginModels?.(visible) ?? []
+  const visible = list.models.filter((m) => call.listed(shortModelName(m.name)))
+  const extra = (deps.pluginModels?.(visible) ?? []).filter((m) => call.listed(shortModelName(m.name)))
   if (visible.length === list.models.length && extra.length === 0) return outcome
   return { ...outcome, body: Payload.fromData({ ...list, models: [...visible, ...extra] }) }
 }

@@ -22,6 +22,8 @@ async function awayFromMinuteEnd(marginMs = 8_000): Promise<void> {
 /** What differs between the client APIs: how a request is sent, and how an error names its kind. */
 interface ClientApi {
   name: string
+  /** The ids of the model list the token gets. */
+  listModels(gw: Running, token: string): Promise<string[]>
   send(gw: Running, token: string, options?: { model?: string; stream?: boolean }): Promise<Response>
   /** The error's kind as the API writes it, for 401, 403 and 429. */
   kinds: Record<401 | 403 | 429, unknown>
@@ -31,6 +33,12 @@ interface ClientApi {
 const APIS: ClientApi[] = [
   {
     name: 'native Gemini',
+    listModels: async (gw, token) => {
+      const list = (await (await fetch(`${gw.url}/v1beta/models?pageSize=1000`, { headers: { 'x-goog-api-key': token } })).json()) as {
+        models: { name: string }[]
+      }
+      return list.models.map((model) => model.name.replace(/^models\//, ''))
+    },
     send: (gw, token, { model = 'gemini-2.5-flash', stream = false } = {}) =>
       fetch(`${gw.url}/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, {
         method: 'POST',
@@ -42,6 +50,10 @@ const APIS: ClientApi[] = [
   },
   {
     name: 'OpenAI',
+    listModels: async (gw, token) => {
+      const list = (await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { id: string }[] }
+      return list.data.map((model) => model.id)
+    },
     send: (gw, token, { model = 'gemini-2.5-flash', stream = false } = {}) =>
       fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST',
@@ -162,6 +174,14 @@ describe.each(APIS)('client token limits, $name', (api) => {
     expect((await call('models')).status).toBe(200)
     expect((await call('models', { model: 'gemini-2.0-flash' })).status).toBe(200)
     expect(await refusedRows('models')).toEqual([expect.objectContaining({ status: 403, model: 'gemini-2.5-pro' })])
+  })
+
+  it('model lists show a token limited to some models only those; others see every model', async () => {
+    const limited = await api.listModels(gw, tokens.models)
+    expect(limited.length).toBeGreaterThan(1)
+    for (const id of limited) expect(id === 'gemini-2.5-flash' || id.startsWith('gemini-2.0-')).toBe(true)
+    const all = await api.listModels(gw, TOKEN)
+    expect(all).toEqual(expect.arrayContaining(['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.0-flash']))
   })
 
   it('expiry and disabled: 401 saying which, before the body is read; a token expiring later works', async () => {

@@ -248,11 +248,12 @@ describe('OpenAI errors, embeddings and models', () => {
   })
 
   it('model list: filtered out, plugin models in, each id once', () => {
-    const list = toModelList({ models: [{ name: 'models/a' }, { name: 'models/b' }, { name: 'models/old' }] }, new Set(['old']), (up) =>
+    const listed = (id: string) => id !== 'old' && id !== 'b-search'
+    const list = toModelList({ models: [{ name: 'models/a' }, { name: 'models/b' }, { name: 'models/old' }] }, listed, (up) =>
       up.map((m) => ({ ...m, name: `${m.name}-search` })),
     )
     expect(list.object).toBe('list')
-    expect(list.data.map((m) => m.id)).toEqual(['a', 'b', 'a-search', 'b-search'])
+    expect(list.data.map((m) => m.id)).toEqual(['a', 'b', 'a-search'])
     expect(list.data[0]).toMatchObject({ object: 'model', owned_by: 'google' })
   })
 })

@@ -17,15 +17,15 @@ export function toOpenAIModel(model: GeminiModel): OpenAIModel {
 }
 
 /** Gemini models.list page → OpenAI list: filtered models out, plugin-derived models in, each id once. */
-export function toModelList(answer: unknown, filtered: ReadonlySet<string>, pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]) {
+export function toModelList(answer: unknown, listed: (id: string) => boolean, pluginModels?: (upstream: GeminiModel[]) => GeminiModel[]) {
   const models = isObject(answer) && Array.isArray(answer.models) ? (answer.models as GeminiModel[]) : []
-  const visible = models.filter((m) => isObject(m) && typeof m.name === 'string' && !filtered.has(shortModelName(m.name)))
+  const visible = models.filter((m) => isObject(m) && typeof m.name === 'string' && listed(shortModelName(m.name)))
   const extra = pluginModels?.(visible) ?? []
   const seen = new Set<string>()
   const data: OpenAIModel[] = []
   for (const model of [...visible, ...extra]) {
     const entry = toOpenAIModel(model)
-    if (seen.has(entry.id) || filtered.has(entry.id)) continue
+    if (seen.has(entry.id) || !listed(entry.id)) continue
     seen.add(entry.id)
     data.push(entry)
   }

@@ -96,7 +96,7 @@ async function listModels(call: RouteCall, deps: DialectRouteDeps): Promise<Resp
   request.query = { pageSize: '1000' }
   return deps.run(call.event, request, openaiDialect, (outcome) => {
     if (outcome.kind !== 'json' || outcome.status !== 200) return outcome
-    return { kind: 'json', status: 200, body: Payload.fromData(toModelList(outcome.body.tryData(), deps.guards.filteredModels, deps.pluginModels)) }
+    return { kind: 'json', status: 200, body: Payload.fromData(toModelList(outcome.body.tryData(), call.listed, deps.pluginModels)) }
   })
 }
 

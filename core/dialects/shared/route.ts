@@ -36,6 +36,8 @@ export interface RouteCall {
    * when the operator filtered it out. `param` names the field for dialects that report it.
    */
   model(raw: unknown, param?: string): string
+  /** Whether a model list shows `id` to this client: not filtered out (FILTERED_MODELS), and one its token may use. */
+  listed(id: string): boolean
 }
 
 export interface RouteOptions {
@@ -77,6 +79,8 @@ export function defineGatewayRoute(
 /** A route call that remembers the last model it was asked to check (`named`), for the log row of a refusal. */
 function routeCall(event: H3Event, client: ClientIdentity, credentials: (string | undefined)[], guards: RouteGuards): RouteCall & { named?: string } {
   const text = () => readBodyText(event, guards.maxBodyBytes)
+  /** The token's model rule, looked up once a list asks. */
+  let allows: ((model: string) => boolean) | undefined
   const call: RouteCall & { named?: string } = {
     event,
     client,
@@ -90,6 +94,11 @@ function routeCall(event: H3Event, client: ClientIdentity, credentials: (string 
       if (!id) throw new GatewayError(400, given ? `Invalid model name "${given.slice(0, 64)}".` : 'A model is required.', { param })
       if (guards.filteredModels.has(id)) throw notFound(`Model ${id} is not available through this gateway.`)
       return id
+    },
+    listed(id) {
+      if (guards.filteredModels.has(id)) return false
+      allows ??= guards.authenticate.client(credentials)?.gate?.allows ?? (() => true)
+      return allows(id)
     },
   }
   return call
