@@ -380,7 +380,7 @@ describe("a client token's limits and FILTERED_MODELS hold for Live sessions too
     return outcome
   }
 
-  it('a model filtered out or not allowed to the token closes with 1008; past the token\'s rate 1013; nothing opens upstream', async () => {
+  it("a model filtered out or not allowed to the token closes with 1008; past the token's rate 1013; nothing opens upstream", async () => {
     expect(await session(TOKEN, 'gemini-hidden')).toMatchObject({ code: 1008, reason: expect.stringContaining('not available') })
     expect(await session(LIMITED, 'gemini-2.5-pro')).toMatchObject({ code: 1008, reason: expect.stringContaining('may not use the model') })
     const before = running.upstream.live.sessions.length
