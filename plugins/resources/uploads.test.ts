@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http'
-import net, { type AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { connectProxy, listen } from '../../test/e2e/fake-proxies.ts'
 import { KEYS, TOKEN, startGateway, type Running } from '../../test/e2e/harness.ts'
 import resources from './index.ts'
 
@@ -190,30 +189,14 @@ describe('upload limits: FILES_MAX_UPLOAD_MB apart from MAX_REQUEST_BODY_MB, and
   })
 })
 
-/** An HTTP proxy that only tunnels (CONNECT), as undici uses it; it counts the tunnels. */
-function connectProxy(tunnels: string[]): Server {
-  const server = createServer((_req, res) => res.writeHead(405).end())
-  server.on('connect', (req, client, head) => {
-    tunnels.push(req.url!)
-    const [host, port] = req.url!.split(':')
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      upstream.write(head)
-      upstream.pipe(client).pipe(upstream)
-    })
-    upstream.on('error', () => client.destroy())
-    client.on('error', () => upstream.destroy())
-  })
-  return server
-}
-
 describe('upload bytes take the way every upstream call takes', () => {
   it("through the key's proxy (PROXIES), with CUSTOM_HEADERS", async () => {
     const tunnels: string[] = []
+    // It records each tunnel's target (with no credentials, nothing else).
     const proxy = connectProxy(tunnels)
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const port = await listen(proxy)
     const gw = await startGateway({
-      env: { PROXIES: `["http://127.0.0.1:${(proxy.address() as AddressInfo).port}"]`, CUSTOM_HEADERS: '{"X-Team": "blue"}' },
+      env: { PROXIES: `["http://127.0.0.1:${port}"]`, CUSTOM_HEADERS: '{"X-Team": "blue"}' },
       config: { plugins: [resources()] },
     })
     try {

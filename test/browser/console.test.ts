@@ -8,7 +8,7 @@ import { maskSecret } from '../../core/identity.ts'
 import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
 import { registerDataDir, registerSecrets } from '../secrets/recorder.ts'
 import { CHROMIUM, chromiumMissing, launchChromium, screenshot, watchPageErrors } from './browser.ts'
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts'
+import { startFirstRun, type FirstRun } from './first-run.ts'
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
 /** A Gemini key's shape: AIzaSy and 33 characters. */
@@ -29,7 +29,7 @@ if (chromiumMissing) console.warn(`browser tests of the console ${SKIPPED}`)
 
 describe.skipIf(chromiumMissing)(title, { timeout: 30_000 }, () => {
   let upstream: FakeUpstream
-  let gateway: GatewayProcess
+  let gateway: FirstRun
   let browser: Browser
   let context: BrowserContext
   let page: Page
@@ -70,7 +70,7 @@ describe.skipIf(chromiumMissing)(title, { timeout: 30_000 }, () => {
     const launching = launchChromium()
     launching.catch(() => {}) // awaited below; meanwhile a failed launch is no unhandled rejection
     upstream = await startFakeUpstream()
-    gateway = await startGatewayProcess(upstream.url).catch(async (error) => {
+    gateway = await startFirstRun(upstream.url).catch(async (error) => {
       await (await launching).close()
       throw error
     })

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { startFakeUpstream } from '../fake-upstream/index.ts'
 import { recordChild } from '../secrets/child.ts'
+import { startGatewayProcess } from './gateway-process.ts'
 
 /** `npm start` with bad configuration: a clear message naming the variable, and a non-zero exit. */
 describe('start-up', () => {
@@ -41,46 +42,19 @@ describe('start-up', () => {
 describe('a gemini-balance .env', () => {
   it('LOG_LEVEL=INFO and AUTH_TOKEN alone: serves with that token, and warns once that it is short', async () => {
     const upstream = await startFakeUpstream()
-    const port = 20000 + Math.floor(Math.random() * 20000)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'serve.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        API_KEYS: 'k1',
-        AUTH_TOKEN: 'sk-short',
-        LOG_LEVEL: 'INFO',
-        BASE_URL: upstream.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-gb-')),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
+    const gateway = await startGatewayProcess({ API_KEYS: 'k1', AUTH_TOKEN: 'sk-short', LOG_LEVEL: 'INFO', BASE_URL: upstream.url })
     try {
-      const url = `http://127.0.0.1:${port}`
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 100))
       const ask = (token: string) =>
-        fetch(`${url}/v1beta/models/gemini-2.5-flash:generateContent?key=${token}`, {
+        fetch(`${gateway.url}/v1beta/models/gemini-2.5-flash:generateContent?key=${token}`, {
           method: 'POST',
           body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
         })
       expect((await ask('sk-short')).status).toBe(200)
       expect((await ask('sk-other')).status).toBe(401)
-      expect(output.match(/client token sk\.\.\. is 8 characters long/g)).toHaveLength(1)
-      expect(output).not.toContain('sk-short')
+      expect(gateway.output().match(/client token sk\.\.\. is 8 characters long/g)).toHaveLength(1)
+      expect(gateway.output()).not.toContain('sk-short')
     } finally {
-      child.kill('SIGKILL')
+      await gateway.stop()
       await upstream.close()
     }
   })
@@ -89,38 +63,22 @@ describe('a gemini-balance .env', () => {
 describe('shutdown', () => {
   it('SIGTERM lets a stream in flight finish, writes its log row, and exits 0', async () => {
     const upstream = await startFakeUpstream({ streamChunks: 10, chunkIntervalMs: 100 })
-    const dataDir = mkdtempSync(join(tmpdir(), 'gemgate-stop-'))
-    const port = 20000 + Math.floor(Math.random() * 20000)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'serve.ts'], {
-      env: { PATH: process.env.PATH, API_KEYS: 'k1', ALLOWED_TOKENS: 'sk', BASE_URL: upstream.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
-      stdio: 'ignore',
-    })
+    const gateway = await startGatewayProcess({ API_KEYS: 'k1', ALLOWED_TOKENS: 'sk', BASE_URL: upstream.url })
     try {
-      const url = `http://127.0.0.1:${port}`
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 100))
-      const res = await fetch(`${url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk`, {
+      const res = await fetch(`${gateway.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk`, {
         method: 'POST',
         body: JSON.stringify({ contents: [{ parts: [{ text: 'a b c d e f g h i j' }] }] }),
       })
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
+      // SIGTERM now (SIGKILL only if it is still there after 10 s), while the stream is on its way.
+      const exited = gateway.stop()
       const text = await res.text()
       expect(text.split('\r\n\r\n').filter(Boolean)).toHaveLength(10)
       expect(await exited).toBe(0)
-      const db = new Database(join(dataDir, 'gemgate.db'), { readonly: true })
+      const db = new Database(join(gateway.env.DATA_DIR!, 'gemgate.db'), { readonly: true })
       expect(db.prepare('SELECT failure_class FROM request_logs').all()).toEqual([{ failure_class: 'ok' }])
       db.close()
     } finally {
-      child.kill('SIGKILL')
+      await gateway.stop()
       await upstream.close()
     }
   })

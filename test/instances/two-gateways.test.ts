@@ -14,7 +14,7 @@ import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
 import { recordChild } from '../secrets/child.ts'
 import { recordDatabase } from '../secrets/gateway.ts'
 import { MYSQL } from '../storage/backends.ts'
-import { startGatewayProcess, type GatewayProcess } from './process.ts'
+import { startGatewayProcess, type GatewayProcess } from '../e2e/gateway-process.ts'
 import { clearPrefix, freshPrefix, redisRelay, until } from './redis.ts'
 
 const KEYS = ['AIzaSy-instances-key-one-0000000000a1', 'AIzaSy-instances-key-two-0000000000b2', 'AIzaSy-instances-key-three-00000000c3']

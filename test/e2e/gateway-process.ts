@@ -1,5 +1,6 @@
 // A gateway instance as its own process, started as `npm start` starts it but from sources, with exactly the
-// environment given (nothing inherited but PATH): what a container of the docker-compose topology runs.
+// environment given (nothing inherited but PATH): a single gateway's start-up and shutdown, the console's first run, one
+// container of the docker-compose topology.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -20,8 +21,11 @@ export interface GatewayProcess {
   stop(): Promise<number | null>
 }
 
-/** Starts serve.ts with `env` plus its own DATA_DIR, HOST and PORT; resolves once /health answers. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+/**
+ * Starts serve.ts with `env` plus its own DATA_DIR, HOST and PORT; resolves once /health answers. A start that fails
+ * says why with the output, passed through `redact` first (what the process printed may hold a secret).
+ */
+export async function startGatewayProcess(env: Record<string, string>, options: { redact?: (output: string) => string } = {}): Promise<GatewayProcess> {
   const port = await freePort()
   const full = { ...env, DATA_DIR: mkdtempSync(join(tmpdir(), 'gemgate-instance-')), HOST: '127.0.0.1', PORT: String(port) }
   const child = spawn(process.execPath, ['--conditions=gemgate-source', '--import', 'tsx', 'serve.ts'], {
@@ -42,7 +46,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     await waitForHealth(url, child)
   } catch (error) {
     await stop()
-    throw new Error(`${(error as Error).message}\n${output}`, { cause: error })
+    throw new Error(`${(error as Error).message}\n${options.redact ? options.redact(output) : output}`, { cause: error })
   }
   return { url, env: full, output: () => output, stop }
 }
