@@ -2,6 +2,7 @@
 // a newer request was made is dropped, so quick filter changes never show stale rows.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import { errorMessage } from '../api.ts'
+import { toast } from './toast.tsx'
 
 export interface Loaded<T> {
   data: T | undefined
@@ -61,4 +62,24 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(timer)
   }, [value, ms])
   return settled
+}
+
+/**
+ * A page's actions, one at a time: `busy` while one runs (buttons disable on it), and a failure becomes an error toast.
+ * `run` never rejects; `after` runs once the action ended, failed or not (a reload).
+ */
+export function useAction(after?: () => void): { busy: boolean; run(work: () => Promise<void>): Promise<void> } {
+  const [busy, setBusy] = useState(false)
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true)
+    try {
+      await work()
+    } catch (error) {
+      toast(errorMessage(error), 'error')
+    } finally {
+      setBusy(false)
+      after?.()
+    }
+  }
+  return { busy, run }
 }

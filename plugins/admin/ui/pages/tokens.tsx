@@ -2,14 +2,14 @@
 // shown once at creation; their limits and their usage today and this month; enable, disable, edit limits, delete.
 import { useState } from 'preact/hooks'
 import type { TokenRow } from '../types.ts'
-import { errorMessage, get, post } from '../api.ts'
+import { get, post } from '../api.ts'
 import { Badge, LoadState, PageHeader } from '../components/bits.tsx'
 import { copyText } from '../components/clipboard.ts'
 import { formatNumber, formatTime } from '../components/format.ts'
 import { confirmAction, Modal } from '../components/modal.tsx'
 import { DataTable, type Column } from '../components/table.tsx'
 import { toast } from '../components/toast.tsx'
-import { useLoad } from '../components/use-load.ts'
+import { useAction, useLoad } from '../components/use-load.ts'
 import type { TokenCreated } from '../types.ts'
 import { Budget, LimitsEditor, limitsSummary } from './token-limits.tsx'
 
@@ -18,19 +18,7 @@ export function TokensPage() {
   const [name, setName] = useState('')
   const [created, setCreated] = useState<TokenCreated | undefined>(undefined)
   const [editing, setEditing] = useState<TokenRow | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true)
-    try {
-      await work()
-    } catch (error) {
-      toast(errorMessage(error), 'error')
-    } finally {
-      setBusy(false)
-      void tokens.reload()
-    }
-  }
+  const { busy, run } = useAction(() => void tokens.reload())
   const create = (event: Event) => {
     event.preventDefault()
     void run(async () => {

@@ -9,7 +9,7 @@ import { confirmAction } from '../../components/modal.tsx'
 import { Pager } from '../../components/pager.tsx'
 import { DataTable, type SortOrder } from '../../components/table.tsx'
 import { toast } from '../../components/toast.tsx'
-import { useDebounced, useInterval, useLoad } from '../../components/use-load.ts'
+import { useAction, useDebounced, useInterval, useLoad } from '../../components/use-load.ts'
 import { replaceQuery, type Route } from '../../router.ts'
 import type { KeyPage, KeyRow, KeyStateFilter, VerifyResult } from '../../types.ts'
 import { useSession } from '../../session.ts'
@@ -35,7 +35,7 @@ export function KeysPage({ route }: { route: Route }) {
   const [adding, setAdding] = useState(false)
   const [detail, setDetail] = useState<KeyRow | undefined>(undefined)
   const [verifyRun, setVerifyRun] = useState<VerifyRun | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
+  const { busy, run } = useAction()
   const [copyFallback, setCopyFallback] = useState<string | undefined>(undefined)
   const stopVerify = useRef<AbortController | undefined>(undefined)
   /** Labels of every key seen, so a selection spanning pages can be named. */
@@ -72,17 +72,12 @@ export function KeysPage({ route }: { route: Route }) {
       })
       if (!ok) return
     }
-    setBusy(true)
-    try {
+    await run(async () => {
       const result = await applyKeyAction(action, [...ids.keys()])
       toast(describeResult(action, result), result.refused.length ? 'error' : 'ok')
       if (action === 'delete') setSelected((current) => new Set([...current].filter((id) => !result.done.includes(id))))
-    } catch (error) {
-      toast(errorMessage(error), 'error')
-    } finally {
-      setBusy(false)
-      void keys.reload()
-    }
+    })
+    void keys.reload()
   }
 
   const verify = async (ids: Map<string, string>) => {
@@ -146,16 +141,7 @@ export function KeysPage({ route }: { route: Route }) {
     showPool: (data?.pools.length ?? 0) > 1 && !pool,
   })
 
-  const runBulk = async (run: (ids: Map<string, string>) => Promise<void>) => {
-    setBusy(true)
-    try {
-      await run(await targets())
-    } catch (error) {
-      toast(errorMessage(error), 'error')
-    } finally {
-      setBusy(false)
-    }
-  }
+  const runBulk = (work: (ids: Map<string, string>) => Promise<void>) => run(async () => work(await targets()))
 
   return (
     <div class="page" data-testid="keys-page">

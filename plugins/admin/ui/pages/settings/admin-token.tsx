@@ -1,16 +1,17 @@
 // The admin token: a generated one can be replaced here (shown once; every session ends, this one too). One set by
 // AUTH_TOKEN or gateway.config.ts is changed where it is set.
 import { useState } from 'preact/hooks'
-import { errorMessage, post } from '../../api.ts'
+import { post } from '../../api.ts'
 import { copyText } from '../../components/clipboard.ts'
 import { confirmAction, Modal } from '../../components/modal.tsx'
 import { toast } from '../../components/toast.tsx'
+import { useAction } from '../../components/use-load.ts'
 import { useSession } from '../../session.ts'
 
 export function AdminToken() {
   const session = useSession()
   const [token, setToken] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
+  const { busy, run } = useAction()
 
   const rotate = async () => {
     const ok = await confirmAction({
@@ -20,14 +21,7 @@ export function AdminToken() {
       danger: true,
     })
     if (!ok) return
-    setBusy(true)
-    try {
-      setToken((await post<{ token: string }>('/api/admin-token/rotate')).token)
-    } catch (error) {
-      toast(errorMessage(error), 'error')
-    } finally {
-      setBusy(false)
-    }
+    await run(async () => setToken((await post<{ token: string }>('/api/admin-token/rotate')).token))
   }
 
   return (

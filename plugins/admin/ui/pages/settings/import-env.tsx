@@ -1,28 +1,18 @@
 // Moving from gemini-balance: paste its .env, see what each variable would change, then apply. Values pinned by this
 // gateway's own environment are shown and skipped.
 import { useState } from 'preact/hooks'
-import { errorMessage, post } from '../../api.ts'
+import { post } from '../../api.ts'
 import { Badge } from '../../components/bits.tsx'
 import { formatValue } from '../../components/format.ts'
 import { toast } from '../../components/toast.tsx'
+import { useAction } from '../../components/use-load.ts'
 import type { ImportPreview, SettingsSaveResult } from '../../types.ts'
 
 export function ImportEnv() {
   const [env, setEnv] = useState('')
   const [preview, setPreview] = useState<ImportPreview | undefined>(undefined)
   const [result, setResult] = useState<SettingsSaveResult | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true)
-    try {
-      await work()
-    } catch (error) {
-      toast(errorMessage(error), 'error')
-    } finally {
-      setBusy(false)
-    }
-  }
+  const { busy, run } = useAction()
   const showPreview = () =>
     run(async () => {
       setResult(undefined)
