@@ -175,11 +175,11 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
   const apply = (
     nextSaved?: SavedSettings,
     persist?: () => Promise<void>,
-    resolve = async (settings: SavedSettings) => ({ settings, ...resolveConfig(layers, settings) }),
+    resolve = (settings: SavedSettings) => ({ settings, ...resolveConfig(layers, settings) }),
   ) =>
     serially(async () => {
       stored = { keys: await keyStore.list(), tokens: await tokenStore.list() }
-      const { settings, ...resolved } = await resolve(nextSaved ?? (await settingsStore.load()))
+      const { settings, ...resolved } = resolve(nextSaved ?? (await settingsStore.load()))
       const next = await build(resolved.config)
       try {
         await persist?.()
@@ -221,8 +221,8 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
   }
 
   /** The settings saved in the console that still hold: one that no longer does (a plugin's option gone) is left out, and said so. */
-  const savedThatHold = async (): Promise<{ settings: SavedSettings; config: ResolvedConfig; sources: Record<string, ConfigSource> }> => {
-    let settings = await settingsStore.load()
+  const savedThatHold = (saved: SavedSettings): { settings: SavedSettings; config: ResolvedConfig; sources: Record<string, ConfigSource> } => {
+    let settings = saved
     try {
       return { settings, ...resolveConfig(layers, settings) }
     } catch (error) {
@@ -234,17 +234,19 @@ export async function createGateway(initial: ResolvedConfig, options: GatewayOpt
     }
   }
   // What the console saved (settings, keys, tokens) applies from the start when the database answers, else once it is back.
-  let first = { config: initial, sources: resolveConfig(layers).sources }
+  let first: { config: ResolvedConfig; sources: Record<string, ConfigSource> } | undefined
   /** Read before what it versions: a change another instance makes meanwhile is applied once the watch starts. */
   let version: number | undefined
   try {
     if (database.isReady()) {
       version = await settingsStore.version()
       stored = { keys: await keyStore.list(), tokens: await tokenStore.list() }
-      const held = await savedThatHold()
+      const held = savedThatHold(await settingsStore.load())
       saved = held.settings
       first = held
     }
+    // The sources of the config as given are only worked out when nothing saved was read (the database is down).
+    first ??= { config: initial, sources: resolveConfig(layers).sources }
     current = await build(first.config)
   } catch (error) {
     await scheduler.stop()
