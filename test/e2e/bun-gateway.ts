@@ -1,22 +1,14 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../../bench/processes.ts'
 import { KEYS, TOKEN } from './harness.ts'
 
 export interface BunGateway {
   url: string
   stop(): void
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 /**
  * `bun serve.ts` (the repo's Bun) in front of `upstreamUrl`, with the harness's keys and token, answering once its
