@@ -2,11 +2,11 @@
 // through a TCP relay that a test can cut (a dead server: connections drop, new ones are refused) and restore.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
 import mysql2 from 'mysql2/promise'
+import { Relay } from './relay.ts'
 import { openDatabase, type DatabaseOptions, type GatewayDatabase } from '../../storage/index.ts'
 
 export const MYSQL = { host: process.env.TEST_MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.TEST_MYSQL_PORT ?? 3306), user: 'root', password: '' }
@@ -64,43 +64,9 @@ function sqliteBackend(): Backend {
   }
 }
 
-/** A TCP relay to MariaDB; down() drops every connection and refuses new ones, up() listens again on the same port. */
-class Relay {
-  private server: net.Server | undefined
-  private sockets = new Set<net.Socket>()
-  port = 0
-
-  async up(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(MYSQL.port, MYSQL.host)
-      for (const s of [client, upstream]) {
-        this.sockets.add(s)
-        s.on('close', () => this.sockets.delete(s))
-        s.on('error', () => {})
-      }
-      client.pipe(upstream).pipe(client)
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-    })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, '127.0.0.1', () => resolve())
-    })
-    this.port = (server.address() as net.AddressInfo).port
-    this.server = server
-  }
-
-  async down(): Promise<void> {
-    const server = this.server
-    this.server = undefined
-    for (const s of this.sockets) s.destroy()
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-}
-
 function mysqlBackend(): Backend {
   const database = `gemgate_t_${randomBytes(5).toString('hex')}`
-  const relay = new Relay()
+  const relay = new Relay({ host: MYSQL.host, port: MYSQL.port })
   let admin: mysql2.Connection
   const options = (): DatabaseOptions => ({ type: 'mysql', ...MYSQL, port: relay.port, database, connectionLimit: 4 })
   return {
