@@ -27,7 +27,7 @@ describe('two instances on one Redis', () => {
   })
 
   it('count exactly: 600 concurrent adds from both give every total from 1 to 600 once', async () => {
-    const window = { ms: 60_000 }
+    const window = { ms: 60_000, anchor: Date.now() } // a window that starts now: the test never straddles two
     const totals = await Promise.all(Array.from({ length: 600 }, (_, i) => (i % 2 ? a : b).counters.add('exact', 1, window)))
     expect(totals.sort((x, y) => x - y)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1))
     expect(await a.counters.get('exact', window)).toBe(600)
@@ -114,8 +114,9 @@ describe('without Redis', () => {
     const state = await createSharedState({ logger: recordingLogger().logger })
     try {
       expect(state.status()).toBe('local')
-      expect(await state.counters.add('n', 2, { ms: 60_000 })).toBe(2)
-      expect(await state.counters.add('n', 2, { ms: 60_000 })).toBe(4)
+      const window = { ms: 60_000, anchor: Date.now() }
+      expect(await state.counters.add('n', 2, window)).toBe(2)
+      expect(await state.counters.add('n', 2, window)).toBe(4)
       const release = await state.leases.acquire('l', 60_000)
       expect(await state.leases.acquire('l', 60_000)).toBeUndefined()
       await release!()
@@ -170,7 +171,7 @@ describe('Redis going away and coming back', () => {
     const { logger, lines } = recordingLogger()
     const state = await open(relay.url, logger)
     const other = await open()
-    const window = { ms: 60_000 }
+    const window = { ms: 60_000, anchor: Date.now() } // a window that starts now: the test never straddles two
     let recovered = 0
     state.onRecover(() => recovered++)
     try {
@@ -220,7 +221,7 @@ describe('Redis going away and coming back', () => {
     try {
       expect(performance.now() - started).toBeLessThan(1000)
       expect(state.status()).toBe('degraded')
-      expect(await state.counters.add('late', 1, { ms: 60_000 })).toBe(1)
+      expect(await state.counters.add('late', 1, { ms: 60_000, anchor: Date.now() })).toBe(1)
       await relay.up()
       await until(() => state.status() === 'shared', 3000)
       expect(lines.filter((line) => /Redis (unreachable|reachable again)/.test(line))).toHaveLength(2)
