@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
+import { newRequestId } from './identity.ts'
 import type { FailureClass } from './keys/judge.ts'
 import type { KeyPool } from './keys/pool.ts'
 import type { Payload } from './payload.ts'
@@ -124,7 +124,7 @@ export function createContext(
 ): { ctx: RequestContext; finish: (error?: unknown) => void } {
   const finishers: ((error?: unknown) => void)[] = []
   const ctx: RequestContext = {
-    id: randomUUID(),
+    id: newRequestId(),
     startedAt: performance.now(),
     request,
     signal,

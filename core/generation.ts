@@ -1,7 +1,6 @@
 // One generation of the gateway: everything built from the effective config (key pools, client tokens, plugins,
 // pipeline, routes, jobs). Settings saved in the console build the next generation and swap it in; what lives as
 // long as the process (database, log queue, shared state, scheduler) is the gateway's (core/gateway.ts).
-import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
 import type { H3 } from 'h3'
 import type { Storage } from 'unstorage'
@@ -12,7 +11,7 @@ import type { GatewayControl } from './control.ts'
 import type { GatewayRequest } from './context.ts'
 import { createMediaFetcher } from './dialects/shared/media.ts'
 import type { RouteCall, RouteGuards } from './dialects/shared/route.ts'
-import type { IdOf } from './identity.ts'
+import { newRequestId, type IdOf } from './identity.ts'
 import { createKeyProbe, type KeyProbe } from './keys/check.ts'
 import { createRefusalConfirmer, type ConfirmRefusal } from './keys/confirm.ts'
 import type { KeyEvent } from './keys/events.ts'
@@ -127,7 +126,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
     logRefusal: (_event, { dialect, error, client, model }) =>
       logAttempt(
         logs,
-        { requestId: randomUUID(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: model ?? '' },
+        { requestId: newRequestId(), tokenId: client?.tokenId ?? '', dialect, operation: 'refused', model: model ?? '' },
         attemptBeforeUpstream(error, 0),
       ),
   }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 
 /** The id under which a secret (an API key, a client token) appears in logs, key state and the admin UI. */
 export type IdOf = (secret: string) => string
@@ -14,6 +14,17 @@ const ID_HEX_CHARS = 16
 export function createIdHasher(deploymentSecret: string): IdOf {
   if (deploymentSecret.length < 32) throw new Error('the deployment secret must be at least 32 characters')
   return (secret) => createHmac('sha256', deploymentSecret).update(secret).digest('hex').slice(0, ID_HEX_CHARS)
+}
+
+/**
+ * A request's id: a UUIDv7 (RFC 9562), its first 48 bits the time in ms. Ids made later sort later, so the log
+ * index on request_id grows at its end instead of splitting pages at random: a random v4 id made that index the
+ * log writer's largest cost, and a growing one as the table grew.
+ */
+export function newRequestId(): string {
+  const ms = Date.now().toString(16).padStart(12, '0')
+  // randomUUID's pool makes its 122 random bits cheap; the time replaces the first 48 and '7' its version digit.
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${randomUUID().slice(15)}`
 }
 
 /** 32 random bytes as hex: a deployment secret, or an ephemeral one where none is shared. */

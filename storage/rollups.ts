@@ -54,7 +54,9 @@ interface Delta {
 /** Inserts request rows (values in REQUEST_COLUMNS order, as log-rows.ts makes them) and their rollups, all or nothing. */
 export async function writeRequestRows(database: GatewayDatabase, rows: readonly Primitive[][]): Promise<void> {
   if (rows.length === 0) return
-  const insert: Statement = { sql: insertSql('request_logs', REQUEST_COLUMNS, rows.length), params: rows.flat() }
+  const params: Primitive[] = []
+  for (const row of rows) for (const value of row) params.push(value) // Array#flat is several times slower here
+  const insert: Statement = { sql: insertSql('request_logs', REQUEST_COLUMNS, rows.length), params }
   await runInTransaction(database, [insert, ...rollupStatements(database.dialect, rows)])
 }
 
@@ -68,10 +70,18 @@ function aggregate(table: RollupTable, rows: readonly Primitive[][]): Delta[] {
   const deltas = new Map<string, Delta>()
   for (const row of rows) {
     const time = Number(row[TIME])
-    const key: Primitive[] = [time - (time % table.periodMs), ...table.dimensions.map((dimension) => row[SOURCE[dimension]] ?? '')]
-    const id = JSON.stringify(key)
+    const period = time - (time % table.periodMs)
+    // Each dimension length-prefixed, so no two groups share an id whatever their texts hold; cheaper than JSON.
+    let id = String(period)
+    for (const dimension of table.dimensions) {
+      const value = String(row[SOURCE[dimension]] ?? '')
+      id += ` ${value.length}:${value}`
+    }
     let delta = deltas.get(id)
-    if (!delta) deltas.set(id, (delta = { key, counters: Array.from({ length: ROLLUP_COUNTERS.length }, () => 0), max: 0 }))
+    if (!delta) {
+      const key: Primitive[] = [period, ...table.dimensions.map((dimension) => row[SOURCE[dimension]] ?? '')]
+      deltas.set(id, (delta = { key, counters: Array.from(ROLLUP_COUNTERS, () => 0), max: 0 }))
+    }
     // counters follow ROLLUP_COUNTERS: requests, the three token sums, the latency sum, then the latency buckets.
     const latency = Number(row[LATENCY]) || 0
     delta.counters[0]! += 1

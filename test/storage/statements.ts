@@ -12,6 +12,9 @@ export interface Recorder {
 }
 
 type SqliteHandle = { prepare(sql: string): unknown }
+type PreparedStatement = { database: SqliteHandle; source: string }
+const RUN_METHODS = ['run', 'get', 'all', 'iterate'] as const
+type RunMethod = (typeof RUN_METHODS)[number]
 type MysqlPool = { getConnection(): Promise<{ query(sql: string, params?: unknown): Promise<unknown> }> }
 
 export async function recordStatements(database: GatewayDatabase, options: { failOn?: RegExp } = {}): Promise<Recorder> {
@@ -26,16 +29,20 @@ export async function recordStatements(database: GatewayDatabase, options: { fai
   }
   const spies: Array<{ mockRestore(): void }> = []
   const instance = (await database.db.getInstance()) as SqliteHandle | MysqlPool
-  // db0's SQLite statements prepare on the same handle, so recording the handle sees everything once.
+  // Every statement of the handle runs through better-sqlite3's Statement methods, db0's and the log writer's
+  // (which keeps its statements prepared): recording the runs sees each execution, however it was prepared.
   if (database.dialect === 'sqlite') {
     const handle = instance as SqliteHandle
-    const prepare = handle.prepare.bind(handle)
-    spies.push(
-      vi.spyOn(handle, 'prepare').mockImplementation((statement: string) => {
-        check(statement)
-        return prepare(statement)
-      }),
-    )
+    const statement = Object.getPrototypeOf(handle.prepare('SELECT 1')) as Record<RunMethod, (...params: unknown[]) => unknown>
+    for (const method of RUN_METHODS) {
+      const original = statement[method]
+      spies.push(
+        vi.spyOn(statement, method).mockImplementation(function (this: PreparedStatement, ...params: unknown[]) {
+          if (this.database === handle) check(this.source)
+          return original.apply(this, params)
+        }),
+      )
+    }
   } else {
     const originalPrepare = database.db.prepare.bind(database.db)
     spies.push(

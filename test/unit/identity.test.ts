@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
-import { createIdHasher, maskSecret } from '../../core/identity.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { createIdHasher, maskSecret, newRequestId } from '../../core/identity.ts'
 
 const SECRET_A = 'a'.repeat(64)
 const SECRET_B = 'b'.repeat(64)
@@ -23,6 +23,32 @@ describe('ids of keys and tokens', () => {
 
   it('refuse a deployment secret too short to key them', () => {
     expect(() => createIdHasher('short')).toThrow(/at least 32/)
+  })
+})
+
+describe('request ids', () => {
+  it('are UUIDv7: the time in ms, version 7, the RFC variant, random bits', () => {
+    const before = Date.now()
+    const id = newRequestId()
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16)
+    expect(ms).toBeGreaterThanOrEqual(before)
+    expect(ms).toBeLessThanOrEqual(Date.now())
+    expect(new Set(Array.from({ length: 1000 }, newRequestId)).size).toBe(1000)
+  })
+
+  it('made in a later millisecond sort after every id made before (the log index grows at its end)', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 })
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 50; i++) {
+        ids.push(newRequestId())
+        vi.setSystemTime(Date.now() + 1)
+      }
+      expect([...ids].sort()).toEqual(ids)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

@@ -1,7 +1,15 @@
-import { randomUUID } from 'node:crypto'
 import type { ConsolaInstance } from 'consola'
 import type { WebSocketHooks, WebSocketMessage, WebSocketPeer } from 'h3'
-import type { AttemptRecord, ClientIdentity, FailureClass, GatewayError, PluginKey, PluginKeys, PluginLogEntry } from 'gemgate'
+import {
+  newRequestId,
+  type AttemptRecord,
+  type ClientIdentity,
+  type FailureClass,
+  type GatewayError,
+  type PluginKey,
+  type PluginKeys,
+  type PluginLogEntry,
+} from 'gemgate'
 import { closeReason, fieldOf, sendableCode, setupModel, type Frame } from './protocol.ts'
 import { attemptFacts, clientClose, noKeyClose, type Close } from './refusals.ts'
 import { openLive, type LiveUpstream, type Refusal } from './upstream.ts'
@@ -40,7 +48,7 @@ export class LiveSession {
   readonly #settings: SessionSettings
   readonly #client: ClientIdentity
   readonly #url: string
-  readonly #requestId = randomUUID()
+  readonly #requestId = newRequestId()
   readonly #abort = new AbortController()
   readonly #usage = new SessionUsage()
   #state: State = 'awaiting-setup'
