@@ -224,6 +224,12 @@ export interface PluginHooks {
   transformResponse?(response: GeminiResponse, ctx: RequestContext): MaybePromise<GeminiResponse | void>
   /** Rewrite one stream chunk: return a replacement, several chunks, `null` to drop it, or nothing to keep it. */
   transformChunk?(chunk: GeminiResponse, ctx: RequestContext): MaybePromise<GeminiResponse | GeminiResponse[] | null | void>
+  /**
+   * The stream chunks transformChunk is for: those whose JSON, as Google sent it, holds one of these texts (a field
+   * name in its quotes, such as `'"inlineData"'`). The others pass without being parsed, as the bytes Google sent.
+   * Absent: every chunk. A hook that looks for rare fields says so, and the usual answer costs it nothing.
+   */
+  chunksWith?: readonly string[]
   /** Wrap the call to Google; the first plugin listed is the outermost wrapper. */
   wrapUpstream?(call: UpstreamCall): UpstreamCall
   /** Stages of the plugin's own, placed next to core stages. */

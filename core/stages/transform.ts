@@ -2,6 +2,7 @@ import type { GatewayRequest, RequestContext, StreamOutcome } from '../context.t
 import { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import type { GeminiResponse, PluginHooks } from '../plugin.ts'
+import { EventBatch, EventStream, batchesOf } from '../stream.ts'
 
 export interface TransformOptions {
   /** SAFETY_SETTINGS: filled in when the client sent none, or always when `force` is set. */
@@ -9,7 +10,7 @@ export interface TransformOptions {
   forceSafetySettings?: boolean
 }
 
-type Hooks = Pick<PluginHooks, 'transformRequest' | 'rewritesAnswer' | 'transformResponse' | 'transformChunk'>
+type Hooks = Pick<PluginHooks, 'transformRequest' | 'rewritesAnswer' | 'transformResponse' | 'transformChunk' | 'chunksWith'>
 
 const GENERATES = new Set(['generateContent', 'streamGenerateContent'])
 
@@ -95,30 +96,54 @@ function applySafetySettings(ctx: RequestContext, settings: readonly unknown[], 
   ctx.bodyChanged = true
 }
 
+/**
+ * The chunk hooks over a stream, a network read at a time: a read with no event any hook is for (chunksWith) travels on
+ * as the bytes Google sent, unparsed; in one that has such an event, each event meets the hooks that are for it.
+ */
 function rewriteChunks(outcome: StreamOutcome, hooks: readonly Hooks[], ctx: RequestContext): StreamOutcome {
-  async function* rewritten(): AsyncGenerator<Payload> {
-    for await (const chunk of outcome.chunks) {
-      if (chunk.keepAlive) {
-        yield chunk
+  const filtered = hooks.some((plugin) => plugin.chunksWith)
+  const everyChunk = hooks.some((plugin) => !plugin.chunksWith)
+  const needles = [...new Set(hooks.flatMap((plugin) => plugin.chunksWith ?? []))]
+  const needleBytes = needles.map((needle) => Buffer.from(needle))
+  const isFor = (plugin: Hooks, text: string | undefined) => !plugin.chunksWith || plugin.chunksWith.some((needle) => text!.includes(needle))
+  async function* rewritten(): AsyncGenerator<EventBatch> {
+    for await (const batch of batchesOf(outcome.chunks)) {
+      if (batch.keepAlive || (!everyChunk && !batchMentions(batch, needles, needleBytes))) {
+        yield batch
         continue
       }
-      let pending: GeminiResponse[] = [chunk.data]
-      for (const plugin of hooks) {
-        const next: GeminiResponse[] = []
-        for (const item of pending) {
-          const returned = plugin.transformChunk!(item, ctx)
-          const result = isPromise(returned) ? await returned : returned
-          if (result === null) continue
-          if (result === undefined) next.push(item)
-          else if (Array.isArray(result)) next.push(...result)
-          else next.push(result)
+      for (const event of batch.payloads) {
+        // The hooks' filters read the event as Google sent it, whatever a hook before them made of it.
+        const text = filtered ? event.text : undefined
+        let pending: GeminiResponse[] | undefined
+        for (const plugin of hooks) {
+          if (!isFor(plugin, text)) continue
+          pending ??= [event.data]
+          const next: GeminiResponse[] = []
+          for (const item of pending) {
+            const returned = plugin.transformChunk!(item, ctx)
+            const result = isPromise(returned) ? await returned : returned
+            if (result === null) continue
+            if (result === undefined) next.push(item)
+            else if (Array.isArray(result)) next.push(...result)
+            else next.push(result)
+          }
+          pending = next
         }
-        pending = next
+        if (!pending) yield EventBatch.of(event)
+        else for (const item of pending) yield EventBatch.of(Payload.fromData(item))
       }
-      for (const item of pending) yield Payload.fromData(item)
     }
   }
-  return { kind: 'stream', chunks: rewritten() }
+  return { kind: 'stream', chunks: new EventStream(rewritten()) }
+}
+
+/** Whether any event of the batch may hold one of the texts: searched in its bytes when it has them, nothing decoded. */
+function batchMentions(batch: EventBatch, needles: readonly string[], needleBytes: readonly Buffer[]): boolean {
+  const sse = batch.sse
+  if (!sse) return batch.payloads.some((payload) => needles.some((needle) => payload.text.includes(needle)))
+  const bytes = Buffer.isBuffer(sse) ? sse : Buffer.from(sse.buffer, sse.byteOffset, sse.byteLength)
+  return needleBytes.some((needle) => bytes.includes(needle))
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function'

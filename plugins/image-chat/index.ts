@@ -52,8 +52,9 @@ export default definePlugin({
       // Native answers keep Google's bytes: the answer hooks run for clients that read text only.
       rewritesAnswer: readsText,
       transformResponse: rewrite,
-      // A chunk without images passes at once; one with images waits only for its own uploads.
+      // A chunk without images passes at once, unparsed; one with images waits only for its own uploads.
       transformChunk: rewrite,
+      chunksWith: ['"inlineData"'],
     }
   },
 })

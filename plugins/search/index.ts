@@ -54,6 +54,7 @@ export default definePlugin({
       },
       // Grounding may come on several chunks, repeating earlier sources: they are gathered per candidate as the stream
       // goes and listed once, on the candidate's last chunk (the one with its finishReason).
+      chunksWith: ['"groundingMetadata"', '"finishReason"'],
       transformChunk(chunk, ctx) {
         const seen = streamSources(ctx)
         candidatesOf(chunk).forEach((candidate, position) => {

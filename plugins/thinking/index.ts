@@ -62,7 +62,7 @@ export default definePlugin({
       },
 
       // Hiding thoughts is the operator's call on every answer, whoever asked for them; showing them needs no hook.
-      ...(showThoughts ? {} : { transformResponse: removeThoughts, transformChunk: removeThoughts }),
+      ...(showThoughts ? {} : { transformResponse: removeThoughts, transformChunk: removeThoughts, chunksWith: ['"thought"'] }),
     }
   },
 })

@@ -300,6 +300,51 @@ describe('answer hooks only for the requests a plugin wants', () => {
   })
 })
 
+describe('chunk hooks only for the chunks a plugin names (chunksWith)', () => {
+  const seen: unknown[] = []
+  const finisher = definePlugin({
+    name: 'finisher',
+    summary: 'test: marks the last chunk of a stream',
+    setup: () => ({
+      chunksWith: ['"finishReason"'],
+      transformChunk(chunk) {
+        seen.push(chunk.candidates?.[0]?.finishReason)
+        chunk.candidates![0]!.content = { role: 'model', parts: [{ text: '[end]' }] }
+      },
+    }),
+  })
+  let gw: Running
+  beforeAll(async () => {
+    gw = await startGateway({ config: { plugins: [finisher()] } })
+  })
+  afterAll(() => gw.close())
+
+  it("the hook meets the one chunk that names it; the others are Google's bytes, unparsed", async () => {
+    const stream = await post(gw, STREAM, userText('several words to stream in pieces'))
+    const events = (await stream.text()).split(/\r?\n\r?\n/).filter((event) => event.startsWith('data: '))
+    expect(events.length).toBeGreaterThan(2)
+    expect(seen).toEqual(['STOP'])
+    // The fake's own spacing on every chunk before the last: as sent, not re-serialised.
+    for (const event of events.slice(0, -1)) expect(event).toMatch(/^data: \{"candidates": \[/)
+    expect(JSON.parse(events.at(-1)!.slice(6)).candidates[0]).toMatchObject({ finishReason: 'STOP', content: { parts: [{ text: '[end]' }] } })
+  })
+
+  it('the same through the OpenAI dialect: one hook call, every text delta there', async () => {
+    seen.length = 0
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-flash', stream: true, messages: [{ role: 'user', content: 'several words to stream' }] }),
+    })
+    const deltas = (await res.text())
+      .split('\n\n')
+      .filter((event) => event.startsWith('data: {'))
+      .map((event) => JSON.parse(event.slice(6)).choices[0]?.delta?.content ?? '')
+    expect(seen).toEqual(['STOP'])
+    expect(deltas.join('')).toMatch(/^Echo: .*\[end\]$/)
+  })
+})
+
 describe('a plugin that sends its requests to another API root with keys of its own', () => {
   const ELSEWHERE_KEY = 'AIzaSy-elsewhere-key-of-the-plugin-00007'
   let elsewhere: FakeUpstream
