@@ -65,22 +65,30 @@ function rollupStatements(dialect: GatewayDatabase['dialect'], rows: readonly Pr
   return [STATS_HOURLY, STATS_DAILY].flatMap((table) => upserts(dialect, table, aggregate(table, rows)))
 }
 
+/** Groups by key column, a level per column: a row finds its group with no key text built for it. */
+type GroupLevel = Map<Primitive, GroupLevel | Delta>
+
 /** Sums the rows per period and dimensions; sorted, so concurrent writers lock rows in the same order. */
 function aggregate(table: RollupTable, rows: readonly Primitive[][]): Delta[] {
-  const deltas = new Map<string, Delta>()
+  const groups: GroupLevel = new Map()
+  const deltas: Delta[] = []
+  const depth = table.dimensions.length
   for (const row of rows) {
     const time = Number(row[TIME])
     const period = time - (time % table.periodMs)
-    // Each dimension length-prefixed, so no two groups share an id whatever their texts hold; cheaper than JSON.
-    let id = String(period)
-    for (const dimension of table.dimensions) {
-      const value = String(row[SOURCE[dimension]] ?? '')
-      id += ` ${value.length}:${value}`
+    let level = groups
+    for (let i = 0; i < depth; i++) {
+      const value = i === 0 ? period : (row[SOURCE[table.dimensions[i - 1]!]] ?? '')
+      let next = level.get(value) as GroupLevel | undefined
+      if (!next) level.set(value, (next = new Map()))
+      level = next
     }
-    let delta = deltas.get(id)
+    const last = row[SOURCE[table.dimensions[depth - 1]!]] ?? ''
+    let delta = level.get(last) as Delta | undefined
     if (!delta) {
       const key: Primitive[] = [period, ...table.dimensions.map((dimension) => row[SOURCE[dimension]] ?? '')]
-      deltas.set(id, (delta = { key, counters: Array.from(ROLLUP_COUNTERS, () => 0), max: 0 }))
+      level.set(last, (delta = { key, counters: Array.from(ROLLUP_COUNTERS, () => 0), max: 0 }))
+      deltas.push(delta)
     }
     // counters follow ROLLUP_COUNTERS: requests, the three token sums, the latency sum, then the latency buckets.
     const latency = Number(row[LATENCY]) || 0
@@ -91,7 +99,16 @@ function aggregate(table: RollupTable, rows: readonly Primitive[][]): Delta[] {
     delta.counters[5 + latencyBucket(latency)]! += 1
     delta.max = Math.max(delta.max, latency)
   }
-  return [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta)
+  return deltas.sort((a, b) => compareKeys(a.key, b.key))
+}
+
+function compareKeys(a: readonly Primitive[], b: readonly Primitive[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number
+    const y = b[i] as string | number
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
 }
 
 /** Index of the bucket a latency falls in: the first bound it does not exceed, or the last bucket. */
