@@ -114,6 +114,22 @@ describe('stages', () => {
     expect(speech.bodyChanged).toBe(false)
   })
 
+  it.each([
+    ['reads nothing of the request', () => {}, false],
+    ['reads other fields only', (request: RequestContext['request']) => void request.model, false],
+    ['reads the body', (request: RequestContext['request']) => void request.body.contents, true],
+    ['replaces the body', (request: RequestContext['request']) => void (request.body = { contents: [] }), true],
+    ['reads the body through ctx.request', (_request: RequestContext['request'], ctx: RequestContext) => void ctx.request.body.contents, true],
+  ])('transform: a request hook that %s leaves bodyChanged %s', async (what, hook, changed) => {
+    const ctx = contextFor({ body: { contents: [{ parts: [{ text: 'hi' }] }] } })
+    const request = ctx.request
+    await transformStage([{ transformRequest: hook }]).run(ctx, ok)
+    expect(ctx.bodyChanged).toBe(changed)
+    // After the hooks the context holds the request itself again, with whatever body a hook left on it.
+    expect(ctx.request).toBe(request)
+    if (what === 'replaces the body') expect(request.body).toEqual({ contents: [] })
+  })
+
   it('stream optimizer: delay shrinks on a log scale; long texts go in chunks, short ones per character', () => {
     const o = { enabled: true, minDelay: 0.016, maxDelay: 0.024, shortTextThreshold: 10, longTextThreshold: 50, chunkSize: 5 }
     expect(pieceDelay(5, o)).toBe(0.024)
