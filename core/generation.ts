@@ -219,7 +219,7 @@ export async function buildGeneration(config: ResolvedConfig, deps: GenerationDe
   const app = createGatewayApp({
     hooks,
     logger,
-    metrics: config.metricsToken ? deps.metrics.handler(config.metricsToken) : undefined,
+    metrics: config.metricsToken ? await deps.metrics.handler(config.metricsToken) : undefined,
     readiness: deps.readiness,
     routeDeps: {
       run,

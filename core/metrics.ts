@@ -2,7 +2,7 @@
 // answer. One Metrics lives as long as the gateway process; each generation registers the route while the token is set.
 import type { EventHandler, H3 } from 'h3'
 import type { GatewayDatabase } from '../storage/index.ts'
-import { createInstruments, startProcessMetrics, type ScrapeSources } from './metrics/instruments.ts'
+import type { Instruments, ScrapeSources } from './metrics/instruments.ts'
 import { RequestObserver } from './metrics/observe.ts'
 import { metricsHandler } from './metrics/route.ts'
 
@@ -16,23 +16,38 @@ export interface MetricsOptions extends Omit<ScrapeSources, 'inFlight'> {
 export interface Metrics {
   /** Answers `request` with `app`: what the server's fetch calls. Every answer gets its Server-Timing header here. */
   serve(request: Request, app: H3): Response | Promise<Response>
-  /** The handler of GET /metrics for METRICS_TOKEN `token`. */
-  handler(token: string): EventHandler<Response>
+  /**
+   * The handler of GET /metrics for METRICS_TOKEN `token`. The first call loads the instruments (prom-client, ~10 MB
+   * of a process's memory): a gateway that never serves metrics never loads them. Requests are counted from then on.
+   */
+  handler(token: string): Promise<EventHandler<Response>>
 }
 
 export function createMetrics({ enabled, ...sources }: MetricsOptions): Metrics {
-  // Read at scrape only, once the observer exists.
-  const instruments = createInstruments({ ...sources, inFlight: () => observer.inFlight() })
-  const observer = new RequestObserver(instruments, enabled)
-  let started = false
-  const scraped = () => {
-    if (started) return
-    started = true
-    startProcessMetrics(instruments.registry)
+  let instruments: Instruments | undefined
+  const observer = new RequestObserver(
+    () => instruments!,
+    () => instruments !== undefined && enabled(),
+  )
+  // The process series start at the first scrape, not before: nobody reads them until then.
+  let loading: Promise<{ registry: Instruments['registry']; scraped(): void }> | undefined
+  const load = async () => {
+    const { createInstruments, startProcessMetrics } = await import('./metrics/instruments.ts')
+    instruments = createInstruments({ ...sources, inFlight: () => observer.inFlight() })
+    const registry = instruments.registry
+    let started = false
+    const scraped = () => {
+      if (!started) startProcessMetrics(registry)
+      started = true
+    }
+    return { registry, scraped }
   }
   return {
     serve: (request, app) => observer.serve(request, app),
-    handler: (token) => metricsHandler(instruments.registry, token, scraped),
+    async handler(token) {
+      const { registry, scraped } = await (loading ??= load())
+      return metricsHandler(registry, token, scraped)
+    },
   }
 }
 

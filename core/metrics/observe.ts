@@ -10,13 +10,14 @@ import { serverTiming, upstreamMs } from './server-timing.ts'
 
 /** What is counted while metrics are on; the observer of one gateway, for all its generations. */
 export class RequestObserver {
-  readonly #instruments: Instruments
+  /** Read only while counting, and counting waits for the instruments to be loaded. */
+  readonly #instruments: () => Instruments
   readonly #enabled: () => boolean
   readonly #models = new KnownModels()
   #requests = 0
   #streams = 0
 
-  constructor(instruments: Instruments, enabled: () => boolean) {
+  constructor(instruments: () => Instruments, enabled: () => boolean) {
     this.#instruments = instruments
     this.#enabled = enabled
   }
@@ -37,7 +38,7 @@ export class RequestObserver {
   /** The answer's headers are going out; `ctx` is the pipeline request behind it, if one ran. */
   answered(answer: Answer, ctx: RequestContext | undefined, gatewayMs: number, streaming: boolean): void {
     if (ctx) {
-      const { upstream, overhead } = this.#instruments
+      const { upstream, overhead } = this.#instruments()
       const model = ctx.request.upstreamModel
       for (const attempt of ctx.attempts) this.#models.judged(model, attempt.failureClass)
       const label = { model: this.#models.label(model) }
@@ -57,7 +58,7 @@ export class RequestObserver {
   #count({ route, status }: Answer, ctx: RequestContext | undefined, error: unknown): void {
     this.#requests--
     const last = ctx?.attempts.at(-1)
-    this.#instruments.requests.inc({
+    this.#instruments().requests.inc({
       route,
       dialect: ctx ? ctx.request.dialect : NONE,
       model: ctx ? this.#models.label(ctx.request.upstreamModel) : NONE,

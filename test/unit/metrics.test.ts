@@ -17,7 +17,7 @@ const logger = createConsola({ level: -999 })
  * A real h3 app whose model route does what the runner does for a pipeline request: a request context tied to the
  * HTTP request, attempts recorded, finish called once the answer has left (a stream: at its end).
  */
-function gatewayApp(metrics: Metrics): H3 {
+function gatewayApp(metricsRoute: Awaited<ReturnType<Metrics['handler']>>): H3 {
   const app = new H3()
   app.post('/v1beta/models/:model', async (event) => {
     const model = event.context.params!.model!
@@ -47,7 +47,7 @@ function gatewayApp(metrics: Metrics): H3 {
     })
     return new FastResponse(body, { headers: { 'content-type': 'text/event-stream' } })
   })
-  app.get('/metrics', metrics.handler(TOKEN))
+  app.get('/metrics', metricsRoute)
   app.get('/health', () => ({ status: 'healthy' }))
   app.all('/**', () => new FastResponse('no route', { status: 404 }))
   return app
@@ -68,7 +68,7 @@ interface Sources {
   redis: boolean
 }
 
-function setup(database: MetricsOptions['database'] = { type: 'sqlite', up: async () => true }) {
+async function setup(database: MetricsOptions['database'] = { type: 'sqlite', up: async () => true }) {
   const sources: Sources = { on: true, keys: [], logs: { queued: 0, dropped: 0 }, redis: true }
   const metrics = createMetrics({
     enabled: () => sources.on,
@@ -77,7 +77,7 @@ function setup(database: MetricsOptions['database'] = { type: 'sqlite', up: asyn
     database,
     redis: () => sources.redis,
   })
-  const app = gatewayApp(metrics)
+  const app = gatewayApp(await metrics.handler(TOKEN))
   const send = (path: string, init: RequestInit = {}) => metrics.serve(new Request(`http://gateway.test${path}`, init), app)
   const ask = (model: string, headers: Record<string, string> = {}, stream = false) =>
     send(`/v1beta/models/${model}${stream ? '?stream=1' : ''}`, { method: 'POST', headers })
@@ -112,7 +112,7 @@ function series(text: string, name: string): string[] {
 
 describe('Server-Timing', () => {
   it("gives every answer the gateway's own time, and Google's when attempts were made", async () => {
-    const { ask, send, sources } = setup()
+    const { ask, send, sources } = await setup()
     sources.on = false
     const answer = await ask('gemini-2.5-flash', { 'x-attempts': 'rate-limited:12.34,ok:20.06' })
     const timing = answer.headers.get('server-timing')!
@@ -123,7 +123,7 @@ describe('Server-Timing', () => {
   })
 
   it('goes out with the headers of a stream, before its body is read', async () => {
-    const { ask } = setup()
+    const { ask } = await setup()
     const answer = await ask('gemini-2.5-flash', { 'x-attempts': 'ok:7' }, true)
     expect(answer.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+, upstream;dur=7$/)
     expect(await answer.text()).toBe('data: {}\r\n\r\n'.repeat(2))
@@ -132,7 +132,7 @@ describe('Server-Timing', () => {
 
 describe('GET /metrics', () => {
   it('asks for the token: 401 without it or with a wrong one', async () => {
-    const { send, scrape } = setup()
+    const { send, scrape } = await setup()
     const missing = await send('/metrics')
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toContain('Bearer')
@@ -144,7 +144,7 @@ describe('GET /metrics', () => {
   })
 
   it('counts answers by route, dialect, model, status and failure class', async () => {
-    const { ask, send, scrape } = setup()
+    const { ask, send, scrape } = await setup()
     await ask('gemini-2.5-flash', { 'x-attempts': 'ok:5' })
     await ask('gemini-2.5-flash', { 'x-attempts': 'rate-limited:3,ok:5' })
     await ask('gemini-2.5-flash', { 'x-attempts': 'rate-limited:3', 'x-status': '429' })
@@ -165,7 +165,7 @@ describe('GET /metrics', () => {
   })
 
   it('keeps model labels bounded: only models Google served, at most a fixed number; the rest are "other"', async () => {
-    const { ask, scrape } = setup()
+    const { ask, scrape } = await setup()
     // A client inventing model names Google refuses (or that fail before Google said anything of them): no label each.
     for (let i = 0; i < 50; i++) await ask(`made-up-${i}`, { 'x-attempts': 'model-unavailable:1', 'x-status': '404' })
     for (let i = 0; i < 5; i++) await ask(`made-up-again-${i}`, { 'x-attempts': 'upstream-error:1', 'x-status': '503' })
@@ -191,7 +191,7 @@ describe('GET /metrics', () => {
   })
 
   it('shows requests and streams in flight, and counts a stream once it has ended', async () => {
-    const { ask, scrape } = setup()
+    const { ask, scrape } = await setup()
     const open = await ask('gemini-2.5-flash', { 'x-attempts': 'ok:4' }, true)
     let { text } = await scrape()
     // The scrape itself is a request in flight while it is answered.
@@ -214,7 +214,7 @@ describe('GET /metrics', () => {
   })
 
   it('counts nothing while metrics are off', async () => {
-    const { ask, scrape, sources } = setup()
+    const { ask, scrape, sources } = await setup()
     sources.on = false
     await ask('gemini-2.5-flash')
     const held = await ask('gemini-2.5-flash', {}, true)
@@ -228,7 +228,7 @@ describe('GET /metrics', () => {
   })
 
   it('reads keys by state, the log queue and Redis when scraped', async () => {
-    const { scrape, sources } = setup()
+    const { scrape, sources } = await setup()
     sources.keys = [
       { pool: 'gemini', state: 'healthy' },
       { pool: 'gemini', state: 'healthy' },
@@ -266,7 +266,7 @@ describe('database health', () => {
   it('is 1 while the database answers and 0 once it does not', async () => {
     const database = await openDatabase({ type: 'sqlite', path: ':memory:' })
     opened.push(database)
-    const { scrape } = setup(databaseHealth(database))
+    const { scrape } = await setup(databaseHealth(database))
     expect(sample((await scrape()).text, 'gemgate_database_up', { type: 'sqlite' })).toBe(1)
     await database.close()
     expect(sample((await scrape()).text, 'gemgate_database_up', { type: 'sqlite' })).toBe(0)
@@ -278,7 +278,7 @@ describe('database health', () => {
       { logger: { warn() {}, info() {} }, firstDelayMs: 60_000 },
     )
     opened.push(database)
-    const { scrape } = setup(databaseHealth(database))
+    const { scrape } = await setup(databaseHealth(database))
     expect(sample((await scrape()).text, 'gemgate_database_up', { type: 'mysql' })).toBe(0)
   })
 })
