@@ -48,10 +48,48 @@ export function sseData(bytes: Uint8Array, limit = Infinity): string[] {
   const buffer = asBuffer(bytes)
   const events: string[] = []
   let data: string | undefined
+  eachLine(buffer, (pos, end) => {
+    if (end === pos) {
+      if (data !== undefined) events.push(data)
+      data = undefined
+    } else if (isDataField(buffer, pos, end)) {
+      const start = end === pos + 4 ? end : buffer[pos + 5] === SPACE ? pos + 6 : pos + 5
+      const value = buffer.toString('utf8', start, end)
+      data = data === undefined ? value : `${data}\n${value}`
+    }
+    return events.length < limit
+  })
+  if (data !== undefined && events.length < limit) events.push(data)
+  return events
+}
+
+/**
+ * Where the events of complete SSE events lie, as [start, end) pairs one after the other (an event's lines with their
+ * line endings, without the blank line that ends it), decoding nothing: a reader that looks for a mark searches an event's bytes and
+ * decodes (sseData) only the events that have it.
+ */
+export function sseEvents(bytes: Uint8Array): number[] {
+  const ranges: number[] = []
+  let from = -1
+  eachLine(asBuffer(bytes), (pos, end) => {
+    if (end > pos) {
+      if (from === -1) from = pos
+    } else if (from !== -1) {
+      ranges.push(from, pos)
+      from = -1
+    }
+    return true
+  })
+  if (from !== -1) ranges.push(from, bytes.length)
+  return ranges
+}
+
+/** Calls `line` with each line's [pos, end) in `buffer` (CRLF, LF or CR endings; a leading BOM skipped) until it returns false. */
+function eachLine(buffer: Buffer, line: (pos: number, end: number) => boolean): void {
   let cr = buffer.indexOf(CR)
   // A byte order mark may open the stream.
   let pos = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
-  while (pos < buffer.length && events.length < limit) {
+  while (pos < buffer.length) {
     if (cr !== -1 && cr < pos) cr = buffer.indexOf(CR, pos)
     const lf = buffer.indexOf(LF, pos)
     let end = buffer.length
@@ -63,18 +101,9 @@ export function sseData(bytes: Uint8Array, limit = Infinity): string[] {
       end = lf
       next = lf + 1
     }
-    if (end === pos) {
-      if (data !== undefined) events.push(data)
-      data = undefined
-    } else if (isDataField(buffer, pos, end)) {
-      const start = end === pos + 4 ? end : buffer[pos + 5] === SPACE ? pos + 6 : pos + 5
-      const value = buffer.toString('utf8', start, end)
-      data = data === undefined ? value : `${data}\n${value}`
-    }
+    if (!line(pos, end)) return
     pos = next
   }
-  if (data !== undefined && events.length < limit) events.push(data)
-  return events
 }
 
 /** Whether the line from `pos` to `end` is a `data` field: `data` alone or `data:…`. */

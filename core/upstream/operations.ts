@@ -22,6 +22,11 @@ export interface OperationSpec {
   auth: 'goog-api-key' | 'bearer'
   /** Whether a stream event closes the answer (tested on the raw event text, no parse). */
   ends(eventText: string): boolean
+  /**
+   * Texts one of which every event that `ends` holds: a stream's events are decoded for `ends` only when their bytes
+   * have one. Absent: every event is decoded and tested.
+   */
+  endMarks?: readonly string[]
   /** Whether an event (or answer) carries token usage, tested on its raw text. */
   carriesUsage(eventText: string): boolean
   /** Token usage from a parsed answer or event. */
@@ -63,6 +68,7 @@ export const nativeOperation = (action: string): OperationSpec => ({
   modelInPath: true,
   auth: 'goog-api-key',
   ends: geminiEnds,
+  endMarks: ['Reason"'],
   // Every Gemini event carries the running totals; no need to look: the last event is the answer.
   carriesUsage: () => true,
   usage: usageOfGeminiBody,
@@ -74,6 +80,7 @@ const openai = (method: 'GET' | 'POST', path: string): OperationSpec => ({
   modelInPath: false,
   auth: 'bearer',
   ends: openaiEnds,
+  endMarks: ['[DONE]', '"finish_reason"'],
   // OpenAI chunks may say `"usage": null` until the last one.
   carriesUsage: (text) => text.includes('"usage"') && /"usage":\s*\{/.test(text),
   usage: usageOfOpenAIBody,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Payload } from '../../core/payload.ts'
-import { responseBody, sseData } from '../../core/sse.ts'
+import { responseBody, sseData, sseEvents } from '../../core/sse.ts'
 import { EventBatch, EventStream, batchesOf, readSseBatches } from '../../core/stream.ts'
 
 const encoder = new TextEncoder()
@@ -54,6 +54,21 @@ describe('reading SSE', () => {
     expect(data('data: a\ndata:b\ndata\n\n: comment\n\nevent: x\nid: 7\ndata:  c\n\nretry: 5\n\ndatabase: no\n\n')).toEqual(['a\nb\n', ' c'])
     expect(data('data: a\rdata: b\r\rdata: c\r\n\r\n')).toEqual(['a\nb', 'c'])
     expect(data('\ufeffdata: 1\n\ndata:\n\n')).toEqual(['1', ''])
+  })
+
+  it.each([
+    ['CRLF framing', 'data: {"a":1}\r\n\r\ndata: {"b":2}\r\n\r\n', ['data: {"a":1}\r\n', 'data: {"b":2}\r\n']],
+    ['LF and CR framing, several lines an event', 'data: a\ndata: b\n\nid: 7\rdata: c\r\r', ['data: a\ndata: b\n', 'id: 7\rdata: c\r']],
+    ['comments and blank lines between events', ': ping\n\n\n\ndata: x\n\n', [': ping\n', 'data: x\n']],
+    ['a byte order mark, a last event without its blank line', '\ufeffdata: 1\n\ndata: 2', ['data: 1\n', 'data: 2']],
+  ])('finds where each event lies without decoding it: %s', (_what, text, expected) => {
+    const raw = Buffer.from(text)
+    const ranges = sseEvents(raw)
+    const events = []
+    for (let i = 0; i < ranges.length; i += 2) events.push(raw.toString('utf8', ranges[i], ranges[i + 1]))
+    expect(events).toEqual(expected)
+    // Each range is one event as sseData reads it.
+    for (let i = 0; i < ranges.length; i += 2) expect(sseData(raw.subarray(ranges[i], ranges[i + 1])).length).toBeLessThanOrEqual(1)
   })
 
   it("finds a batch's first event without reading the rest, and none in a keep-alive or comments", async () => {

@@ -8,6 +8,7 @@ import { judgeAttempt, type Verdict } from '../../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../../keys/pool.ts'
 import { Payload } from '../../payload.ts'
 import type { Next } from '../../pipeline.ts'
+import { sseData, sseEvents } from '../../sse.ts'
 import { EventStream, batchesOf, type EventBatch } from '../../stream.ts'
 import { UpstreamHttpError } from '../../upstream/gemini.ts'
 import type { OperationSpec } from '../../upstream/operations.ts'
@@ -172,8 +173,9 @@ export async function* resume(first: EventBatch, rest: AsyncIterator<EventBatch>
 
 /**
  * The committed stream, passed on a batch at a time: records usage from the last event that carries it and turns a
- * broken or truncated stream into an error. The checks read each event's text; nothing is parsed until the end, and
- * then only the usage event.
+ * broken or truncated stream into an error. The checks read the events' bytes: an event is decoded only when it may
+ * end the answer (it holds one of the operation's endMarks) or, from the last one back, until one carries the usage;
+ * nothing is parsed until the end, and then only the usage event.
  */
 async function* committedStream(
   first: EventBatch,
@@ -181,12 +183,29 @@ async function* committedStream(
   attempt: { record: AttemptRecord; started: number; firstByteMs: number; ctx: RequestContext; pool: KeyPool; key: PoolKey; spec: OperationSpec },
 ): AsyncGenerator<EventBatch> {
   const { record, started, ctx, pool, key } = attempt
-  const { ends, usage, carriesUsage } = attempt.spec
+  const { ends, usage, carriesUsage, endMarks } = attempt.spec
+  const marks = endMarks?.map((mark) => Buffer.from(mark))
   let withUsage: string | undefined
   let ended = false
   let count = 0
   let complete = false
-  const watch = (texts: readonly string[]) => {
+  const watch = (batch: EventBatch) => {
+    if (!batch.sse) return watchTexts(batch.textsOnce())
+    const bytes = Buffer.from(batch.sse.buffer, batch.sse.byteOffset, batch.sse.byteLength)
+    const events = sseEvents(bytes)
+    count += events.length / 2
+    const textOf = (i: number) => sseData(bytes.subarray(events[i], events[i + 1]), 1)[0]
+    if (!ended)
+      ended = eventsMarked(bytes, events, marks).some((i) => {
+        const text = textOf(i)
+        return text !== undefined && ends(text)
+      })
+    for (let i = events.length - 2; i >= 0; i -= 2) {
+      const text = textOf(i)
+      if (text !== undefined && carriesUsage(text)) return void (withUsage = text)
+    }
+  }
+  const watchTexts = (texts: readonly string[]) => {
     count += texts.length
     if (!ended) ended = texts.some((text) => ends(text))
     for (let i = texts.length - 1; i >= 0; i--) {
@@ -197,11 +216,11 @@ async function* committedStream(
     }
   }
   try {
-    watch(first.textsOnce())
+    watch(first)
     yield first
     for (let step = await rest.next(); !step.done; step = await rest.next()) {
       const batch = step.value
-      if (!batch.keepAlive) watch(batch.textsOnce())
+      if (!batch.keepAlive) watch(batch)
       yield batch
     }
     complete = true
@@ -228,4 +247,21 @@ async function* committedStream(
     pool.end(key, record.failureClass, attempt.firstByteMs)
   }
   if (!ended) throw new GatewayError(502, 'Gemini ended the stream without a finish reason; the answer is truncated.')
+}
+
+/**
+ * The events (their index in `events`, sseEvents' pairs) whose bytes hold one of `marks`, in order; every event
+ * without marks. Each mark is searched once through the whole read, not once per event.
+ */
+function eventsMarked(bytes: Buffer, events: readonly number[], marks: readonly Buffer[] | undefined): number[] {
+  if (!marks) return Array.from({ length: events.length / 2 }, (_, n) => n * 2)
+  const marked = new Set<number>()
+  for (const mark of marks) {
+    let event = 0
+    for (let at = bytes.indexOf(mark); at !== -1; at = bytes.indexOf(mark, at + 1)) {
+      while (event < events.length && events[event + 1]! < at + mark.length) event += 2
+      if (event < events.length && events[event]! <= at) marked.add(event)
+    }
+  }
+  return [...marked].sort((a, b) => a - b)
 }
