@@ -71,7 +71,14 @@ export function createAuthenticator(
     }
     return undefined
   }
-  const client = (credentials: readonly (string | undefined)[]) => find(credentials, true)
+  // The route asks first (before the body is read), the auth stage again for the same request: its credentials, the
+  // same array, are hashed once.
+  const found = new WeakMap<readonly (string | undefined)[], KnownClient>()
+  const client = (credentials: readonly (string | undefined)[]) => {
+    let hit = found.get(credentials)
+    if (!hit && (hit = find(credentials, true))) found.set(credentials, hit)
+    return hit
+  }
   return Object.assign((credentials: readonly (string | undefined)[]) => client(credentials)?.identity, {
     client,
     refuse: (credentials: readonly (string | undefined)[]) => {
