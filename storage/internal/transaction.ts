@@ -21,18 +21,21 @@ interface PreparedStatement {
 }
 
 // The log writer sends the same few statements again and again (a full batch's INSERT, an upsert per group count):
-// compiling a 200-row INSERT anew cost more than a tenth of writing it. Bounded, in case the SQL ever varies freely.
-const MAX_CACHED_STATEMENTS = 64
+// compiling a 200-row INSERT anew cost more than a tenth of writing it. Few are kept, the most recently used: such a
+// statement holds ~250 KB, and a batch of any other size (traffic below the batch size) is a statement of its own.
+const MAX_CACHED_STATEMENTS = 6
 const cached = new WeakMap<SqliteHandle, Map<string, PreparedStatement>>()
 
 function prepared(sqlite: SqliteHandle, sql: string): PreparedStatement {
   let cache = cached.get(sqlite)
   if (!cache) cached.set(sqlite, (cache = new Map()))
   let statement = cache.get(sql)
-  if (!statement) {
-    if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear()
-    cache.set(sql, (statement = sqlite.prepare(sql)))
+  if (statement) cache.delete(sql)
+  else {
+    statement = sqlite.prepare(sql)
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value!)
   }
+  cache.set(sql, statement)
   return statement
 }
 
