@@ -11,7 +11,8 @@ const LF_CRLF = Buffer.from('\n\r\n')
 const LF_LF = Buffer.from('\n\n')
 const CR_CR = Buffer.from('\r\r')
 
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+/** The same bytes as a Buffer, for its searches and decoding; no copy. */
+export const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
 
 /**
  * Where the complete events in `bytes` end: just past the last blank line, 0 if there is none yet. Google frames events

@@ -2,6 +2,7 @@ import type { GatewayRequest, RequestContext, StreamOutcome } from '../context.t
 import { Payload } from '../payload.ts'
 import { defineStage, type Stage } from '../pipeline.ts'
 import type { GeminiResponse, PluginHooks } from '../plugin.ts'
+import { asBuffer } from '../sse.ts'
 import { EventBatch, EventStream, batchesOf } from '../stream.ts'
 
 export interface TransformOptions {
@@ -140,9 +141,8 @@ function rewriteChunks(outcome: StreamOutcome, hooks: readonly Hooks[], ctx: Req
 
 /** Whether any event of the batch may hold one of the texts: searched in its bytes when it has them, nothing decoded. */
 function batchMentions(batch: EventBatch, needles: readonly string[], needleBytes: readonly Buffer[]): boolean {
-  const sse = batch.sse
-  if (!sse) return batch.payloads.some((payload) => needles.some((needle) => payload.text.includes(needle)))
-  const bytes = Buffer.isBuffer(sse) ? sse : Buffer.from(sse.buffer, sse.byteOffset, sse.byteLength)
+  if (!batch.sse) return batch.payloads.some((payload) => needles.some((needle) => payload.text.includes(needle)))
+  const bytes = asBuffer(batch.sse)
   return needleBytes.some((needle) => bytes.includes(needle))
 }
 

@@ -8,7 +8,7 @@ import { judgeAttempt, type Verdict } from '../../keys/judge.ts'
 import type { KeyPool, PoolKey } from '../../keys/pool.ts'
 import { Payload } from '../../payload.ts'
 import type { Next } from '../../pipeline.ts'
-import { sseData, sseEvents } from '../../sse.ts'
+import { asBuffer, sseData, sseEvents } from '../../sse.ts'
 import { EventStream, batchesOf, type EventBatch } from '../../stream.ts'
 import { UpstreamHttpError } from '../../upstream/gemini.ts'
 import type { OperationSpec } from '../../upstream/operations.ts'
@@ -191,7 +191,7 @@ async function* committedStream(
   let complete = false
   const watch = (batch: EventBatch) => {
     if (!batch.sse) return watchTexts(batch.textsOnce())
-    const bytes = Buffer.from(batch.sse.buffer, batch.sse.byteOffset, batch.sse.byteLength)
+    const bytes = asBuffer(batch.sse)
     const events = sseEvents(bytes)
     count += events.length / 2
     const textOf = (i: number) => sseData(bytes.subarray(events[i], events[i + 1]), 1)[0]
