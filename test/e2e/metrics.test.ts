@@ -4,6 +4,7 @@ import { MAX_MODEL_LABELS } from '../../core/metrics/labels.ts'
 import { registerSecrets } from '../secrets/recorder.ts'
 import { REDIS_URL } from '../storage/backends.ts'
 import { KEYS, post, startGateway, TOKEN, userText, type Running } from './harness.ts'
+import { sample } from '../prometheus.ts'
 
 const METRICS_TOKEN = 'metrics-scraper-token-0123456789abcdef'
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent'
@@ -16,25 +17,6 @@ async function metricsText(gw: Running): Promise<string> {
   const response = await scrape(gw)
   expect(response.status).toBe(200)
   return response.text()
-}
-
-/** The value of one series (labels matched exactly, in any order); undefined when the series is absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([label, value]) => `${label}="${value}"`)
-    .sort()
-    .join(',')
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!match || match[1] !== name) continue
-    const have = (match[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter(Boolean)
-      .sort()
-      .join(',')
-    if (have === wanted) return Number(match[3])
-  }
-  return undefined
 }
 
 /** The sum of every series of `name` whose labels include `labels`. */

@@ -1,20 +1,18 @@
 // The docker-compose topology as processes: two gateway instances (serve.ts, each its own process and DATA_DIR) on one
 // MariaDB database and one Redis (through a relay the test can cut), in front of the fake upstream, with requests
 // spread over both. They must act as one gateway.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import mysql2 from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '../../core/config/load.ts'
 import { maskSecret } from '../../core/identity.ts'
 import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/index.ts'
 import { recordChild } from '../secrets/child.ts'
 import { recordDatabase } from '../secrets/gateway.ts'
-import { MYSQL } from '../storage/backends.ts'
 import { startGatewayProcess, type GatewayProcess } from '../e2e/gateway-process.ts'
+import { databaseEnv } from '../e2e/harness.ts'
 import { clearPrefix, freshPrefix, redisRelay, until } from './redis.ts'
 
 const KEYS = ['AIzaSy-instances-key-one-0000000000a1', 'AIzaSy-instances-key-two-0000000000b2', 'AIzaSy-instances-key-three-00000000c3']
@@ -22,12 +20,12 @@ const TOKEN = 'sk-gemgate-instances-client'
 const ADMIN = 'gg-admin-instances-test-0123456789abcdef'
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent'
 
-const database = `gemgate_instances_${randomBytes(4).toString('hex')}`
 const prefix = freshPrefix()
 const relay = redisRelay()
 let upstream: FakeUpstream
 let a: GatewayProcess
 let b: GatewayProcess
+let database: Awaited<ReturnType<typeof databaseEnv>> | undefined
 
 const ask = (gateway: GatewayProcess) =>
   fetch(gateway.url + GENERATE, {
@@ -70,20 +68,13 @@ const linesOf = (gateway: GatewayProcess, pattern: RegExp) =>
 beforeAll(async () => {
   upstream = await startFakeUpstream()
   await relay.up()
-  const connection = await mysql2.createConnection(MYSQL)
-  await connection.query(`CREATE DATABASE ${database}`)
-  await connection.end()
+  database = await databaseEnv('mysql')
   const env = {
     API_KEYS: JSON.stringify(KEYS),
     ALLOWED_TOKENS: JSON.stringify([TOKEN]),
     AUTH_TOKEN: ADMIN,
     BASE_URL: upstream.url,
-    DATABASE_TYPE: 'mysql',
-    MYSQL_HOST: MYSQL.host,
-    MYSQL_PORT: String(MYSQL.port),
-    MYSQL_USER: MYSQL.user,
-    MYSQL_PASSWORD: MYSQL.password,
-    MYSQL_DATABASE: database,
+    ...database.env,
     REDIS_URL: relay.url,
     REDIS_PREFIX: prefix,
     MAX_RETRIES: '3',
@@ -102,9 +93,7 @@ afterAll(async () => {
     const { config } = await loadGatewayConfig({ cwd: mkdtempSync(join(tmpdir(), 'gemgate-instances-')), dotenv: false, env: a.env })
     await recordDatabase(config)
   }
-  const connection = await mysql2.createConnection(MYSQL)
-  await connection.query(`DROP DATABASE IF EXISTS ${database}`)
-  await connection.end()
+  await database?.drop()
   await relay.down()
   await upstream?.close()
   await clearPrefix(prefix)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
 import mysql2 from 'mysql2/promise'
 import { Relay } from './relay.ts'
-import { openDatabase, type DatabaseOptions, type GatewayDatabase } from '../../storage/index.ts'
+import { openDatabase, type DatabaseOptions, type GatewayDatabase, type StoredToken } from '../../storage/index.ts'
 
 export const MYSQL = { host: process.env.TEST_MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.TEST_MYSQL_PORT ?? 3306), user: 'root', password: '' }
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -119,4 +119,17 @@ export async function count(database: GatewayDatabase, table: string, where = ''
 export async function clearLogs(database: GatewayDatabase): Promise<void> {
   await database.db.exec('DELETE FROM request_logs')
   await database.db.exec('DELETE FROM error_logs')
+}
+
+/** A console client token as the token store keeps it (its digest, never the token), numbered `n`, its id `${prefix}-${n}`. */
+export function storedToken(prefix: string, n: number, extra: Partial<StoredToken> = {}): StoredToken {
+  return {
+    id: `${prefix}-${n}`,
+    name: `${prefix} ${n}`,
+    sha256: n.toString(16).padStart(64, 'a'),
+    label: `sk-…${n}`,
+    enabled: true,
+    createdAt: 1_764_000_000_000 + n,
+    ...extra,
+  }
 }

@@ -10,23 +10,13 @@ import {
   type GatewayDatabase,
   type StoredToken,
 } from '../../storage/index.ts'
-import { backends, count, type Backend } from './backends.ts'
+import { backends, count, storedToken, type Backend } from './backends.ts'
 
 // Stand-ins shaped like real keys; the console stores pasted keys in the database by design.
 const key = (n: number) => `AIza${String(n).padStart(35, 'x')}`
 const VERTEX = `AQ.${'v'.repeat(60)}`
 
-function token(n: number, extra: Partial<StoredToken> = {}): StoredToken {
-  return {
-    id: `tok-${n}`,
-    name: `Token ${n}`,
-    sha256: n.toString(16).padStart(64, 'a'),
-    label: `sk-…${n}`,
-    enabled: true,
-    createdAt: 1_764_000_000_000 + n,
-    ...extra,
-  }
-}
+const token = (n: number, extra?: Partial<StoredToken>) => storedToken('tok', n, extra)
 
 describe.each(backends())('console stores on $name', (backend: Backend) => {
   let database: GatewayDatabase

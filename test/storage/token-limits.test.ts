@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTokenStore, migrate, type GatewayDatabase, type StoredToken } from '../../storage/index.ts'
-import { backends, count, type Backend } from './backends.ts'
+import { backends, count, storedToken, type Backend } from './backends.ts'
 
-function token(n: number, extra: Partial<StoredToken> = {}): StoredToken {
-  return {
-    id: `lim-${n}`,
-    name: `Limited ${n}`,
-    sha256: n.toString(16).padStart(64, 'c'),
-    label: `sk-…${n}`,
-    enabled: true,
-    createdAt: 1_764_000_000_000 + n,
-    ...extra,
-  }
-}
+const token = (n: number, extra?: Partial<StoredToken>) => storedToken('lim', n, extra)
 
 describe.each(backends())('client token limits on $name', (backend: Backend) => {
   let database: GatewayDatabase

@@ -9,6 +9,7 @@ import { createMetrics, databaseHealth, observeRequest, type Metrics, type Metri
 import { MAX_MODEL_LABELS } from '../../core/metrics/labels.ts'
 import { ServiceRegistry } from '../../core/services.ts'
 import { openDatabase, openDatabaseWhenReachable, type GatewayDatabase } from '../../storage/index.ts'
+import { sample } from '../prometheus.ts'
 
 const TOKEN = 'metrics-token-for-the-unit-test'
 const logger = createConsola({ level: -999 })
@@ -86,23 +87,6 @@ async function setup(database: MetricsOptions['database'] = { type: 'sqlite', up
     return { response, text: await response.text() }
   }
   return { sources, send, ask, scrape }
-}
-
-/** The value of one series in a Prometheus text answer (labels matched exactly, in any order). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([label, value]) => `${label}="${value}"`)
-    .sort()
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!match || match[1] !== name) continue
-    const have = (match[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter(Boolean)
-      .sort()
-    if (have.join(',') === wanted.join(',')) return Number(match[3])
-  }
-  return undefined
 }
 
 /** Every label set a series has in a Prometheus text answer. */
